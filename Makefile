@@ -1,0 +1,62 @@
+# Signet: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 5000
+export FLASK_APP := app.py
+
+.PHONY: help setup run worker test lint fmt db-upgrade db-migrate translations i18n-extract bench clean
+
+help:
+	@echo "make run         set up and serve the portal on http://127.0.0.1:$(PORT)"
+	@echo "make test        set up and run the lint and the whole test suite"
+	@echo "make worker      run an RQ worker (needs REDIS_URL)"
+	@echo "make db-upgrade  apply migrations;  make db-migrate m='message' to write one"
+	@echo "make i18n-extract  refresh the translation catalogs from the code"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Signet needs Python 3.11 or newer"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) translations
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations -D messages
+
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -q -N -i portal/translations/messages.pot -d portal/translations
+
+db-upgrade: setup
+	$(BIN)/flask db upgrade
+
+db-migrate: setup
+	$(BIN)/flask db migrate -m "$(m)"
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask signet seed
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+worker: setup
+	$(BIN)/rq worker --url "$${REDIS_URL:?set REDIS_URL}" mail sms webhooks default
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+
+test: setup lint
+	$(BIN)/pytest
+
+bench: setup
+	@for script in bench/*.py; do [ -e "$$script" ] && $(BIN)/python "$$script"; done; true
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

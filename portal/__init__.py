@@ -1,0 +1,90 @@
+"""Signet: a self-hosted e-signature portal."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import REPO_ROOT, build_config, instance_path
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; `config` overrides the environment (tests use it)."""
+    config = dict(config or {})
+    folder = Path(config.pop("INSTANCE_PATH", None) or instance_path())
+    folder.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=str(folder),
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder=str(REPO_ROOT / "static"),
+    )
+    app.config.update(build_config(folder))
+    app.config.update(config)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _harden(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import errors, i18n
+    from portal.auth import login as auth_login
+    from portal.auth import permissions
+    from portal.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    auth_login.init_app(app)
+    permissions.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    _import_models()
+
+
+def _import_models() -> None:
+    """Every model module, so metadata (and Alembic) sees the whole schema."""
+    import portal.auth.models  # noqa: F401
+    import portal.delivery.models  # noqa: F401
+    import portal.parties.models  # noqa: F401
+    import portal.storage.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal import cli, home, i18n
+    from portal.auth.admin_views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.delivery.views import bp as outbox_bp
+    from portal.parties.views import bp as parties_bp
+
+    for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, parties_bp, outbox_bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    ),
+}
+
+
+def _harden(app: Flask) -> None:
+    hops = app.config["SIGNET_TRUST_PROXY"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    @app.after_request
+    def add_security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response

@@ -1,0 +1,1 @@
+"""Employees: accounts, departments, login, and the permission authority."""

@@ -1,0 +1,49 @@
+"""Authentication and the user's own settings."""
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.auth.models import User
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.models_base import utcnow
+
+# Checked against when the email is unknown, so a wrong email costs the same time as a
+# wrong password and response times do not reveal which accounts exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.execute(
+        db.select(User).filter_by(email=normalise_email(email))
+    ).scalar_one_or_none()
+
+
+class LoginRefused(DomainError):
+    status = 200
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the user for these credentials or raise LoginRefused with a message."""
+    from flask_babel import gettext as _
+
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        raise LoginRefused(_("Wrong email or password."))
+    if not user.check_password(password or ""):
+        raise LoginRefused(_("Wrong email or password."))
+    if not user.active:
+        raise LoginRefused(_("This account is deactivated. Ask an administrator to restore it."))
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def set_locale(user: User, code: str) -> None:
+    """Remember the user's language."""
+    user.locale = code
+    db.session.commit()

@@ -1,0 +1,19 @@
+"""`flask signet ...` commands."""
+
+import click
+from flask.cli import AppGroup
+
+signet = AppGroup("signet", help="Signet administration commands.")
+
+
+@signet.command("seed")
+def seed_command():
+    """Create the first administrator and demo data, once."""
+    from portal.seed import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+def init_app(app) -> None:
+    app.cli.add_command(signet)

@@ -1,0 +1,122 @@
+"""Configuration: defaults, then the environment, then explicit overrides."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = REPO_ROOT / "instance"
+LANGUAGES = {"en": "English", "ru": "Русский", "pt": "Português"}
+
+
+def _env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def instance_path():
+    return Path(os.environ.get("SIGNET_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
+
+
+def load_or_create_secret_key(folder: Path) -> str:
+    """Read the secret key from the instance folder, generating it on first start."""
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def parse_smtp_url(url: str) -> dict:
+    """smtp://user:pass@host:port (STARTTLS with ?starttls=1) or smtps://... for implicit TLS."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"}:
+        raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, got {parts.scheme!r}")
+    security = "ssl" if parts.scheme == "smtps" else "none"
+    if "starttls" in parts.query and "starttls=0" not in parts.query:
+        security = "starttls"
+    return {
+        "SMTP_HOST": parts.hostname or "localhost",
+        "SMTP_PORT": parts.port or (465 if security == "ssl" else 25),
+        "SMTP_USER": unquote(parts.username or ""),
+        "SMTP_PASSWORD": unquote(parts.password or ""),
+        "SMTP_SECURITY": security,
+    }
+
+
+def _smtp_settings() -> dict:
+    if os.environ.get("SMTP_URL"):
+        return parse_smtp_url(os.environ["SMTP_URL"])
+    return {
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _env_int("SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_SECURITY": os.environ.get("SMTP_SECURITY", "none"),
+    }
+
+
+def _default_database_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'signet.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people paste the usual postgres:// URL; we drive it with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def build_config(folder: Path) -> dict:
+    """Everything the app reads, from the environment with sensible embedded defaults."""
+    base_url = os.environ.get("SIGNET_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    config = {
+        "SECRET_KEY": os.environ.get("SIGNET_SECRET_KEY") or load_or_create_secret_key(folder),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            os.environ.get("DATABASE_URL") or _default_database_url(folder)
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "SIGNET_BASE_URL": base_url,
+        "SIGNET_MAIL_FROM": os.environ.get("SIGNET_MAIL_FROM", "Signet <signet@localhost>"),
+        "SIGNET_PHONE_REGION": os.environ.get("SIGNET_PHONE_REGION", "").upper() or None,
+        "SIGNET_TRUST_PROXY": _env_int("SIGNET_TRUST_PROXY", 0),
+        "SIGNET_LOGIN_LIMIT": os.environ.get("SIGNET_LOGIN_LIMIT", "5 per minute;20 per hour"),
+        "SIGNET_INVITE_DAYS": _env_int("SIGNET_INVITE_DAYS", 7),
+        "SIGNET_STAMP_MAX_BYTES": _env_int("SIGNET_STAMP_MAX_KB", 2048) * 1024,
+        "MAX_CONTENT_LENGTH": _env_int("SIGNET_UPLOAD_MAX_MB", 20) * 1024 * 1024 + 64 * 1024,
+        "SIGNET_UPLOAD_MAX_BYTES": _env_int("SIGNET_UPLOAD_MAX_MB", 20) * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": os.environ.get("SIGNET_DEFAULT_LOCALE", "en"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("SIGNET_TIMEZONE", "UTC"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SIGNET_SECURE_COOKIES", base_url.startswith("https://")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool(
+            "SIGNET_SECURE_COOKIES", base_url.startswith("https://")
+        ),
+        # A form left open for hours (a long signing session) must still submit.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SIGNET_REQUIRE_SERVICES": _env_bool("SIGNET_REQUIRE_SERVICES"),
+    }
+    config.update(_smtp_settings())
+    return config

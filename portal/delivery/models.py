@@ -1,0 +1,30 @@
+"""The outbox: every message is a row first, written with the event that causes it."""
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models_base import TimestampMixin
+
+CHANNELS = ("email", "sms")
+STATUSES = ("queued", "sent", "failed")
+
+
+class Message(TimestampMixin, db.Model):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    # Why it was sent, e.g. "invite" or "signing-invitation", for the outbox viewer.
+    kind: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(8), default="queued", index=True)
+    backend: Mapped[str] = mapped_column(String(16), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

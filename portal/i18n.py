@@ -1,0 +1,51 @@
+"""Language choice: the user's setting, else the session's pick, else the browser's."""
+
+from flask import Blueprint, abort, redirect, request, session, url_for
+from flask_login import current_user
+
+from portal.auth.services import set_locale
+from portal.config import LANGUAGES
+from portal.extensions import babel
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    if session.get("locale") in LANGUAGES:
+        return session["locale"]
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def init_app(app) -> None:
+    from portal.config import REPO_ROOT
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(REPO_ROOT / "portal" / "translations"),
+    )
+
+    @app.context_processor
+    def language_context():
+        return {"languages": LANGUAGES, "current_locale": select_locale()}
+
+
+def safe_next(target: str | None) -> str:
+    # Only same-site paths: an open redirect would let a phishing link borrow our domain.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@bp.post("/language")
+def choose_language():
+    """Remember the chosen language for this browser (and for the user, when logged in)."""
+    code = request.form.get("locale", "")
+    if code not in LANGUAGES:
+        abort(400)
+    session["locale"] = code
+    if current_user.is_authenticated:
+        set_locale(current_user, code)
+    return redirect(safe_next(request.form.get("next")))

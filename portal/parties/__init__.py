@@ -1,0 +1,1 @@
+"""Our companies and the counterparties we send documents to."""

@@ -1,0 +1,32 @@
+// Small behaviours shared by every page. No inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+
+  function showToast(text) {
+    var toast = document.getElementById("toast");
+    if (!toast || !text) return;
+    toast.textContent = text;
+    toast.hidden = false;
+    clearTimeout(showToast.timer);
+    showToast.timer = setTimeout(function () { toast.hidden = true; }, 6000);
+  }
+
+  // htmx leaves 4xx/5xx answers unswapped: show their message instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var holder = document.createElement("div");
+    holder.innerHTML = xhr.responseText || "";
+    var message = holder.querySelector("#error p:not(.error-code)");
+    showToast(message ? message.textContent : "Error " + xhr.status);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast(document.documentElement.lang === "ru" ? "Нет связи с сервером." :
+      document.documentElement.lang === "pt" ? "Sem ligação ao servidor." : "The server cannot be reached.");
+  });
+
+  // Confirmation for plain forms (htmx has hx-confirm for its own requests).
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+})();

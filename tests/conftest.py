@@ -1,0 +1,180 @@
+"""Test harness: every app-level test runs on SQLite and on PostgreSQL (when reachable)."""
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.extensions import db
+from tests.factories import make_user
+from tests.helpers import login
+from tests.services import (
+    REDIS_TEST_URL,
+    LocalRedis,
+    SMSGateway,
+    SMTPServer,
+    connect_redis,
+    create_postgres_database,
+    drop_postgres_database,
+    redis_server_available,
+    service_missing,
+)
+
+
+def base_config(tmp_path, database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": "",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SMTP_HOST": "",
+        "SIGNET_BASE_URL": "http://localhost",
+        "SIGNET_PHONE_REGION": None,
+    }
+
+
+def _create_schema(tmp_path, url: str) -> None:
+    app = create_app(base_config(tmp_path, url))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    """A database with the current schema; each test leaves it empty."""
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'signet.db'}"
+        _create_schema(folder, url)
+        yield url
+        return
+    try:
+        url, name = create_postgres_database()
+    except Exception as error:  # any connection failure means "not reachable"
+        service_missing("PostgreSQL", error)
+    _create_schema(folder, url)
+    yield url
+    drop_postgres_database(name)
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on the test database with extra settings; tables are emptied after."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app({**base_config(tmp_path, database_url), **overrides})
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            if app is apps[0]:
+                _empty_all_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """The app; no context is pushed, so each request gets a fresh session as in production."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def admin(app):
+    with app.app_context():
+        user = make_user(email="admin@example.com", name="Ada Admin", is_admin=True)
+        return {"id": user.id, "email": user.email, "password": "correct horse battery"}
+
+
+@pytest.fixture
+def employee(app):
+    with app.app_context():
+        user = make_user(email="emp@example.com", name="Emil Employee")
+        return {"id": user.id, "email": user.email, "password": "correct horse battery"}
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    client = app.test_client()
+    login(client, admin["email"], admin["password"])
+    return client
+
+
+@pytest.fixture
+def employee_client(app, employee):
+    client = app.test_client()
+    login(client, employee["email"], employee["password"])
+    return client
+
+
+# --- external services ---------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real Redis: the machine's (db 15) or, failing that, one started on a unix socket."""
+    try:
+        connect_redis(REDIS_TEST_URL)
+        yield REDIS_TEST_URL
+        return
+    except Exception as error:
+        first_error = error
+    if not redis_server_available():
+        service_missing("Redis", first_error)
+    local = LocalRedis(tmp_path_factory.mktemp("redis"))
+    try:
+        connect_redis(local.url)
+    except Exception as error:
+        local.stop()
+        service_missing("Redis", error)
+    yield local.url
+    local.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    client = connect_redis(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = SMTPServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    """The loopback SMTP server's received mail, empty at the start of the test."""
+    smtp_server.mailbox.clear()
+    return smtp_server.mailbox
+
+
+@pytest.fixture(scope="session")
+def sms_gateway():
+    gateway = SMSGateway()
+    yield gateway
+    gateway.stop()

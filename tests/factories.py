@@ -1,0 +1,40 @@
+"""Factories for test data. Call inside an app context; they commit."""
+
+from portal.auth.models import Department, User
+from portal.extensions import db
+from portal.parties.models import Company, Counterparty
+from portal.parties.search import search_text_for
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+def make_department(name="Sales", parent=None) -> Department:
+    department = Department(name=name, parent=parent)
+    db.session.add(department)
+    db.session.commit()
+    return department
+
+
+def make_user(email="user@example.com", name="Test User", password=DEFAULT_PASSWORD,
+              is_admin=False, active=True, department=None) -> User:
+    user = User(email=email, name=name, is_admin=is_admin, active=active, department=department)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_company(legal_name="Acme LLC", signer_name="Anna Director", **fields) -> Company:
+    company = Company(legal_name=legal_name, signer_name=signer_name, **fields)
+    db.session.add(company)
+    db.session.commit()
+    return company
+
+
+def make_counterparty(name="Maria Silva", kind="person", email="maria@example.com",
+                      **fields) -> Counterparty:
+    counterparty = Counterparty(name=name, kind=kind, email=email, **fields)
+    counterparty.search_text = search_text_for(counterparty)
+    db.session.add(counterparty)
+    db.session.commit()
+    return counterparty
