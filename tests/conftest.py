@@ -9,6 +9,7 @@ from tests.factories import make_user
 from tests.helpers import login
 from tests.services import (
     REDIS_TEST_URL,
+    LiveServer,
     LocalRedis,
     SMSGateway,
     SMTPServer,
@@ -178,3 +179,62 @@ def sms_gateway():
     gateway = SMSGateway()
     yield gateway
     gateway.stop()
+
+
+# --- browser ---------------------------------------------------------------------------------
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests drive the UI, not the database: run them on SQLite only."""
+    kept, dropped = [], []
+    for item in items:
+        on_postgres = "[postgresql" in item.nodeid or "-postgresql" in item.nodeid
+        (dropped if on_postgres and item.get_closest_marker("browser") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download needed)."""
+    import shutil
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        service_missing("Chromium", "no chromium on PATH (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on loopback, for the browser."""
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A page in a 390 x 844 viewport (a phone); console errors are collected."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    yield page
+    context.close()

@@ -189,3 +189,19 @@ class SMSGateway:
 
 def redis_server_available() -> bool:
     return shutil.which("redis-server") is not None
+
+
+# --- the app over real HTTP --------------------------------------------------------------------
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,46 @@
+"""The Alembic history builds exactly the models' schema on an empty database."""
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from portal import create_app
+from portal.extensions import db
+from tests.services import create_postgres_database, drop_postgres_database, service_missing
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    try:
+        url, name = create_postgres_database()
+    except Exception as error:
+        service_missing("PostgreSQL", error)
+    yield url
+    drop_postgres_database(name)
+
+
+def _schema_differences() -> list:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_matches_the_models_and_downgrade_empties(empty_database, tmp_path):
+    app = create_app({
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": empty_database,
+    })
+    with app.app_context():
+        flask_migrate.upgrade()
+        assert _schema_differences() == []
+        assert {"users", "departments", "companies", "counterparties"} <= set(
+            inspect(db.engine).get_table_names()
+        )
+        flask_migrate.downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
