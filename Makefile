@@ -26,11 +26,11 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) translations
 
 translations: $(STAMP)
-	@$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations -D messages
+	@$(BIN)/pybabel -q compile -d portal/translations -D messages
 
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -q -N -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -N --no-location -i portal/translations/messages.pot -d portal/translations
 
 db-upgrade: setup
 	$(BIN)/flask db upgrade

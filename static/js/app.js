@@ -24,6 +24,15 @@
       document.documentElement.lang === "pt" ? "Sem ligação ao servidor." : "The server cannot be reached.");
   });
 
+  // The menu is a <details> drawer on phones and an always-open bar on wide screens.
+  var menu = document.getElementById("main-menu");
+  if (menu && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 860px)");
+    var syncMenu = function () { menu.open = wide.matches; };
+    wide.addEventListener("change", syncMenu);
+    syncMenu();
+  }
+
   // Confirmation for plain forms (htmx has hx-confirm for its own requests).
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");

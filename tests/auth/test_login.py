@@ -118,3 +118,20 @@ def test_next_parameter_returns_to_the_page(client, admin):
     response = post_form(client, "/login?next=/counterparties",
                          {"email": admin["email"], "password": admin["password"]})
     assert response.headers["Location"] == "/counterparties"
+
+
+def test_login_limit_is_shared_between_processes_through_redis(make_app, redis_client, redis_url,
+                                                               admin):
+    # Two app instances stand for two gunicorn workers behind one proxy.
+    first = make_app(RATELIMIT_STORAGE_URI=redis_url, SIGNET_LOGIN_LIMIT="3 per minute")
+    first_client = first.test_client()
+    token = csrf_token(first_client)
+    for _ in range(3):
+        refused = first_client.post("/login", data={"email": admin["email"], "password": "bad",
+                                                    "csrf_token": token})
+        assert refused.status_code == 200
+    second = make_app(RATELIMIT_STORAGE_URI=redis_url, SIGNET_LOGIN_LIMIT="3 per minute")
+    second_client = second.test_client()
+    response = second_client.post("/login", data={"email": admin["email"], "password": "bad",
+                                                  "csrf_token": csrf_token(second_client)})
+    assert response.status_code == 429

@@ -1,0 +1,339 @@
+"""User services: accounts created by administrators, invitations, deactivation."""
+
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from portal.auth.models import Department, User
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.parties.search import fold
+from portal.tokens import hash_token, new_token
+from portal.validation import InvalidContact, normalise_email_address, normalise_phone
+
+STATUSES = ("active", "deactivated", "all")
+PAGE_SIZE = 50
+
+
+class UserRefused(DomainError):
+    """A rule refused the change; `field` names the form field it concerns, if any."""
+
+    status = 200
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class InvitationInvalid(DomainError):
+    status = 404
+
+
+class InvitationExpired(DomainError):
+    status = 410
+
+
+@dataclass
+class UserFields:
+    """What an administrator types about a user."""
+
+    email: str
+    name: str
+    position: str = ""
+    phone: str = ""
+    department_id: int | None = None
+    is_admin: bool = False
+
+
+@dataclass
+class UserPage:
+    users: list[User]
+    total: int
+    page: int
+    pages: int
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def list_users(query: str = "", status: str = "active", page: int = 1) -> UserPage:
+    """Users in the given status matching `query` (name, email, position, department), by name."""
+    select = db.select(User)
+    if status == "active":
+        select = select.where(User.active.is_(True))
+    elif status == "deactivated":
+        select = select.where(User.active.is_(False))
+    # Departments in the identity map first, so each user's path costs no query.
+    db.session.execute(db.select(Department)).scalars().all()
+    users = sorted(db.session.execute(select).scalars(), key=lambda u: (u.name.casefold(), u.id))
+    # Matched in Python: SQLite's LIKE folds ASCII only and names may be Cyrillic; a small
+    # team's user list fits in memory easily.
+    needle = fold(query)
+    if needle:
+        users = [user for user in users if needle in _search_text(user)]
+    pages = max(1, -(-len(users) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    return UserPage(users[start:start + PAGE_SIZE], len(users), page, pages)
+
+
+def _search_text(user: User) -> str:
+    department = user.department.path if user.department else ""
+    return fold(" ".join([user.name, user.email, user.position or "", department]))
+
+
+def get_user(user_id: int) -> User:
+    """The user, or a 404 domain error."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise DomainError(_("This user does not exist."), 404)
+    return user
+
+
+def invitation_expired(user: User) -> bool:
+    expires = user.invite_expires_at
+    if expires is None:
+        return True
+    if expires.tzinfo is None:  # SQLite gives naive values back; they were stored in UTC
+        expires = expires.replace(tzinfo=UTC)
+    return expires <= utcnow()
+
+
+# --- creating --------------------------------------------------------------------------------
+
+def create_user(actor: User, fields: UserFields, password: str | None = None) -> User:
+    """Create a user with a password, or (without one) invite them by email."""
+    user = User(session_version=1, active=True)
+    _apply_fields(user, fields)
+    db.session.add(user)
+    if password:
+        user.set_password(password)
+        message = None
+    else:
+        message = _issue_invitation(user, actor)
+    _commit_unique_email(user)
+    if message is not None:
+        _dispatch(message)
+    return user
+
+
+def resend_invitation(actor: User, user_id: int) -> User:
+    """Send a fresh invitation link; the previous link stops working."""
+    user = get_user(user_id)
+    if user.password_hash is not None:
+        raise UserRefused(_("%(name)s has already set a password.", name=user.name))
+    if not user.active:
+        raise UserRefused(_("Reactivate the account before sending an invitation."))
+    message = _issue_invitation(user, actor)
+    db.session.commit()
+    _dispatch(message)
+    return user
+
+
+def _issue_invitation(user: User, actor: User):
+    """A new token on the user (hash only) and the email carrying it, in the same session."""
+    from portal.delivery.services import queue_email
+
+    raw, digest = new_token()
+    days = current_app.config["SIGNET_INVITE_DAYS"]
+    user.invite_token_hash = digest
+    user.invite_expires_at = utcnow() + timedelta(days=days)
+    return queue_email(
+        user.email,
+        _("You are invited to Signet"),
+        template="invite",
+        kind="invite",
+        link=f"{current_app.config['SIGNET_BASE_URL']}/invite/{raw}",
+        name=user.name,
+        inviter=actor.name,
+        days=days,
+    )
+
+
+def _dispatch(message) -> None:
+    from portal.delivery.services import dispatch
+
+    # The user is committed and the message sits in the outbox: a delivery failure must
+    # not turn the admin's successful action into an error page; it can be re-sent.
+    try:
+        dispatch([message.id])
+    except Exception:
+        current_app.logger.exception("Could not dispatch message %s", message.id)
+
+
+# --- editing ---------------------------------------------------------------------------------
+
+def update_user(actor: User, user_id: int, fields: UserFields) -> User:
+    """Change a user's details and administrator flag."""
+    user = get_user(user_id)
+    try:
+        if user.is_admin and not fields.is_admin:
+            _refuse_losing_admin(actor, user, demoting=True)
+        _apply_fields(user, fields)
+    except UserRefused:
+        db.session.rollback()  # the page shown next must not display the refused values
+        raise
+    _commit_unique_email(user)
+    return user
+
+
+def deactivate_user(actor: User, user_id: int) -> User:
+    """Block login and end every open session of the user."""
+    user = get_user(user_id)
+    if not user.active:
+        return user
+    if user.is_admin:
+        _refuse_losing_admin(actor, user, demoting=False)
+    elif user.id == actor.id:
+        raise UserRefused(_("You cannot deactivate your own account."))
+    user.active = False
+    user.session_version += 1
+    db.session.commit()
+    return user
+
+
+def reactivate_user(actor: User, user_id: int) -> User:
+    """Allow the user to log in again."""
+    user = get_user(user_id)
+    user.active = True
+    db.session.commit()
+    return user
+
+
+def set_user_password(actor: User, user_id: int, password: str) -> User:
+    """Give the user a new password; open sessions end and any invitation is withdrawn."""
+    user = get_user(user_id)
+    user.set_password(password)
+    user.invite_token_hash = None
+    user.invite_expires_at = None
+    user.session_version += 1
+    db.session.commit()
+    return user
+
+
+def _refuse_losing_admin(actor: User, user: User, demoting: bool) -> None:
+    """The portal keeps at least one active administrator, and admins cannot lock themselves out."""
+    # Lock the admin rows (PostgreSQL) so two admins demoting each other cannot both win.
+    admin_ids = db.session.execute(
+        db.select(User.id).where(User.is_admin.is_(True), User.active.is_(True)).with_for_update()
+    ).scalars().all()
+    if user.active and set(admin_ids) <= {user.id}:
+        if demoting:
+            raise UserRefused(
+                _("%(name)s is the last active administrator and must stay one.", name=user.name),
+                "is_admin",
+            )
+        raise UserRefused(
+            _("%(name)s is the last active administrator and cannot be deactivated.",
+              name=user.name)
+        )
+    if user.id == actor.id:
+        if demoting:
+            raise UserRefused(
+                _("You cannot remove your own administrator rights; ask another administrator."),
+                "is_admin",
+            )
+        raise UserRefused(_("You cannot deactivate your own account."))
+
+
+def _apply_fields(user: User, fields: UserFields) -> None:
+    user.email = _clean_email(fields.email)
+    user.name = " ".join((fields.name or "").split())
+    if not user.name:
+        raise UserRefused(_("Enter the user's name."), "name")
+    user.position = (fields.position or "").strip()
+    user.phone = _clean_phone(fields.phone)
+    user.department = _department_or_refuse(fields.department_id)
+    user.is_admin = bool(fields.is_admin)
+    _refuse_taken_email(user)
+
+
+def _clean_email(value: str) -> str:
+    try:
+        # Stored lower-case: login looks accounts up by the lower-cased address.
+        return normalise_email_address(value).lower()
+    except InvalidContact as invalid:
+        raise UserRefused(invalid.message, "email") from invalid
+
+
+def _clean_phone(value: str) -> str:
+    if not (value or "").strip():
+        return ""
+    try:
+        return normalise_phone(value, current_app.config.get("SIGNET_PHONE_REGION"))
+    except InvalidContact as invalid:
+        raise UserRefused(invalid.message, "phone") from invalid
+
+
+def _department_or_refuse(department_id: int | None) -> Department | None:
+    if department_id is None:
+        return None
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise UserRefused(_("The chosen department no longer exists."), "department")
+    return department
+
+
+def _email_taken_message() -> str:
+    return _("Another user already has this email address.")
+
+
+def _refuse_taken_email(user: User) -> None:
+    with db.session.no_autoflush:
+        other = db.session.execute(
+            db.select(User.id).where(func.lower(User.email) == user.email, User.id != user.id)
+            if user.id is not None
+            else db.select(User.id).where(func.lower(User.email) == user.email)
+        ).first()
+    if other is not None:
+        raise UserRefused(_email_taken_message(), "email")
+
+
+def _commit_unique_email(user: User) -> None:
+    # The unique index is the last word when two admins save the same address at once.
+    try:
+        db.session.commit()
+    except IntegrityError as clash:
+        db.session.rollback()
+        raise UserRefused(_email_taken_message(), "email") from clash
+
+
+# --- invitations (public) --------------------------------------------------------------------
+
+def find_invitation(raw_token: str) -> User:
+    """The user this invitation link belongs to, or a clear refusal (404 unknown, 410 expired)."""
+    user = None
+    if raw_token and len(raw_token) <= 128:
+        user = db.session.execute(
+            db.select(User).filter_by(invite_token_hash=hash_token(raw_token))
+        ).scalar_one_or_none()
+    if user is None or user.password_hash is not None:
+        raise InvitationInvalid(_(
+            "This invitation link is not valid or has already been used. "
+            "If you already set your password, log in."
+        ))
+    if not user.active:
+        raise InvitationExpired(_(
+            "This account has been deactivated, so its invitation no longer works. "
+            "Ask your administrator."
+        ))
+    if invitation_expired(user):
+        raise InvitationExpired(
+            _("This invitation link has expired. Ask your administrator to send a new one.")
+        )
+    return user
+
+
+def accept_invitation(raw_token: str, password: str) -> User:
+    """Set the invited user's password and use up the link; return the user to log in."""
+    user = find_invitation(raw_token)
+    user.set_password(password)
+    user.invite_token_hash = None
+    user.invite_expires_at = None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
