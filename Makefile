@@ -44,7 +44,8 @@ run: setup
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 worker: setup
-	$(BIN)/rq worker --url "$${REDIS_URL:?set REDIS_URL}" mail sms webhooks default
+	@test -n "$${REDIS_URL}" || { echo "set REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
+	$(BIN)/flask signet worker
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,4 +16,7 @@ def seed_command():
 
 
 def init_app(app) -> None:
+    from portal.delivery import cli as delivery_cli
+
+    delivery_cli.init_app(app)
     app.cli.add_command(signet)

@@ -61,14 +61,29 @@ def parse_smtp_url(url: str) -> dict:
 
 
 def _smtp_settings() -> dict:
+    timeout = {"SMTP_TIMEOUT": _env_int("SMTP_TIMEOUT", 15)}
     if os.environ.get("SMTP_URL"):
-        return parse_smtp_url(os.environ["SMTP_URL"])
-    return {
+        return parse_smtp_url(os.environ["SMTP_URL"]) | timeout
+    return timeout | {
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": _env_int("SMTP_PORT", 25),
         "SMTP_USER": os.environ.get("SMTP_USER", ""),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_SECURITY": os.environ.get("SMTP_SECURITY", "none"),
+    }
+
+
+def _sms_settings() -> dict:
+    """The HTTP SMS gateway; without SMS_GATEWAY_URL texts go to the outbox only."""
+    return {
+        "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_METHOD": os.environ.get("SMS_GATEWAY_METHOD", "POST").upper(),
+        # {to} and {text} are escaped to suit SMS_GATEWAY_CONTENT_TYPE (JSON, form or plain).
+        "SMS_GATEWAY_BODY": os.environ.get("SMS_GATEWAY_BODY", '{"to": "{to}", "text": "{text}"}'),
+        "SMS_GATEWAY_CONTENT_TYPE": os.environ.get("SMS_GATEWAY_CONTENT_TYPE", "application/json"),
+        # One header line, e.g. "Authorization: Bearer <token>".
+        "SMS_GATEWAY_AUTH_HEADER": os.environ.get("SMS_GATEWAY_AUTH_HEADER", ""),
+        "SMS_GATEWAY_TIMEOUT": _env_int("SMS_GATEWAY_TIMEOUT", 15),
     }
 
 
@@ -119,4 +134,5 @@ def build_config(folder: Path) -> dict:
         "SIGNET_REQUIRE_SERVICES": _env_bool("SIGNET_REQUIRE_SERVICES"),
     }
     config.update(_smtp_settings())
+    config.update(_sms_settings())
     return config

@@ -18,6 +18,7 @@ from portal.validation import InvalidContact, normalise_email_address, normalise
 
 STATUSES = ("active", "deactivated", "all")
 PAGE_SIZE = 50
+PASSWORD_MIN = 10
 
 
 class UserRefused(DomainError):
@@ -111,6 +112,7 @@ def create_user(actor: User, fields: UserFields, password: str | None = None) ->
     _apply_fields(user, fields)
     db.session.add(user)
     if password:
+        _refuse_weak_password(password)
         user.set_password(password)
         message = None
     else:
@@ -142,12 +144,15 @@ def _issue_invitation(user: User, actor: User):
     days = current_app.config["SIGNET_INVITE_DAYS"]
     user.invite_token_hash = digest
     user.invite_expires_at = utcnow() + timedelta(days=days)
+    link = f"{current_app.config['SIGNET_BASE_URL']}/invite/{raw}"
     return queue_email(
         user.email,
         _("You are invited to Signet"),
         template="invite",
         kind="invite",
-        link=f"{current_app.config['SIGNET_BASE_URL']}/invite/{raw}",
+        link=link,
+        action_url=link,
+        action_label=_("Choose your password"),
         name=user.name,
         inviter=actor.name,
         days=days,
@@ -207,12 +212,20 @@ def reactivate_user(actor: User, user_id: int) -> User:
 def set_user_password(actor: User, user_id: int, password: str) -> User:
     """Give the user a new password; open sessions end and any invitation is withdrawn."""
     user = get_user(user_id)
+    _refuse_weak_password(password)
     user.set_password(password)
     user.invite_token_hash = None
     user.invite_expires_at = None
     user.session_version += 1
     db.session.commit()
     return user
+
+
+def _refuse_weak_password(password: str) -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise UserRefused(
+            _("Use at least %(min)d characters.", min=PASSWORD_MIN), "password"
+        )
 
 
 def _refuse_losing_admin(actor: User, user: User, demoting: bool) -> None:
@@ -283,12 +296,11 @@ def _email_taken_message() -> str:
 
 
 def _refuse_taken_email(user: User) -> None:
+    select = db.select(User.id).where(func.lower(User.email) == user.email)
+    if user.id is not None:
+        select = select.where(User.id != user.id)
     with db.session.no_autoflush:
-        other = db.session.execute(
-            db.select(User.id).where(func.lower(User.email) == user.email, User.id != user.id)
-            if user.id is not None
-            else db.select(User.id).where(func.lower(User.email) == user.email)
-        ).first()
+        other = db.session.execute(select).first()
     if other is not None:
         raise UserRefused(_email_taken_message(), "email")
 
@@ -331,6 +343,7 @@ def find_invitation(raw_token: str) -> User:
 def accept_invitation(raw_token: str, password: str) -> User:
     """Set the invited user's password and use up the link; return the user to log in."""
     user = find_invitation(raw_token)
+    _refuse_weak_password(password)
     user.set_password(password)
     user.invite_token_hash = None
     user.invite_expires_at = None

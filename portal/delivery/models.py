@@ -25,6 +25,8 @@ class Message(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(8), default="queued", index=True)
     backend: Mapped[str] = mapped_column(String(16), default="")
+    # The id the provider gave the message (SMTP Message-ID, the SMS gateway's "id").
+    provider_id: Mapped[str] = mapped_column(String(200), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,169 @@
+"""The outbox: queue messages with the event that causes them, dispatch after commit, resend."""
+
+import logging
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm.util import identity_key
+
+from portal.delivery.jobs import deliver_message
+from portal.delivery.models import STATUSES, Message
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.jobs import enqueue
+from portal.models_base import utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUE_FOR_CHANNEL = {"email": "mail", "sms": "sms"}
+PAGE_SIZE = 50
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# Deliberately loose: the address was validated where it was typed; this stops header injection.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class MessageNotFound(DomainError):
+    status = 404
+
+
+class InvalidRecipient(DomainError):
+    status = 400
+
+
+def queue_email(recipient: str, subject: str, template: str, kind: str, **context) -> Message:
+    """Render email/<template>.txt and .html and add a queued message; the caller commits."""
+    with _rendering_locale():
+        recipient = (recipient or "").strip()
+        if len(recipient) > 254 or not EMAIL.match(recipient):
+            raise InvalidRecipient(
+                _("%(address)s is not a valid email address.", address=recipient)
+            )
+        subject = " ".join((subject or "").split())  # a header holds one line
+        values = {
+            **context,
+            "subject": subject,
+            "base_url": current_app.config["SIGNET_BASE_URL"],
+            "lang": getattr(get_locale(), "language", "en"),
+        }
+        body_text = _render(f"email/{template}.txt", values)
+        body_html = _render(f"email/{template}.html", values)
+    return _add(channel="email", recipient=recipient, subject=subject[:300],
+                body_text=body_text, body_html=body_html, kind=kind)
+
+
+def queue_sms(recipient_e164: str, text: str, kind: str) -> Message:
+    """Add a queued text message to an E.164 number; the caller commits."""
+    number = (recipient_e164 or "").strip()
+    if not E164.match(number):
+        with _rendering_locale():
+            raise InvalidRecipient(
+                _("%(number)s is not a phone number in international format.", number=number)
+            )
+    return _add(channel="sms", recipient=number, subject="", body_text=(text or "").strip(),
+                body_html="", kind=kind)
+
+
+def _add(**fields) -> Message:
+    fields["kind"] = (fields.get("kind") or "")[:40]
+    message = Message(status="queued", backend="", provider_id="", attempts=0, last_error="",
+                      **fields)
+    db.session.add(message)
+    return message
+
+
+def _render(name: str, values: dict) -> str:
+    # Straight from the Jinja environment: no request-bound context processors (jobs have none).
+    return current_app.jinja_env.get_template(name).render(values)
+
+
+@contextmanager
+def _rendering_locale():
+    """The caller's locale (a request's, or one forced by the caller), else the default.
+
+    Outside a request the app's locale selector cannot run; jobs still queue mail.
+    """
+    try:
+        get_locale()
+    except RuntimeError:  # outside a request nothing chose a language
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            yield
+        return
+    yield
+
+
+def dispatch(message_ids) -> None:
+    """After commit: hand each still-queued message to the delivery job on its channel's queue."""
+    ids = sorted({int(message_id) for message_id in message_ids})
+    if not ids:
+        return
+    rows = db.session.execute(
+        select(Message.id, Message.channel)
+        .where(Message.id.in_(ids), Message.status == "queued")
+        .order_by(Message.id)
+    ).all()
+    for message_id, channel in rows:
+        enqueue(deliver_message, message_id, queue=QUEUE_FOR_CHANNEL.get(channel, "default"))
+        _forget_loaded(message_id)
+
+
+def _forget_loaded(message_id: int) -> None:
+    # Delivered in-process, the row changed through the job's own session: reload on next use.
+    loaded = db.session.identity_map.get(identity_key(Message, message_id))
+    if loaded is not None:
+        db.session.expire(loaded)
+
+
+def resend(message_id: int, actor) -> Message:
+    """Queue a failed or sent message again and dispatch it ("send again" in the outbox)."""
+    message = get_message(message_id)
+    if message.status == "queued":
+        raise DomainError(_("This message is already waiting to be sent."))
+    message.status = "queued"
+    message.sent_at = None
+    message.last_error = ""
+    db.session.commit()
+    log.info("Message %s queued again by user %s", message.id, getattr(actor, "id", actor))
+    dispatch([message.id])
+    return message
+
+
+def requeue_stale_messages(older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Dispatch messages still queued after `older_than` (Redis was down, a process died)."""
+    cutoff = utcnow() - older_than
+    ids = db.session.scalars(
+        select(Message.id)
+        .where(Message.status == "queued", Message.updated_at <= cutoff)
+        .order_by(Message.id)
+    ).all()
+    dispatch(ids)
+    return len(ids)
+
+
+def get_message(message_id: int) -> Message:
+    """One message, or a 404 domain error."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        raise MessageNotFound(_("This message does not exist."))
+    return message
+
+
+def list_messages(status: str | None = None, page: int = 1, per_page: int = PAGE_SIZE):
+    """A page of messages, newest first, optionally of one status."""
+    query = select(Message).order_by(Message.id.desc())
+    if status in STATUSES:
+        query = query.where(Message.status == status)
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def status_counts() -> dict[str, int]:
+    """How many messages are in each status, and in all."""
+    rows = db.session.execute(select(Message.status, func.count()).group_by(Message.status))
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: count for status, count in rows})
+    counts["all"] = sum(counts[status] for status in STATUSES)
+    return counts

@@ -1,0 +1,144 @@
+"""Forms for companies and counterparties; the checks come from portal.parties.rules."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, RadioField, StringField, TelField, TextAreaField
+
+try:  # WTForms >= 3.3 wants choices as SelectChoice; older versions take (value, label)
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
+from portal.parties.models import PARTY_KINDS
+from portal.parties.rules import (
+    COMPANY_ONLY_FIELDS,
+    COMPANY_RULES,
+    COUNTERPARTY_RULES,
+    REQUISITE_RULES,
+    Check,
+)
+from portal.validation import EmailAddress, PhoneNumber
+
+NEED_A_CONTACT = _l("Add an email or a phone: signing links are sent by email or SMS.")
+SIGNER_NEEDS_A_CONTACT = _l(
+    "The signer needs an email or a phone: signing links are sent by email or SMS."
+)
+
+
+def _text(label, checked, description=None):
+    return StringField(label, validators=[Check(checked)], description=description)
+
+
+def _email(label):
+    return EmailField(label, validators=[EmailAddress()],
+                      render_kw={"autocomplete": "off", "inputmode": "email"})
+
+
+def _phone(label):
+    return TelField(label, validators=[PhoneNumber()],
+                    description=_l("E.g. +7 916 123-45-67 or +351 912 345 678."))
+
+
+def _blank(field) -> bool:
+    return not (field.data or "").strip()
+
+
+class ContactErrorsMixin:
+    """Messages about a group of fields (e.g. "email or phone"), shown beside that group."""
+
+    def group_errors(self, group: str) -> list[str]:
+        return getattr(self, "_group_errors", {}).get(group, [])
+
+    def add_group_error(self, group: str, message) -> None:
+        if not hasattr(self, "_group_errors"):
+            self._group_errors = {}
+        self._group_errors.setdefault(group, []).append(str(message))
+
+    def show_errors(self, errors: dict, groups=()) -> None:
+        """Attach a service's errors (field name -> message) to the fields or groups."""
+        for name, message in errors.items():
+            if name in groups:
+                self.add_group_error(name, message)
+            elif name in self._fields:
+                self._fields[name].errors = [*self._fields[name].errors, message]
+            else:
+                self.add_group_error("form", message)
+
+
+class RequisitesForm(ContactErrorsMixin, FlaskForm):
+    tax_id = _text(_l("Tax ID (INN / VAT / NIF)"), REQUISITE_RULES["tax_id"])
+    kpp = _text(_l("KPP"), REQUISITE_RULES["kpp"],
+                _l("Russian companies only: 9 characters."))
+    registration_number = _text(_l("Registration number (OGRN / company no.)"),
+                                REQUISITE_RULES["registration_number"])
+    address = TextAreaField(_l("Legal address"), validators=[Check(REQUISITE_RULES["address"])],
+                            render_kw={"rows": 2})
+    bank_name = _text(_l("Bank"), REQUISITE_RULES["bank_name"])
+    bank_account = _text(_l("Bank account / IBAN"), REQUISITE_RULES["bank_account"])
+    correspondent_account = _text(_l("Correspondent account"),
+                                  REQUISITE_RULES["correspondent_account"])
+    bank_code = _text(_l("Bank code (BIK / SWIFT)"), REQUISITE_RULES["bank_code"])
+
+
+class CompanyForm(RequisitesForm):
+    legal_name = _text(_l("Legal name"), COMPANY_RULES["legal_name"],
+                       _l("As in the registration documents, e.g. Signet Demo LLC."))
+    short_name = _text(_l("Short name"), COMPANY_RULES["short_name"],
+                       _l("Shown in lists and messages; leave empty to use the legal name."))
+    email = _email(_l("Email"))
+    phone = _phone(_l("Phone"))
+    signer_name = _text(_l("Full name"), COMPANY_RULES["signer_name"])
+    signer_position = _text(_l("Position"), COMPANY_RULES["signer_position"],
+                            _l("E.g. Director, acting under the Charter."))
+    signer_email = _email(_l("Email"))
+    signer_phone = _phone(_l("Phone"))
+    # The help text names the configured size limit: the template writes it.
+    stamp = FileField(_l("Stamp image"), render_kw={"accept": "image/png,image/jpeg"})
+    remove_stamp = BooleanField(_l("Remove the current stamp"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if _blank(self.signer_email) and _blank(self.signer_phone):
+            self.add_group_error("signer_contact", SIGNER_NEEDS_A_CONTACT)
+            valid = False
+        return valid
+
+    def values(self) -> dict:
+        """Field values for the service (the stamp travels separately)."""
+        return {name: self._fields[name].data for name in COMPANY_RULES}
+
+
+class CounterpartyForm(RequisitesForm):
+    kind = RadioField(
+        _l("Kind"),
+        choices=[SelectChoice(kind, label) for kind, label in zip(
+            PARTY_KINDS, (_l("Person"), _l("Company")), strict=True)],
+        default="person",
+    )
+    name = _text(_l("Name"), COUNTERPARTY_RULES["name"])
+    representative_name = _text(_l("Representative"), COUNTERPARTY_RULES["representative_name"],
+                                _l("The person who signs for the company."))
+    representative_position = _text(_l("Representative's position"),
+                                    COUNTERPARTY_RULES["representative_position"])
+    email = _email(_l("Email"))
+    phone = _phone(_l("Phone"))
+    notes = TextAreaField(_l("Notes"), validators=[Check(COUNTERPARTY_RULES["notes"])],
+                          render_kw={"rows": 3})
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data == "person":
+            # Hidden for a person and dropped on save: nothing there may block the form.
+            for name in COMPANY_ONLY_FIELDS:
+                self._fields[name].errors = []
+            valid = not self.form_errors and not any(f.errors for f in self)
+        if _blank(self.email) and _blank(self.phone):
+            self.add_group_error("contact", NEED_A_CONTACT)
+            valid = False
+        return valid
+
+    def values(self) -> dict:
+        return {"kind": self.kind.data,
+                **{name: self._fields[name].data for name in COUNTERPARTY_RULES}}
