@@ -109,14 +109,19 @@ def invitation_expired(user: User) -> bool:
 def create_user(actor: User, fields: UserFields, password: str | None = None) -> User:
     """Create a user with a password, or (without one) invite them by email."""
     user = User(session_version=1, active=True)
-    _apply_fields(user, fields)
-    db.session.add(user)
+    try:
+        _apply_fields(user, fields)
+        if password:
+            _refuse_weak_password(password)
+    except UserRefused:
+        # The department's user list may hold the refused user: forget it all, so no later
+        # query flushes it.
+        db.session.rollback()
+        raise
     if password:
-        _refuse_weak_password(password)
         user.set_password(password)
-        message = None
-    else:
-        message = _issue_invitation(user, actor)
+    db.session.add(user)
+    message = None if password else _issue_invitation(user, actor)
     _commit_unique_email(user)
     if message is not None:
         _dispatch(message)

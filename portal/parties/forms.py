@@ -1,9 +1,11 @@
 """Forms for companies and counterparties; the checks come from portal.parties.rules."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, RadioField, StringField, TelField, TextAreaField
+from wtforms.validators import ValidationError
 
 try:  # WTForms >= 3.3 wants choices as SelectChoice; older versions take (value, label)
     from wtforms import SelectChoice
@@ -19,6 +21,7 @@ from portal.parties.rules import (
     REQUISITE_RULES,
     Check,
 )
+from portal.parties.stamps import InvalidStamp, check_stamp, read_upload
 from portal.validation import EmailAddress, PhoneNumber
 
 NEED_A_CONTACT = _l("Add an email or a phone: signing links are sent by email or SMS.")
@@ -97,6 +100,23 @@ class CompanyForm(RequisitesForm):
     # The help text names the configured size limit: the template writes it.
     stamp = FileField(_l("Stamp image"), render_kw={"accept": "image/png,image/jpeg"})
     remove_stamp = BooleanField(_l("Remove the current stamp"))
+
+    def uploaded_stamp(self):
+        """The chosen stamp file, or None when the field was left empty."""
+        upload = self.stamp.data
+        return upload if upload is not None and getattr(upload, "filename", "") else None
+
+    def validate_stamp(self, field):
+        # Checked here too so a bad image is reported together with the other mistakes.
+        upload = self.uploaded_stamp()
+        if upload is None:
+            return
+        try:
+            check_stamp(read_upload(upload, current_app.config["SIGNET_STAMP_MAX_BYTES"]))
+        except InvalidStamp as refused:
+            raise ValidationError(refused.message) from refused
+        finally:
+            upload.stream.seek(0)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -44,13 +44,11 @@ def companies():
 
 
 def _company_form_page(form: CompanyForm, company: Company | None):
+    # Browsers never refill a file input: after an error, say the stamp must be chosen again.
+    choose_stamp_again = form.uploaded_stamp() is not None and not form.stamp.errors
     return render_template("parties/company_form.html", form=form, company=company,
-                           stamp_limit=size_text(current_app.config["SIGNET_STAMP_MAX_BYTES"]))
-
-
-def _uploaded_stamp(form: CompanyForm):
-    upload = form.stamp.data
-    return upload if upload is not None and getattr(upload, "filename", "") else None
+                           stamp_limit=size_text(current_app.config["SIGNET_STAMP_MAX_BYTES"]),
+                           choose_stamp_again=choose_stamp_again)
 
 
 def _save_company(form: CompanyForm, company: Company | None):
@@ -59,7 +57,7 @@ def _save_company(form: CompanyForm, company: Company | None):
     try:
         company = services.save_company(
             form.values(), current_user, company=company,
-            stamp_upload=_uploaded_stamp(form), remove_stamp=form.remove_stamp.data,
+            stamp_upload=form.uploaded_stamp(), remove_stamp=form.remove_stamp.data,
         )
     except PartyRefused as refused:
         form.show_errors(refused.errors, groups=("signer_contact",))

@@ -124,13 +124,17 @@ def test_admin_creates_a_user_with_a_password_who_can_then_log_in(app, admin_cli
 
 
 def test_duplicate_email_in_another_case_is_refused_and_values_kept(app, admin_client, employee):
+    with app.app_context():
+        department_id = make_department("Sales").id
     response = post_form(admin_client, "/admin/users/new", new_user_form(
-        email="EMP@Example.com", name="Second Emil", position="Driver"))
+        email="EMP@Example.com", name="Second Emil", position="Driver",
+        department=str(department_id)))
     body = text_of(response)
     assert response.status_code == 200
     assert "Another user already has this email address." in body
     assert 'value="Second Emil"' in body and 'value="Driver"' in body
     assert 'value="EMP@Example.com"' in body or 'value="emp@example.com"' in body
+    assert f'<option selected value="{department_id}">' in body
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 2
 

@@ -261,3 +261,21 @@ def test_missing_things_are_404_not_500(app, admin_client):
 def test_empty_list_invites_the_admin_to_add_a_company(admin_client):
     page = text_of(admin_client.get("/companies"))
     assert "No companies yet" in page and "/companies/new" in page
+
+
+def test_a_bad_stamp_is_reported_with_the_other_mistakes(app, admin_client):
+    response = post_form(admin_client, "/companies/new", company_form(
+        kpp="12", signer_email="", signer_phone="", stamp=upload(b"GIF89a...", "s.png")))
+    page = text_of(response)
+    assert 'id="kpp-errors"' in page and 'id="stamp-errors"' in page
+    assert "The signer needs an email or a phone" in page
+    assert _company_count(app) == 0
+
+
+def test_a_good_stamp_must_be_chosen_again_after_other_errors(app, admin_client):
+    response = post_form(admin_client, "/companies/new",
+                         company_form(kpp="12", stamp=upload(stamp_png(), "stamp.png")))
+    page = text_of(response)
+    assert "Choose the stamp image again" in page and 'id="stamp-errors"' not in page
+    with app.app_context():
+        assert db.session.execute(db.select(Blob)).first() is None

@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-
 from portal.extensions import db
 from portal.parties.models import Counterparty
 from tests.factories import make_counterparty, make_user
@@ -43,9 +41,9 @@ def _directory(app):
     """Three counterparties of both kinds, as the seed has them."""
     with app.app_context():
         make_counterparty("Maria Silva", email="maria.silva@example.com", phone="+351912345678")
-        make_counterparty("Northwind Trading Ltd", kind="company", email="contracts@northwind.example",
-                          phone="+442079460000", tax_id="GB123456789",
-                          representative_name="John Carter")
+        make_counterparty("Northwind Trading Ltd", kind="company",
+                          email="contracts@northwind.example", phone="+442079460000",
+                          tax_id="GB123456789", representative_name="John Carter")
         make_counterparty(VEKTOR["name"], kind="company", email=VEKTOR["email"],
                           phone="+78123334455", tax_id="7812345678",
                           representative_name=VEKTOR["representative_name"])
@@ -112,14 +110,14 @@ def test_form_hides_company_parts_with_css_only(admin_client):
     assert "<script>" not in page and "style=" not in page
 
 
-@pytest.mark.parametrize("query", ["вект", "ВЕКТ", "Вектор", "иванов", "ИВАН"])
-def test_cyrillic_search_ignores_case(app, admin_client, query):
+def test_cyrillic_search_ignores_case(app, admin_client):
     _directory(app)
-    assert _names_in(admin_client.get("/counterparties", query_string={"q": query})) == [
-        "ООО «Вектор»"]
+    for query in ("вект", "ВЕКТ", "Вектор", "иванов", "ИВАН"):
+        found = _names_in(admin_client.get("/counterparties", query_string={"q": query}))
+        assert found == ["ООО «Вектор»"], query
 
 
-@pytest.mark.parametrize(("query", "found"), [
+SEARCHES = [
     ("NORTHWIND.example", ["Northwind Trading Ltd"]),
     ("maria.silva@", ["Maria Silva"]),
     ("+7 (812) 333-44-55", ["ООО «Вектор»"]),
@@ -129,10 +127,14 @@ def test_cyrillic_search_ignores_case(app, admin_client, query):
     ("7812345678", ["ООО «Вектор»"]),
     ("john northwind", ["Northwind Trading Ltd"]),
     ("", ["Maria Silva", "Northwind Trading Ltd", "ООО «Вектор»"]),
-])
-def test_search_by_email_phone_and_tax_id(app, admin_client, query, found):
+]
+
+
+def test_search_by_email_phone_and_tax_id(app, admin_client):
     _directory(app)
-    assert _names_in(admin_client.get("/counterparties", query_string={"q": query})) == found
+    for query, expected in SEARCHES:
+        found = _names_in(admin_client.get("/counterparties", query_string={"q": query}))
+        assert found == expected, query
 
 
 def test_percent_and_underscore_are_taken_literally(app, admin_client):
