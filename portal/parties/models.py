@@ -71,7 +71,7 @@ class Counterparty(RequisitesMixin, TimestampMixin, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # Case-folded name, contacts and tax ids: SQLite's lower() ignores Cyrillic, so search
     # compares against this column on every database.
-    search_text: Mapped[str] = mapped_column(Text, default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     @property

@@ -1,0 +1,66 @@
+"""The counterparties directory in headless Chromium on a phone: htmx search, CSS-only form."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import make_counterparty
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page, email, password):
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def test_search_filter_and_delete_without_reloading(app, phone, admin):
+    with app.app_context():
+        make_counterparty(name="ООО «Вектор»", kind="company", email="info@vektor.example")
+        make_counterparty(name="Maria Silva", email="maria@example.com")
+        make_counterparty(name="Northwind Trading Ltd", kind="company",
+                          email="contracts@northwind.example")
+    log_in(phone, admin["email"], admin["password"])
+    phone.goto("/counterparties")
+    listing = phone.locator("#counterparty-list")
+    expect(listing).to_contain_text("Maria Silva")
+
+    phone.locator("input[name=q]").press_sequentially("ВЕКТ", delay=30)
+    expect(listing).not_to_contain_text("Maria Silva")
+    expect(listing).to_contain_text("ООО «Вектор»")
+    assert "q=" in phone.url
+
+    phone.locator("input[name=q]").fill("")
+    phone.locator("input[name=q]").press("Enter")  # the "search" event
+    expect(listing).to_contain_text("Maria Silva")
+    phone.select_option("select[name=kind]", "company")
+    expect(listing).not_to_contain_text("Maria Silva")
+    expect(listing).to_contain_text("Northwind Trading Ltd")
+    assert "kind=company" in phone.url
+
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.locator("tr", has_text="Northwind").get_by_role("button", name="Delete").click()
+    expect(listing).not_to_contain_text("Northwind Trading Ltd")
+    expect(listing).to_contain_text("ООО «Вектор»")
+    assert phone.console_errors == []
+
+
+def test_kind_radio_shows_company_fields_only_for_a_company(phone, admin):
+    log_in(phone, admin["email"], admin["password"])
+    phone.goto("/counterparties/new")
+    representative = phone.locator("input[name=representative_name]")
+    tax_id = phone.locator("input[name=tax_id]")
+    expect(representative).to_be_hidden()
+    expect(tax_id).to_be_hidden()
+    expect(phone.get_by_text("Full name", exact=True)).to_be_visible()
+
+    phone.get_by_label("Company", exact=True).check()
+    expect(representative).to_be_visible()
+    expect(tax_id).to_be_visible()
+    expect(phone.get_by_text("Company name", exact=True)).to_be_visible()
+    expect(phone.get_by_text("Full name", exact=True)).to_be_hidden()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    assert phone.console_errors == []
