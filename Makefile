@@ -30,7 +30,7 @@ translations: $(STAMP)
 
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -N --no-location -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel update -N --ignore-obsolete -i portal/translations/messages.pot -d portal/translations
 
 db-upgrade: setup
 	$(BIN)/flask db upgrade
