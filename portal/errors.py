@@ -12,7 +12,7 @@ MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
     403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
     404: (_l("Not found"), _l("There is nothing here. The link may be wrong or out of date.")),
-    405: (_l("Not allowed"), _l("This action is not available here.")),
+    405: (_l("Not available"), _l("This action is not available here.")),
     413: (
         _l("File too large"),
         _l("The upload is larger than this portal accepts. Choose a smaller file."),

@@ -114,8 +114,8 @@ def give_unique_ids(form: FlaskForm, prefix: str) -> None:
 
 
 class DepartmentForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    parent = SelectField(_l("Inside"), coerce=optional_id, validate_choice=True)
+    name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=120)])
+    parent = SelectField(_l("Parent department"), coerce=optional_id, validate_choice=True)
 
     def set_parents(self, choices: list[tuple[int, str]]) -> None:
         self.parent.choices = _with_none(_l("— Top level —"), choices)
