@@ -48,8 +48,12 @@ def _init_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) sees the whole schema."""
+    import portal.api.models  # noqa: F401
+    import portal.audit.models  # noqa: F401
     import portal.auth.models  # noqa: F401
     import portal.delivery.models  # noqa: F401
+    import portal.doctemplates.models  # noqa: F401
+    import portal.documents.models  # noqa: F401
     import portal.parties.models  # noqa: F401
     import portal.storage.models  # noqa: F401
 

@@ -38,3 +38,24 @@ def make_counterparty(name="Maria Silva", kind="person", email="maria@example.co
     db.session.add(counterparty)
     db.session.commit()
     return counterparty
+
+
+def make_document_row(user_id, company=None, title="Act of completed work", **fields):
+    """A bare draft document row (no PDF), for tests of things that hang off documents."""
+    import secrets
+
+    from portal.documents.models import Document
+
+    company = company or make_company()
+    document = Document(
+        number=fields.pop("number", f"DOC-{secrets.token_hex(4)}"),
+        title=title,
+        company_id=company.id,
+        responsible_id=user_id,
+        created_by_id=user_id,
+        verification_code=secrets.token_hex(6),
+        **fields,
+    )
+    db.session.add(document)
+    db.session.commit()
+    return document

@@ -8,15 +8,23 @@ from flask_login import current_user, login_required
 SECTIONS = ("documents", "templates", "contacts", "vault", "automation", "settings", "permissions")
 ACTIONS = ("view", "create", "edit", "delete", "send")
 
-# Until roles and grants arrive, every active employee works with the shared areas and
-# reads settings; administrators do everything.
+# Until roles and grants arrive, every active employee works with the shared areas, reads
+# settings and templates, and handles their own documents; administrators do everything.
 EMPLOYEE_GRANTS = {
     ("contacts", "view"),
     ("contacts", "create"),
     ("contacts", "edit"),
     ("contacts", "delete"),
     ("settings", "view"),
+    ("templates", "view"),
+    ("documents", "view"),
+    ("documents", "create"),
+    ("documents", "edit"),
+    ("documents", "delete"),
+    ("documents", "send"),
 }
+# Sections whose objects belong to someone: an employee reaches only their own.
+OWNED_SECTIONS = {"documents"}
 
 
 def can(user, action: str, section: str, obj=None) -> bool:
@@ -27,7 +35,36 @@ def can(user, action: str, section: str, obj=None) -> bool:
         return False
     if user.is_admin:
         return True
-    return (section, action) in EMPLOYEE_GRANTS
+    if (section, action) not in EMPLOYEE_GRANTS:
+        return False
+    return obj is None or section not in OWNED_SECTIONS or _owns(user, obj)
+
+
+def _owns(user, obj) -> bool:
+    return user.id in (getattr(obj, "responsible_id", None), getattr(obj, "created_by_id", None))
+
+
+def visible(user, section: str, model):
+    """A where-clause limiting `model` rows to those the user may view (lists, search, counts)."""
+    from sqlalchemy import false, or_, true
+
+    if not can(user, "view", section):
+        return false()
+    if user.is_admin or section not in OWNED_SECTIONS:
+        return true()
+    return or_(model.responsible_id == user.id, model.created_by_id == user.id)
+
+
+def get_or_404(model, object_id: int, user, action: str, section: str):
+    """Load an object the user may act on; 404 when it is missing or not theirs to know of."""
+    from portal.extensions import db
+
+    obj = db.session.get(model, object_id)
+    if obj is None or not can(user, "view", section, obj):
+        abort(404)
+    if not can(user, action, section, obj):
+        abort(403)
+    return obj
 
 
 def require(action: str, section: str):

@@ -51,6 +51,9 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     signer_phone: Mapped[str] = mapped_column(String(32), default="")
 
     stamp_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    # Document numbers: {type} (ACT, INV, CON, DOC), {year}, {month}, {seq} with a format
+    # such as {seq:05d}. The sequence runs separately for each distinct rest of the pattern.
+    number_pattern: Mapped[str] = mapped_column(String(64), default="{type}-{year}-{seq:05d}")
 
     @property
     def display_name(self) -> str:

@@ -1,0 +1,1 @@
+"""The JSON REST API (/api/v1) with personal API tokens."""

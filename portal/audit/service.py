@@ -1,0 +1,122 @@
+"""Recording audit events, each chained to the previous event of the same document."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.extensions import db
+from portal.models_base import utcnow
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Where an action came from; views build it, services pass it on."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+def request_meta() -> RequestMeta:
+    """The current request's address and browser (empty outside a request)."""
+    if not has_request_context():
+        return RequestMeta()
+    return RequestMeta(
+        ip=request.remote_addr or "",
+        user_agent=(request.user_agent.string or "")[:400],
+    )
+
+
+def _actor_fields(actor, via_api: bool) -> dict:
+    from portal.auth.models import User
+    from portal.documents.models import Party
+
+    if isinstance(actor, User):
+        return {"actor_type": "api" if via_api else "user", "actor_id": actor.id,
+                "actor_label": f"{actor.name} <{actor.email}>"}
+    if isinstance(actor, Party):
+        return {"actor_type": "party", "actor_id": actor.id,
+                "actor_label": f"{actor.name} <{actor.contact}>"}
+    return {"actor_type": "system", "actor_id": None, "actor_label": "Signet"}
+
+
+def _utc_iso(moment: datetime) -> str:
+    # SQLite hands back naive datetimes: they are UTC, as everything we store.
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
+
+
+def event_hash(event: AuditEvent) -> str:
+    """sha256 over the event's content and the previous hash: any later edit breaks the chain."""
+    content = {
+        "prev_hash": event.prev_hash,
+        "document_id": event.document_id,
+        "created_at": _utc_iso(event.created_at),
+        "type": event.type,
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "details": event.details or {},
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _chain_head(document_id: int | None) -> str:
+    if document_id is None:
+        return ""
+    from portal.documents.models import Document
+
+    # Lock the document row so two events of one document cannot share a predecessor.
+    db.session.execute(select(Document.id).where(Document.id == document_id).with_for_update())
+    last = db.session.execute(
+        select(AuditEvent.hash)
+        .where(AuditEvent.document_id == document_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return last or ""
+
+
+def record(event_type: str, document_id: int | None = None, actor=None,
+           meta: RequestMeta | None = None, via_api: bool = False, **details) -> AuditEvent:
+    """Add an event to the session (the caller's transaction commits it with the change)."""
+    meta = meta or RequestMeta()
+    event = AuditEvent(
+        document_id=document_id,
+        created_at=utcnow(),
+        type=event_type,
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        details=details,
+        prev_hash=_chain_head(document_id),
+        **_actor_fields(actor, via_api),
+    )
+    event.hash = event_hash(event)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def events_for(document_id: int) -> list[AuditEvent]:
+    """A document's events, oldest first."""
+    return list(db.session.execute(
+        select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
+    ).scalars())
+
+
+def broken_links(document_id: int) -> list[int]:
+    """Ids of events whose hash or link to the previous event does not hold."""
+    broken, previous = [], ""
+    for event in events_for(document_id):
+        if event.prev_hash != previous or event.hash != event_hash(event):
+            broken.append(event.id)
+        previous = event.hash
+    return broken

@@ -1,0 +1,1 @@
+"""Document templates: sandboxed HTML rendered to PDF, with a default field layout."""

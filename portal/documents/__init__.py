@@ -1,0 +1,1 @@
+"""Documents, their parties (signers) and fields: create, edit, place fields, send, stop."""

@@ -1,0 +1,204 @@
+"""Document, Party (a signer or a copy recipient) and Field."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models_base import TimestampMixin
+
+# The pipeline: draft -> (approval) -> company_signing -> client_signing -> completed,
+# with declined, stopped and expired as ends.
+STAGES = (
+    "draft",
+    "approval",
+    "company_signing",
+    "client_signing",
+    "completed",
+    "declined",
+    "stopped",
+    "expired",
+)
+OPEN_STAGES = ("approval", "company_signing", "client_signing")
+FINAL_STAGES = ("completed", "declined", "stopped", "expired")
+
+# Who a party is, in signing order: approver first, then our company, then the client;
+# copy recipients only receive the final PDF.
+PARTY_ROLES = ("approver", "company", "client", "cc")
+ROLE_ORDER = {"approver": 1, "company": 2, "client": 3, "cc": 4}
+SIGNING_ROLES = ("approver", "company", "client")
+CHANNELS = ("email", "sms")
+PARTY_STATUSES = ("waiting", "sent", "opened", "signed", "declined")
+
+FIELD_TYPES = (
+    "signature",
+    "initials",
+    "stamp",
+    "date",
+    "text",
+    "number",
+    "requisites",
+    "checkbox",
+)
+
+
+class Document(TimestampMixin, db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("company_id", "number", name="uq_documents_company_number"),
+        Index("ix_documents_stage_updated", "stage", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("document_templates.id"))
+    counterparty_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counterparties.id", ondelete="SET NULL"), index=True
+    )
+    responsible_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Language of the document's own texts (certificate page, messages to its parties).
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    stage: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    stage_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # The PDF to be signed; immutable once sent (its sha256 is the evidence of what was sent).
+    source_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    source_filename: Mapped[str] = mapped_column(String(255), default="")
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Template variables (place, date, items, vat rate...), kept to re-render a draft.
+    variables: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stop_reason: Mapped[str] = mapped_column(Text, default="")
+
+    final_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    # Printed on every page and in the QR code; short, unguessable, unique.
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
+
+    parties: Mapped[list["Party"]] = relationship(
+        back_populates="document",
+        order_by="(Party.order, Party.id)",
+        cascade="all, delete-orphan",
+    )
+    fields: Mapped[list["Field"]] = relationship(
+        back_populates="document",
+        order_by="(Field.page, Field.y, Field.x, Field.id)",
+        cascade="all, delete-orphan",
+    )
+    company = relationship("Company")
+    counterparty = relationship("Counterparty")
+    template = relationship("DocumentTemplate")
+    responsible = relationship("User", foreign_keys=[responsible_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+
+    @property
+    def is_draft(self) -> bool:
+        return self.stage == "draft"
+
+    def parties_with_role(self, role: str) -> list["Party"]:
+        return [party for party in self.parties if party.role == role]
+
+
+class Party(TimestampMixin, db.Model):
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    # Same order number = may sign in parallel; lower signs first.
+    order: Mapped[int] = mapped_column(Integer, default=1)
+    role: Mapped[str] = mapped_column(String(16))  # PARTY_ROLES
+    kind: Mapped[str] = mapped_column(String(16), default="person")  # person | company
+    name: Mapped[str] = mapped_column(String(200))  # the person who signs
+    position: Mapped[str] = mapped_column(String(200), default="")
+    organization: Mapped[str] = mapped_column(String(300), default="")  # for kind=company
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    channel: Mapped[str] = mapped_column(String(8), default="email")  # CHANNELS
+    # A company client may be asked for its stamp; a person never is.
+    stamp_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Requisites as they were when the party was set (the record may change later).
+    requisites: Mapped[dict] = mapped_column(JSON, default=dict)
+    counterparty_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counterparties.id", ondelete="SET NULL")
+    )
+
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # PARTY_STATUSES
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+
+    document: Mapped[Document] = relationship(back_populates="parties")
+    fields: Mapped[list["Field"]] = relationship(back_populates="party")
+
+    @property
+    def signs(self) -> bool:
+        return self.role in SIGNING_ROLES
+
+    @property
+    def contact(self) -> str:
+        return self.phone if self.channel == "sms" else self.email
+
+
+class Field(TimestampMixin, db.Model):
+    """A box on a page, as fractions of the displayed page (top-left origin, after rotation)."""
+
+    __tablename__ = "fields"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    party_id: Mapped[int | None] = mapped_column(
+        ForeignKey("parties.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(16))  # FIELD_TYPES
+    page: Mapped[int] = mapped_column(Integer)  # 1-based
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    w: Mapped[float] = mapped_column(Float)
+    h: Mapped[float] = mapped_column(Float)
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[str] = mapped_column(Text, default="")
+    value_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    filled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    document: Mapped[Document] = relationship(back_populates="fields")
+    party: Mapped[Party | None] = relationship(back_populates="fields")
+
+
+class NumberSequence(db.Model):
+    """The last number used per company and scope (the pattern with everything but {seq})."""
+
+    __tablename__ = "number_sequences"
+    __table_args__ = (UniqueConstraint("company_id", "scope", name="uq_number_sequences_scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(64))
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
