@@ -60,13 +60,17 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal import cli, home, i18n
+    from portal.api.profile import bp as profile_bp
+    from portal.api.routes import bp as api_bp
     from portal.auth.admin_views import bp as admin_bp
     from portal.auth.invite_views import bp as invite_bp
     from portal.auth.views import bp as auth_bp
     from portal.delivery.views import bp as outbox_bp
+    from portal.documents.views import bp as documents_bp
     from portal.parties.views import bp as parties_bp
 
-    for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, invite_bp, parties_bp, outbox_bp):
+    for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, invite_bp, parties_bp, outbox_bp,
+                      profile_bp, api_bp, documents_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

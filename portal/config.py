@@ -116,6 +116,8 @@ def build_config(folder: Path) -> dict:
         "SIGNET_LOGIN_LIMIT": os.environ.get("SIGNET_LOGIN_LIMIT", "5 per minute;20 per hour"),
         "SIGNET_INVITE_DAYS": _env_int("SIGNET_INVITE_DAYS", 7),
         "SIGNET_INVITE_LIMIT": os.environ.get("SIGNET_INVITE_LIMIT", "20 per minute"),
+        # Per API token (requests without a valid token: per address).
+        "SIGNET_API_LIMIT": os.environ.get("SIGNET_API_LIMIT", "120 per minute"),
         "SIGNET_STAMP_MAX_BYTES": _env_int("SIGNET_STAMP_MAX_KB", 2048) * 1024,
         "MAX_CONTENT_LENGTH": _env_int("SIGNET_UPLOAD_MAX_MB", 20) * 1024 * 1024 + 64 * 1024,
         "SIGNET_UPLOAD_MAX_BYTES": _env_int("SIGNET_UPLOAD_MAX_MB", 20) * 1024 * 1024,

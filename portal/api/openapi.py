@@ -1,0 +1,525 @@
+"""The OpenAPI 3.1 description of /api/v1, written out by hand as a dict.
+
+A test compares its paths and methods with the routes Flask actually serves, both ways.
+"""
+
+from portal.documents.models import CHANNELS, FIELD_TYPES, PARTY_ROLES, PARTY_STATUSES, STAGES
+
+API_VERSION = "1.0.0"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict:
+    return _json(ref("Error"), description)
+
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+ID = {"type": "integer", "minimum": 1}
+DECIMAL = {
+    "type": ["number", "string"],
+    "description": "A number; send a string such as \"1234.50\" to keep it exact.",
+}
+
+DOCUMENT_ID = {"name": "document_id", "in": "path", "required": True, "schema": ID}
+
+
+def _page_params(extra: list | None = None) -> list:
+    return (extra or []) + [
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"name": "per_page", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}},
+    ]
+
+
+def _page_of(item: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["items", "page", "pages", "total"],
+        "properties": {
+            "items": {"type": "array", "items": ref(item)},
+            "page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "total": {"type": "integer"},
+        },
+    }
+
+
+def _list_of(item: str) -> dict:
+    return {"type": "object", "required": ["items"],
+            "properties": {"items": {"type": "array", "items": ref(item)}}}
+
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {
+                        "type": "string",
+                        "examples": ["bad_request", "invalid_json", "unauthorized", "forbidden",
+                                     "not_found", "method_not_allowed", "conflict", "too_large",
+                                     "invalid", "rate_limited", "server_error"],
+                    },
+                    "message": {"type": "string", "description": "Readable, in the request's "
+                                "language (Accept-Language)."},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Per-field messages, e.g. {\"items[0].price\": \"...\"}.",
+                    },
+                },
+            }
+        },
+    },
+    "Links": {
+        "type": "object",
+        "properties": {
+            "self": STRING,
+            "status": STRING,
+            "source_pdf": NULLABLE_STRING,
+            "final_pdf": NULLABLE_STRING,
+        },
+    },
+    "DocumentSummary": {
+        "type": "object",
+        "required": ["id", "number", "title", "stage"],
+        "properties": {
+            "id": ID,
+            "number": {"type": "string", "examples": ["ACT-2026-00001"]},
+            "title": STRING,
+            "stage": {"enum": list(STAGES)},
+            "company": {
+                "type": "object",
+                "properties": {"id": ID, "name": NULLABLE_STRING},
+            },
+            "counterparty_id": {"type": ["integer", "null"]},
+            "responsible_id": ID,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "sent_at": TIMESTAMP,
+            "completed_at": TIMESTAMP,
+            "deadline": TIMESTAMP,
+            "links": ref("Links"),
+        },
+    },
+    "Document": {
+        "allOf": [
+            ref("DocumentSummary"),
+            {
+                "type": "object",
+                "properties": {
+                    "language": STRING,
+                    "template_id": {"type": ["integer", "null"]},
+                    "responsible": {
+                        "type": ["object", "null"],
+                        "properties": {"id": ID, "name": STRING, "email": STRING},
+                    },
+                    "stage_changed_at": TIMESTAMP,
+                    "stopped_at": TIMESTAMP,
+                    "stop_reason": STRING,
+                    "verification_code": {"type": "string",
+                                          "description": "Printed on the final PDF; "
+                                                         "checks it on the verify page."},
+                    "source_filename": STRING,
+                    "source_sha256": NULLABLE_STRING,
+                    "final_sha256": NULLABLE_STRING,
+                    "page_count": {"type": "integer"},
+                    "variables": {"type": "object",
+                                  "description": "Template variables (place, date, items...)."},
+                    "parties": {"type": "array", "items": ref("Party")},
+                    "fields": {"type": "array", "items": ref("Field")},
+                },
+            },
+        ]
+    },
+    "Party": {
+        "type": "object",
+        "required": ["id", "role", "name", "status"],
+        "properties": {
+            "id": ID,
+            "order": {"type": "integer", "description": "Lower signs first; equal = parallel."},
+            "role": {"enum": list(PARTY_ROLES)},
+            "kind": {"enum": ["person", "company"]},
+            "name": {"type": "string", "description": "The person who signs."},
+            "position": STRING,
+            "organization": STRING,
+            "email": STRING,
+            "phone": STRING,
+            "channel": {"enum": list(CHANNELS)},
+            "stamp_required": {"type": "boolean"},
+            "counterparty_id": {"type": ["integer", "null"]},
+            "status": {"enum": list(PARTY_STATUSES)},
+            "sent_at": TIMESTAMP,
+            "opened_at": TIMESTAMP,
+            "signed_at": TIMESTAMP,
+            "declined_at": TIMESTAMP,
+            "decline_reason": STRING,
+        },
+    },
+    "PartyInput": {
+        "type": "object",
+        "required": ["role", "name"],
+        "description": "One party. Exactly one `company` signer and at least one `client`; "
+                       "a party with an `id` is kept (with its fields), others are replaced.",
+        "properties": {
+            "id": {**ID, "description": "An existing party of this document, to keep it."},
+            "role": {"enum": list(PARTY_ROLES)},
+            "kind": {"enum": ["person", "company"]},
+            "name": STRING,
+            "position": STRING,
+            "organization": STRING,
+            "email": STRING,
+            "phone": STRING,
+            "channel": {"enum": list(CHANNELS)},
+            "stamp_required": {"type": "boolean",
+                               "description": "Only for our company or a company client."},
+            "counterparty_id": {"type": ["integer", "null"]},
+            "requisites": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "Defaults to the company's or counterparty's."},
+        },
+    },
+    "Field": {
+        "type": "object",
+        "required": ["id", "type", "page", "x", "y", "w", "h"],
+        "properties": {
+            "id": ID,
+            "party_id": {"type": ["integer", "null"]},
+            "role": {"type": ["string", "null"], "description": "The party's role, if any."},
+            "type": {"enum": list(FIELD_TYPES)},
+            "page": {"type": "integer", "minimum": 1},
+            "x": {"type": "number", "minimum": 0, "maximum": 1},
+            "y": {"type": "number", "minimum": 0, "maximum": 1},
+            "w": {"type": "number", "minimum": 0, "maximum": 1},
+            "h": {"type": "number", "minimum": 0, "maximum": 1},
+            "required": {"type": "boolean"},
+            "label": STRING,
+            "value": STRING,
+            "filled": {"type": "boolean"},
+            "filled_at": TIMESTAMP,
+        },
+    },
+    "FieldInput": {
+        "type": "object",
+        "required": ["type", "page", "x", "y", "w", "h"],
+        "description": "A box as fractions of the displayed page (top-left origin, after "
+                       "rotation); x + w and y + h must stay within 0..1.",
+        "properties": {
+            "party_id": {"type": ["integer", "null"],
+                         "description": "Whose field it is (see the document's parties); "
+                                        "date and number fields may have none."},
+            "type": {"enum": list(FIELD_TYPES)},
+            "page": {"type": "integer", "minimum": 1},
+            "x": {"type": "number", "minimum": 0, "maximum": 1},
+            "y": {"type": "number", "minimum": 0, "maximum": 1},
+            "w": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "h": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "required": {"type": "boolean"},
+            "label": STRING,
+        },
+    },
+    "DocumentStatus": {
+        "type": "object",
+        "properties": {
+            "id": ID,
+            "number": STRING,
+            "stage": {"enum": list(STAGES)},
+            "deadline": TIMESTAMP,
+            "sent_at": TIMESTAMP,
+            "completed_at": TIMESTAMP,
+            "final_pdf": {"type": "boolean", "description": "Whether final.pdf is ready."},
+            "parties": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": ID,
+                        "role": {"enum": list(PARTY_ROLES)},
+                        "name": STRING,
+                        "channel": {"enum": list(CHANNELS)},
+                        "status": {"enum": list(PARTY_STATUSES)},
+                        "sent_at": TIMESTAMP,
+                        "opened_at": TIMESTAMP,
+                        "signed_at": TIMESTAMP,
+                        "declined_at": TIMESTAMP,
+                    },
+                },
+            },
+        },
+    },
+    "Item": {
+        "type": "object",
+        "required": ["name", "quantity", "price"],
+        "properties": {
+            "name": STRING,
+            "quantity": DECIMAL,
+            "unit": {"type": "string", "examples": ["pcs", "h"]},
+            "price": DECIMAL,
+        },
+    },
+    "NewClient": {
+        "type": "object",
+        "description": "A counterparty not yet in the directory; it is added to it.",
+        "required": ["kind", "name"],
+        "properties": {
+            "kind": {"enum": ["person", "company"]},
+            "name": STRING,
+            "representative_name": STRING,
+            "representative_position": STRING,
+            "email": STRING,
+            "phone": STRING,
+            "tax_id": STRING,
+            "address": STRING,
+        },
+    },
+    "NewDocumentFromTemplate": {
+        "type": "object",
+        "required": ["company_id", "template_id"],
+        "properties": {
+            "company_id": ID,
+            "template_id": ID,
+            "counterparty_id": {**ID, "description": "A client from the directory..."},
+            "client": {**ref("NewClient"), "description": "...or a new one (not both)."},
+            "title": {"type": "string", "maxLength": 300},
+            "place": {"type": "string", "maxLength": 200},
+            "date": {"type": "string", "format": "date"},
+            "items": {"type": "array", "items": ref("Item"), "maxItems": 500},
+            "vat_rate": {**DECIMAL, "description": "Percent, e.g. 20."},
+            "currency": {"type": "string", "examples": ["RUB", "EUR"], "maxLength": 3},
+            "language": {"enum": ["en", "ru", "pt"]},
+        },
+    },
+    "NewDocumentFromUpload": {
+        "type": "object",
+        "required": ["file", "company_id"],
+        "properties": {
+            "file": {"type": "string", "contentMediaType": "application/pdf",
+                     "description": "A PDF, or a PNG/JPEG image (becomes one page)."},
+            "company_id": ID,
+            "title": {"type": "string", "description": "Defaults to the file name."},
+            "counterparty_id": ID,
+            "client": {"type": "string", "contentMediaType": "application/json",
+                       "description": "A NewClient object as JSON text."},
+            "language": {"enum": ["en", "ru", "pt"]},
+        },
+    },
+    "Company": {
+        "type": "object",
+        "properties": {
+            "id": ID, "legal_name": STRING, "short_name": STRING, "tax_id": STRING,
+            "email": STRING, "signer_name": STRING, "signer_position": STRING,
+            "signer_email": STRING, "signer_phone": STRING, "number_pattern": STRING,
+        },
+    },
+    "Template": {
+        "type": "object",
+        "properties": {
+            "id": ID, "name": STRING, "kind": {"enum": ["act", "invoice", "contract", "other"]},
+            "language": STRING, "has_default_layout": {"type": "boolean"},
+        },
+    },
+    "Counterparty": {
+        "type": "object",
+        "properties": {
+            "id": ID, "kind": {"enum": ["person", "company"]}, "name": STRING,
+            "representative_name": STRING, "representative_position": STRING,
+            "email": STRING, "phone": STRING, "tax_id": STRING,
+        },
+    },
+}
+
+COMMON_ERRORS = {
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "429": {"$ref": "#/components/responses/TooManyRequests"},
+}
+NOT_FOUND = {"404": _error("No such document, or not visible to you.")}
+FORBIDDEN = {"403": _error("Your account may not do this.")}
+INVALID = {"422": _error("A value is not valid; `fields` names each one.")}
+BAD_JSON = {"400": _error("The body is not valid JSON.")}
+CONFLICT = {"409": _error("The document's stage does not allow this (e.g. already sent).")}
+PDF = {"description": "The PDF file.",
+       "content": {"application/pdf": {"schema": {"type": "string",
+                                                  "contentMediaType": "application/pdf"}}}}
+
+
+def _operation(operation_id: str, summary: str, responses: dict, **extra) -> dict:
+    return {"operationId": operation_id, "summary": summary, "tags": [extra.pop("tag")],
+            "responses": responses | COMMON_ERRORS, **extra}
+
+
+def _document_operation(operation_id, summary, responses, **extra):
+    return _operation(operation_id, summary, responses | NOT_FOUND, tag="documents",
+                      parameters=[DOCUMENT_ID], **extra)
+
+
+def _body(schema: dict, description: str = "") -> dict:
+    return {"required": True, "description": description,
+            "content": {"application/json": {"schema": schema}}}
+
+
+def _list_body(key: str, item: str) -> dict:
+    return _body({
+        "oneOf": [
+            {"type": "object", "required": [key],
+             "properties": {key: {"type": "array", "items": ref(item)}}},
+            {"type": "array", "items": ref(item)},
+        ]
+    }, "The complete new list (it replaces the current one); a bare array works too.")
+
+
+PATHS = {
+    "/api/v1/documents": {
+        "get": _operation(
+            "listDocuments", "Documents you may see, newest first",
+            {"200": _json(_page_of("DocumentSummary"), "One page of documents.")} | FORBIDDEN
+            | INVALID,
+            tag="documents",
+            parameters=_page_params([{"name": "stage", "in": "query",
+                                      "schema": {"enum": list(STAGES)}}]),
+        ),
+        "post": _operation(
+            "createDocument", "Create a draft from a template",
+            {"201": _json(ref("Document"), "The new draft.")} | BAD_JSON | FORBIDDEN
+            | INVALID,
+            tag="documents",
+            requestBody=_body(ref("NewDocumentFromTemplate")),
+        ),
+    },
+    "/api/v1/documents/upload": {
+        "post": _operation(
+            "uploadDocument", "Create a draft from an uploaded PDF or image",
+            {"201": _json(ref("Document"), "The new draft."), "413": _error("File too large.")}
+            | FORBIDDEN | INVALID,
+            tag="documents",
+            requestBody={"required": True, "content": {
+                "multipart/form-data": {"schema": ref("NewDocumentFromUpload")}}},
+        ),
+    },
+    "/api/v1/documents/{document_id}": {
+        "get": _document_operation(
+            "getDocument", "A document with its parties and fields",
+            {"200": _json(ref("Document"), "The document.")},
+        ),
+    },
+    "/api/v1/documents/{document_id}/status": {
+        "get": _document_operation(
+            "getDocumentStatus", "The stage and each party's status",
+            {"200": _json(ref("DocumentStatus"), "Where the document is.")},
+        ),
+    },
+    "/api/v1/documents/{document_id}/parties": {
+        "put": _document_operation(
+            "setParties", "Replace the draft's parties",
+            {"200": _json(ref("Document"), "The document.")} | BAD_JSON | FORBIDDEN | CONFLICT
+            | INVALID,
+            requestBody=_list_body("parties", "PartyInput"),
+        ),
+    },
+    "/api/v1/documents/{document_id}/fields": {
+        "put": _document_operation(
+            "setFields", "Replace the draft's fields",
+            {"200": _json(ref("Document"), "The document.")} | BAD_JSON | FORBIDDEN | CONFLICT
+            | INVALID,
+            requestBody=_list_body("fields", "FieldInput"),
+        ),
+    },
+    "/api/v1/documents/{document_id}/send": {
+        "post": _document_operation(
+            "sendDocument", "Send the draft for signing",
+            {"200": _json(ref("Document"), "The sent document.")} | FORBIDDEN | CONFLICT
+            | INVALID,
+        ),
+    },
+    "/api/v1/documents/{document_id}/stop": {
+        "post": _document_operation(
+            "stopDocument", "Stop signing",
+            {"200": _json(ref("Document"), "The stopped document.")} | BAD_JSON | FORBIDDEN
+            | CONFLICT | INVALID,
+            requestBody=_body({"type": "object", "required": ["reason"],
+                               "properties": {"reason": {"type": "string", "maxLength": 1000}}}),
+        ),
+    },
+    "/api/v1/documents/{document_id}/source.pdf": {
+        "get": _document_operation("getSourcePdf", "The PDF as sent for signing", {"200": PDF}),
+    },
+    "/api/v1/documents/{document_id}/final.pdf": {
+        "get": _document_operation(
+            "getFinalPdf", "The signed and sealed PDF (404 until it exists)", {"200": PDF},
+        ),
+    },
+    "/api/v1/companies": {
+        "get": _operation("listCompanies", "Our companies (the sending side)",
+                          {"200": _json(_list_of("Company"), "All companies.")} | FORBIDDEN,
+                          tag="directory"),
+    },
+    "/api/v1/templates": {
+        "get": _operation("listTemplates", "Active document templates",
+                          {"200": _json(_list_of("Template"), "All active templates.")}
+                          | FORBIDDEN, tag="directory"),
+    },
+    "/api/v1/counterparties": {
+        "get": _operation(
+            "listCounterparties", "The counterparty directory",
+            {"200": _json(_page_of("Counterparty"), "One page of counterparties.")}
+            | FORBIDDEN | INVALID,
+            tag="directory",
+            parameters=_page_params([
+                {"name": "q", "in": "query", "schema": STRING,
+                 "description": "Words in the name, contacts or tax id."},
+                {"name": "kind", "in": "query", "schema": {"enum": ["person", "company"]}},
+            ]),
+        ),
+    },
+    "/api/v1/openapi.json": {
+        "get": {"operationId": "getOpenApi", "summary": "This description",
+                "tags": ["meta"], "security": [],
+                "responses": {"200": {"description": "The OpenAPI document.",
+                                      "content": {"application/json": {}}}}},
+    },
+}
+
+
+def build_spec(base_url: str = "") -> dict:
+    """The whole OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Signet API",
+            "version": API_VERSION,
+            "description": (
+                "Prepare documents for signing and follow them. Authenticate with a personal "
+                "token from your profile page: `Authorization: Bearer sgt_...`. The token acts "
+                "as you, with your permissions. Errors are JSON: "
+                "`{\"error\": {\"code\", \"message\", \"fields\"}}`."
+            ),
+        },
+        "servers": [{"url": base_url or "/"}],
+        "security": [{"bearerToken": []}],
+        "tags": [{"name": "documents"}, {"name": "directory"}, {"name": "meta"}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer",
+                                "description": "A personal API token (sgt_...)."},
+            },
+            "schemas": SCHEMAS,
+            "responses": {
+                "Unauthorized": _error("No token, or a revoked or unknown one, or the user "
+                                       "is deactivated."),
+                "TooManyRequests": _error("Rate limit reached for this token; retry after "
+                                          "the Retry-After seconds."),
+            },
+        },
+    }

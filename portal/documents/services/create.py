@@ -1,0 +1,229 @@
+"""Creating a draft: from a template (rendered to PDF) or from an uploaded file."""
+
+from datetime import date as Date
+from decimal import Decimal, InvalidOperation
+from pathlib import PurePosixPath
+
+from flask_babel import gettext as _
+
+from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
+from portal.documents.errors import DocumentRefused
+from portal.documents.models import Document
+from portal.documents.numbering import local_today, next_number
+from portal.documents.services.common import (
+    audit,
+    clean_language,
+    clean_title,
+    default_deadline,
+    new_verification_code,
+    tidy,
+)
+from portal.documents.services.fields import fields_from_layout
+from portal.documents.services.parties import (
+    client_from_counterparty,
+    client_from_dict,
+    company_signer,
+)
+from portal.extensions import db
+from portal.parties.models import Company, Counterparty
+from portal.storage import store
+
+ITEM_LIMIT = 200
+MONEY_LIMIT = Decimal("1000000000000")
+
+
+def _company(company_id, errors: dict) -> Company | None:
+    company = db.session.get(Company, company_id) if str(company_id or "").isdigit() else None
+    if company is None:
+        errors["company_id"] = _("Choose one of our companies.")
+    return company
+
+
+def _client(counterparty_id, client, errors: dict):
+    """(client party, counterparty record for the template, directory id or None)."""
+    if counterparty_id not in (None, ""):
+        record = (db.session.get(Counterparty, int(counterparty_id))
+                  if str(counterparty_id).isdigit() else None)
+        if record is None:
+            errors["counterparty_id"] = _("This counterparty is not in the directory.")
+            return None, None, None
+        return client_from_counterparty(record), record, record.id
+    if not client:
+        errors["counterparty_id"] = _("Choose the client from the directory or enter a new one.")
+        return None, None, None
+    try:
+        party, record = client_from_dict(client)
+    except DocumentRefused as refused:
+        errors.update(refused.errors)
+        return None, None, None
+    return party, record, None
+
+
+def _decimal(value, key: str, errors: dict, minimum=Decimal(0)) -> Decimal:
+    try:
+        number = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():
+        errors[key] = _("Enter a number, e.g. 1500.00.")
+        return Decimal(0)
+    if number < minimum or number >= MONEY_LIMIT:
+        errors[key] = _("Enter a number from %(low)s up.", low=minimum)
+    return number
+
+
+def clean_items(items, errors: dict) -> list[dict]:
+    """Rows of the items table: name, quantity (> 0), unit, price (>= 0)."""
+    rows = []
+    for index, item in enumerate(list(items or [])[:ITEM_LIMIT]):
+        if not isinstance(item, dict):
+            errors[f"items.{index}"] = _("Each item needs a name, a quantity and a price.")
+            continue
+        prefix = f"items.{index}."
+        name = tidy(item.get("name"), 300, prefix + "name", errors)
+        if not name:
+            errors.setdefault(prefix + "name", _("Name the item."))
+        quantity = _decimal(item.get("quantity", 1), prefix + "quantity", errors)
+        if quantity == 0 and prefix + "quantity" not in errors:
+            errors[prefix + "quantity"] = _("The quantity must be more than zero.")
+        rows.append({"name": name, "quantity": quantity,
+                     "unit": tidy(item.get("unit"), 20, prefix + "unit", errors),
+                     "price": _decimal(item.get("price", 0), prefix + "price", errors)})
+    return rows
+
+
+def _clean_terms(vat_rate, currency, errors: dict) -> tuple[Decimal | None, str]:
+    """VAT in percent (None: VAT does not apply, templates print "without VAT")."""
+    rate = None
+    if vat_rate not in (None, ""):
+        rate = _decimal(vat_rate, "vat_rate", errors)
+    if rate is not None and "vat_rate" not in errors and rate > 100:
+        errors["vat_rate"] = _("VAT is a percentage from 0 to 100.")
+    currency = str(currency or "").strip().upper()
+    if not (len(currency) == 3 and currency.isalpha()):
+        errors["currency"] = _("Use a three-letter currency code such as RUB, EUR or USD.")
+    return rate, currency
+
+
+def _new_document(actor, company: Company, title: str, language: str, counterparty_id,
+                  number: str, template_id=None) -> Document:
+    document = Document(
+        number=number, title=title, company_id=company.id, template_id=template_id,
+        counterparty_id=counterparty_id, responsible_id=actor.id, created_by_id=actor.id,
+        language=language, stage="draft", deadline_at=default_deadline(),
+        verification_code=new_verification_code(), variables={},
+    )
+    db.session.add(document)
+    return document
+
+
+def _add_parties(document: Document, company: Company, client_party) -> None:
+    document.parties.append(company_signer(company))
+    document.parties.append(client_party)
+    db.session.flush()
+
+
+def _refuse_if(errors: dict) -> None:
+    if errors:
+        db.session.rollback()
+        raise DocumentRefused(errors)
+
+
+def _template(template_id, errors: dict) -> DocumentTemplate | None:
+    template = (db.session.get(DocumentTemplate, int(template_id))
+                if str(template_id or "").isdigit() else None)
+    if template is None or not template.active:
+        errors["template_id"] = _("Choose one of the active templates.")
+        return None
+    return template
+
+
+def _variables(place, day: Date, items: list[dict], vat_rate, currency) -> dict:
+    return {"place": place, "date": day.isoformat(),
+            "vat_rate": None if vat_rate is None else str(vat_rate),
+            "currency": currency,
+            "items": [{**item, "quantity": str(item["quantity"]), "price": str(item["price"])}
+                      for item in items]}
+
+
+def create_from_template(actor, meta, *, company_id, template_id, counterparty_id=None,
+                         client=None, title=None, place="", date=None, items=(),
+                         vat_rate=Decimal(0), currency="RUB", language=None) -> Document:
+    """Render a template for a client, number it, and set the default parties and fields."""
+    from portal.doctemplates.rendering import (
+        build_context,
+        render_document_pdf,
+        resolve_layout,
+    )
+
+    errors: dict = {}
+    company = _company(company_id, errors)
+    template = _template(template_id, errors)
+    client_party, record, directory_id = _client(counterparty_id, client, errors)
+    title = clean_title(title if title not in (None, "") else getattr(template, "name", ""),
+                        errors)
+    language = clean_language(language, errors, getattr(template, "language", "en"))
+    place = tidy(place, 200, "place", errors)
+    rows = clean_items(items, errors)
+    vat_rate, currency = _clean_terms(vat_rate, currency, errors)
+    if date is not None and not isinstance(date, Date):
+        errors["date"] = _("Enter a date.")
+    _refuse_if(errors)
+
+    day = date or local_today()
+    number = next_number(company, TEMPLATE_KINDS.get(template.kind, "DOC"))
+    context = build_context(company, record, number=number, title=title, date=day,
+                            place=place, items=rows, vat_rate=vat_rate, currency=currency,
+                            language=language)
+    rendered = render_document_pdf(template, context)
+    blob = store(rendered.pdf_bytes, "application/pdf")
+    db.session.flush()
+    document = _new_document(actor, company, title, language, directory_id, number, template.id)
+    document.source_sha256 = blob.sha256
+    document.source_filename = f"{number}.pdf"
+    document.page_count = rendered.page_count
+    document.variables = _variables(place, day, rows, vat_rate, currency)
+    _add_parties(document, company, client_party)
+    layout = resolve_layout(template.default_layout or [], rendered.anchors, rendered.page_count)
+    fields, skipped = fields_from_layout(document, layout)
+    document.fields.extend(fields)
+    db.session.flush()
+    audit("document.created", document, actor, meta, source="template",
+          template_id=template.id, template=template.name, number=number, title=title,
+          sha256=blob.sha256, page_count=document.page_count, fields=len(fields),
+          skipped_fields=skipped)
+    db.session.commit()
+    return document
+
+
+def _safe_filename(filename: str) -> str:
+    name = PurePosixPath(str(filename or "").replace("\\", "/")).name
+    return "".join(ch for ch in name if ch.isprintable())[:255]
+
+
+def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
+                       counterparty_id=None, client=None, language=None) -> Document:
+    """Check an uploaded PDF or image, keep it, and make a numbered draft of it."""
+    from portal.pdfs import ingest_upload
+
+    errors: dict = {}
+    company = _company(company_id, errors)
+    client_party, _record, directory_id = _client(counterparty_id, client, errors)
+    title = clean_title(title, errors)
+    language = clean_language(language, errors, getattr(actor, "locale", None) or "en")
+    _refuse_if(errors)
+
+    prepared = ingest_upload(data, filename)  # PdfRejected carries its own message
+    blob = store(prepared.pdf_bytes, "application/pdf")
+    db.session.flush()
+    number = next_number(company, TEMPLATE_KINDS["other"])
+    document = _new_document(actor, company, title, language, directory_id, number)
+    document.source_sha256 = blob.sha256
+    document.source_filename = _safe_filename(filename)
+    document.page_count = prepared.page_count
+    _add_parties(document, company, client_party)
+    audit("document.created", document, actor, meta, source="upload", number=number,
+          title=title, filename=document.source_filename, kind=prepared.source_kind,
+          sha256=blob.sha256, page_count=document.page_count)
+    db.session.commit()
+    return document

@@ -1,0 +1,238 @@
+"""A document's life after creation: details, deadline, send, stop, delete, layout reuse."""
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, update
+
+from portal.audit.models import AuditEvent
+from portal.auth.models import User
+from portal.auth.permissions import can
+from portal.documents.errors import AlreadySent, DocumentLocked, DocumentRefused
+from portal.documents.models import OPEN_STAGES, Document
+from portal.documents.services.common import (
+    as_utc,
+    audit,
+    check_deadline,
+    clean_language,
+    clean_title,
+    editable_draft,
+    load,
+)
+from portal.documents.services.fields import layout_of
+from portal.documents.services.parties import (
+    fields_of,
+    may_have_stamp,
+    party_label,
+    signing_parties,
+)
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.storage import path_for
+
+STOP_REASON_MAX = 1000
+SIGNATURE_TYPES = ("signature", "initials")
+
+
+# --- details and deadline --------------------------------------------------------------------
+
+def _responsible(value, errors: dict) -> int | None:
+    try:
+        user = db.session.get(User, int(value))
+    except (TypeError, ValueError):
+        user = None
+    if user is None or not user.active:
+        errors["responsible_id"] = _("Choose an active user.")
+        return None
+    return user.id
+
+
+def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=None,
+                 language=None, deadline=None) -> Document:
+    """Change a draft's title, responsible user, language or deadline (None keeps a value)."""
+    document = editable_draft(document_id)
+    errors: dict = {}
+    wanted = {}
+    if title is not None:
+        wanted["title"] = clean_title(title, errors)
+    if responsible_id is not None:
+        wanted["responsible_id"] = _responsible(responsible_id, errors)
+    if language is not None:
+        wanted["language"] = clean_language(language, errors)
+    if deadline is not None:
+        try:
+            wanted["deadline_at"] = check_deadline(deadline)
+        except DocumentRefused as refused:
+            errors.update(refused.errors)
+    if errors:
+        db.session.rollback()
+        raise DocumentRefused(errors)
+    changes = {key: value for key, value in wanted.items()
+               if (as_utc(getattr(document, key)) if key == "deadline_at"
+                   else getattr(document, key)) != value}
+    for key, value in changes.items():
+        setattr(document, key, value)
+    if changes:
+        audit("document.updated", document, actor, meta,
+              changes={key: value.isoformat() if key == "deadline_at" else value
+                       for key, value in changes.items()})
+    db.session.commit()
+    return document
+
+
+def set_deadline(actor, meta, document_id: int, deadline) -> Document:
+    """Move the deadline of a draft or of a document out for signing (>= 5 minutes ahead)."""
+    deadline = check_deadline(deadline)
+    document = load(document_id, lock=True)
+    if not (document.is_draft or document.stage in OPEN_STAGES):
+        db.session.rollback()
+        raise DomainError(_("This document is closed; its deadline no longer matters."), 409)
+    previous = as_utc(document.deadline_at)
+    document.deadline_at = deadline
+    audit("document.deadline_changed", document, actor, meta,
+          previous=previous.isoformat() if previous else None, deadline=deadline.isoformat())
+    db.session.commit()
+    return document
+
+
+# --- send --------------------------------------------------------------------------------------
+
+def _party_problems(document: Document) -> list[str]:
+    problems = []
+    for party in signing_parties(document):
+        name = party_label(party)
+        if party.channel == "sms" and not party.phone:
+            problems.append(_("%(name)s has no phone number for the SMS.", name=name))
+        elif party.channel == "email" and not party.email:
+            problems.append(_("%(name)s has no email address.", name=name))
+        kinds = {field.type for field in fields_of(document, party)}
+        if party.role != "approver" and not kinds & set(SIGNATURE_TYPES):
+            problems.append(_("Place a signature field for %(name)s.", name=name))
+        if party.stamp_required and may_have_stamp(party) and "stamp" not in kinds:
+            problems.append(_("Place a stamp field for %(name)s, or do not ask for the stamp.",
+                              name=name))
+    for party in document.parties_with_role("cc"):
+        if not party.email:
+            problems.append(_("%(name)s has no email address for the copy.", name=party.name))
+    return problems
+
+
+def sending_problems(document: Document) -> list[str]:
+    """Everything that keeps a draft from being sent, as messages for the sender."""
+    problems = []
+    if not document.parties_with_role("company"):
+        problems.append(_("Add our company's signer."))
+    if not document.parties_with_role("client"):
+        problems.append(_("Add the client who signs."))
+    problems += _party_problems(document)
+    if not document.source_sha256 or not path_for(document.source_sha256).exists():
+        problems.append(_("The PDF of this document is missing. Create the document again."))
+    deadline = as_utc(document.deadline_at)
+    if deadline is None or deadline <= utcnow():
+        problems.append(_("The deadline has passed. Set a new one."))
+    return problems
+
+
+class SendRefused(DocumentRefused):
+    """The draft is not ready: `problems` lists what to fix."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__({f"problem{index}": text for index, text in enumerate(problems)})
+        self.problems = problems
+        self.message = " ".join(problems)
+
+
+def after_send(document_id: int) -> None:
+    """Hook run after a send commits: invitations are delivered here (next issue)."""
+
+
+def send(actor, meta, document_id: int) -> Document:
+    """Freeze the draft and start the signing: approval first when there is an approver."""
+    document = load(document_id, lock=True)
+    if not document.is_draft:
+        db.session.rollback()
+        raise AlreadySent() if document.sent_at else DocumentLocked()
+    problems = sending_problems(document)
+    if problems:
+        db.session.rollback()
+        raise SendRefused(problems)
+    stage = "approval" if document.parties_with_role("approver") else "company_signing"
+    now = utcnow()
+    # Conditional on the draft stage: of two simultaneous sends exactly one changes the row.
+    result = db.session.execute(
+        update(Document.__table__)
+        .where(Document.__table__.c.id == document.id, Document.__table__.c.stage == "draft")
+        .values(stage=stage, sent_at=now, stage_changed_at=now, updated_at=now)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AlreadySent()
+    audit("document.sent", document, actor, meta, stage=stage,
+          source_sha256=document.source_sha256, page_count=document.page_count,
+          parties=[{"role": p.role, "name": p.name, "channel": p.channel, "contact": p.contact}
+                   for p in document.parties],
+          fields=len(document.fields))
+    db.session.commit()
+    db.session.refresh(document)
+    after_send(document.id)
+    return document
+
+
+# --- stop and delete ---------------------------------------------------------------------------
+
+def stop(actor, meta, document_id: int, reason: str) -> Document:
+    """Stop a document that is out for signing; the reason is kept in the audit trail."""
+    reason = "\n".join(line.strip() for line in str(reason or "").strip().splitlines()).strip()
+    if not reason:
+        raise DocumentRefused({"reason": _("Say why the document is stopped.")})
+    if len(reason) > STOP_REASON_MAX:
+        raise DocumentRefused({"reason": _("Too long: at most %(max)d characters.",
+                                           max=STOP_REASON_MAX)})
+    document = load(document_id, lock=True)
+    previous = document.stage
+    now = utcnow()
+    table = Document.__table__
+    result = db.session.execute(
+        update(table).where(table.c.id == document.id, table.c.stage.in_(OPEN_STAGES))
+        .values(stage="stopped", stopped_at=now, stage_changed_at=now, updated_at=now,
+                stop_reason=reason)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        if previous == "stopped":
+            raise DomainError(_("This document was already stopped."), 409)
+        raise DomainError(_("Only a document that is out for signing can be stopped."), 409)
+    audit("document.stopped", document, actor, meta, reason=reason, previous_stage=previous)
+    db.session.commit()
+    db.session.refresh(document)
+    return document
+
+
+def delete_draft(actor, meta, document_id: int) -> None:
+    """Delete a draft that was never sent (its audit trail goes with it; a note remains)."""
+    document = load(document_id, lock=True)
+    if not document.is_draft:
+        db.session.rollback()
+        raise DomainError(_("Only a draft can be deleted. Stop a sent document instead."), 409)
+    number, title = document.number, document.title
+    db.session.execute(delete(AuditEvent).where(AuditEvent.document_id == document.id))
+    db.session.delete(document)
+    db.session.flush()
+    audit("document.draft_deleted", None, actor, meta, deleted_document_id=document_id,
+          number=number, title=title)
+    db.session.commit()
+
+
+# --- reuse of the layout -----------------------------------------------------------------------
+
+def save_layout_as_template_default(actor, document_id: int) -> int:
+    """Store this document's fields as its template's default layout; returns the field count."""
+    from portal.doctemplates.services import save_default_layout
+
+    document = load(document_id)
+    if document.template_id is None:
+        raise DomainError(_("This document was uploaded, not made from a template."), 409)
+    if not can(actor, "edit", "templates"):
+        raise DomainError(_("You may not change templates."), 403)
+    layout = layout_of(document)
+    save_default_layout(document.template_id, layout, actor)
+    return len(layout)

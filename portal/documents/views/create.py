@@ -1,0 +1,156 @@
+"""Creating a document: from a template (with an items table) or from an uploaded file."""
+
+import re
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.audit.service import request_meta
+from portal.auth.permissions import can, require
+from portal.doctemplates.sandbox import TemplateRefused
+from portal.documents import services
+from portal.documents.errors import DocumentRefused
+from portal.documents.forms import ItemForm, SelectChoice, TemplateDocumentForm, UploadDocumentForm
+from portal.documents.numbering import local_today
+from portal.documents.services.queries import active_templates
+from portal.documents.views import bp
+from portal.documents.views.common import int_arg
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.parties.models import Counterparty
+from portal.parties.services import list_companies, search_counterparties
+from portal.pdfs import PdfRejected
+
+PICKER_SIZE = 8
+_ITEM_KEY = re.compile(r"^items-(\d+)-")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _set_choices(form) -> None:
+    form.company_id.choices = [SelectChoice(str(c.id), c.display_name) for c in list_companies()]
+    if hasattr(form, "template_id"):
+        form.template_id.choices = [SelectChoice(str(t.id), t.name) for t in active_templates()]
+
+
+def _picker(form) -> dict:
+    """The client picker's state: a few counterparties, the chosen one always among them."""
+    chosen = int_arg(form.counterparty_id.data)
+    return _picker_context(request.args.get("q", ""), chosen)
+
+
+def _picker_context(query: str, chosen: int | None) -> dict:
+    found = search_counterparties(query.strip()[:200], page=1, per_page=PICKER_SIZE)
+    results = list(found.items)
+    picked = db.session.get(Counterparty, chosen) if chosen else None
+    if picked is not None and picked not in results:
+        results.insert(0, picked)
+    return {"counterparties": results, "chosen_id": picked.id if picked else None,
+            "more": found.total > len(found.items), "q": query,
+            "may_add_contacts": can(current_user, "create", "contacts")}
+
+
+def _created(document):
+    flash(_("Draft %(number)s created. Check the parties and the fields, then send it.",
+            number=document.number), "success")
+    return redirect(url_for("documents.show", document_id=document.id))
+
+
+def _item_aliases(form: TemplateDocumentForm) -> dict:
+    """Service keys count non-empty rows only; map them to the rows of the form."""
+    rows = [entry for entry in form.items.entries if not entry.form.is_blank()]
+    return {f"items.{index}.{name}": f"{entry.short_name}-{name}"
+            for index, entry in enumerate(rows) for name in ("name", "quantity", "unit", "price")}
+
+
+def _create_from_template(form: TemplateDocumentForm):
+    counterparty_id, client = form.client_values()
+    return services.create_from_template(
+        _actor(), request_meta(), company_id=form.company_id.data,
+        template_id=form.template_id.data, counterparty_id=counterparty_id, client=client,
+        title=form.title.data, place=form.place.data, date=form.date.data,
+        items=form.item_values(), vat_rate=(form.vat_rate.data or "").strip() or None,
+        currency=form.currency.data)
+
+
+def _template_form() -> TemplateDocumentForm:
+    form = TemplateDocumentForm()
+    _set_choices(form)
+    if request.method == "GET":
+        form.date.data = local_today()
+        form.template_id.data = request.args.get("template", form.template_id.data)
+        form.counterparty_id.data = request.args.get("counterparty", "")
+    return form
+
+
+@bp.route("/documents/new", methods=["GET", "POST"])
+@require("create", "documents")
+def new():
+    """Create a document from a template: company, client, details and items."""
+    form = _template_form()
+    if form.validate_on_submit():
+        try:
+            return _created(_create_from_template(form))
+        except DocumentRefused as refused:
+            form.show_errors(refused.errors, _item_aliases(form))
+        except (TemplateRefused, DomainError) as refused:
+            form.add_form_error(refused.message)
+    return render_template("documents/new.html", form=form, source="template",
+                           **_picker(form))
+
+
+@bp.route("/documents/new/upload", methods=["GET", "POST"])
+@require("create", "documents")
+def new_upload():
+    """Create a document from an uploaded PDF (or a PNG/JPEG scan)."""
+    form = UploadDocumentForm()
+    _set_choices(form)
+    if request.method == "GET":
+        form.counterparty_id.data = request.args.get("counterparty", "")
+    if form.validate_on_submit():
+        upload = form.file.data
+        counterparty_id, client = form.client_values()
+        try:
+            if upload is None or not getattr(upload, "filename", ""):
+                raise PdfRejected(_("Choose the file to upload."))
+            return _created(services.create_from_upload(
+                _actor(), request_meta(), company_id=form.company_id.data, data=upload.read(),
+                filename=upload.filename, title=form.title.data,
+                counterparty_id=counterparty_id, client=client))
+        except PdfRejected as refused:
+            form.file.errors = [*form.file.errors, refused.message]
+        except DocumentRefused as refused:
+            form.show_errors(refused.errors)
+        except DomainError as refused:
+            form.add_form_error(refused.message)
+    return render_template("documents/new.html", form=form, source="upload", **_picker(form))
+
+
+@bp.get("/documents/new/counterparties")
+@require("create", "documents")
+def counterparty_options():
+    """The client picker's options for a search (the chosen one stays)."""
+    context = _picker_context(request.args.get("q", ""),
+                              int_arg(request.args.get("counterparty_id")))
+    return render_template("documents/_counterparty_options.html", **context)
+
+
+@bp.get("/documents/new/items/row")
+@require("create", "documents")
+def item_row():
+    """One more empty row of the items table (numbered after the rows the page has)."""
+    used = [int(match.group(1)) for key in request.args
+            if (match := _ITEM_KEY.match(key))]
+    index = max(used, default=-1) + 1
+    return render_template("documents/_item_row.html",
+                           item=ItemForm(formdata=None, prefix=f"items-{index}"))
+
+
+@bp.get("/documents/removed")
+@require("view", "documents")
+def removed():
+    """An empty answer: htmx removes the row that asked (hx-swap="delete")."""
+    return ""

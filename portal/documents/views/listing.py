@@ -1,0 +1,19 @@
+"""The list of documents."""
+
+from flask import make_response, render_template, request
+from flask_login import current_user
+
+from portal.auth.permissions import require
+from portal.documents.services import documents_page
+from portal.documents.views import bp
+from portal.documents.views.common import page_number
+from portal.htmx import is_htmx, vary_on_htmx
+
+
+@bp.get("/documents")
+@require("view", "documents")
+def index():
+    """The user's documents, most recently changed first (the list alone for htmx)."""
+    page = documents_page(current_user, page_number(request.args))
+    template = "documents/_list.html" if is_htmx() else "documents/index.html"
+    return vary_on_htmx(make_response(render_template(template, page=page)))

@@ -1,0 +1,1 @@
+"""Sealing: visible marks burned into the page content, then the file is sealed."""
