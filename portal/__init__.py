@@ -66,11 +66,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.invite_views import bp as invite_bp
     from portal.auth.views import bp as auth_bp
     from portal.delivery.views import bp as outbox_bp
+    from portal.doctemplates.views import bp as doctemplates_bp
     from portal.documents.views import bp as documents_bp
     from portal.parties.views import bp as parties_bp
 
     for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, invite_bp, parties_bp, outbox_bp,
-                      profile_bp, api_bp, documents_bp):
+                      profile_bp, api_bp, documents_bp, doctemplates_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

@@ -17,6 +17,9 @@ def seed_command():
 
 def init_app(app) -> None:
     from portal.delivery import cli as delivery_cli
+    from portal.doctemplates.cli import install_templates_command
+
+    signet.add_command(install_templates_command)
 
     delivery_cli.init_app(app)
     app.cli.add_command(signet)

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import current_app
 
 from portal.auth.models import Department, User
+from portal.doctemplates.builtin import install_builtin_templates
 from portal.extensions import db
 from portal.parties.models import Company, Counterparty
 from portal.parties.search import search_text_for
@@ -35,6 +36,7 @@ def seed() -> list[str]:
     if db.session.execute(db.select(User).limit(1)).first() is None:
         _create_demo(email, password)
         db.session.commit()
+        install_builtin_templates()
         head = "Seeded the demo data."
     else:
         head = "Data already present; nothing seeded."

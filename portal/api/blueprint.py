@@ -23,6 +23,7 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 @bp.before_request
 def require_token():
+    """Every endpoint but the public ones needs a live token."""
     if request.endpoint not in PUBLIC_ENDPOINTS:
         auth.authenticate()
 
@@ -33,6 +34,7 @@ def openapi():
     return build_spec(current_app.config["SIGNET_BASE_URL"])
 
 
+@bp.route("/", defaults={"rest": ""}, methods=ALL_METHODS, strict_slashes=False)
 @bp.route("/<path:rest>", methods=ALL_METHODS)
 def no_such_route(rest: str):
     """Anything else under /api: a JSON 404 or 405, never an HTML page."""

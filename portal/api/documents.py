@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from flask import current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.api.auth import api_user
 from portal.api.blueprint import bp
 from portal.api.errors import ApiError, invalid
-from portal.api.parsing import Reader, json_list, json_object, query_int
+from portal.api.parsing import MAX_INT, Reader, json_list, json_object, query_int, refuse_nul
 from portal.api.serializers import document_json, document_status, document_summary
 from portal.audit.service import RequestMeta, request_meta
 from portal.auth.permissions import can, get_or_404, visible
@@ -40,6 +41,8 @@ def _meta() -> ApiRequestMeta:
 
 def _document(document_id: int, action: str = "view") -> Document:
     """The document if the token's user may `action` it; 404 when it is not theirs to see."""
+    if not 0 < document_id <= MAX_INT:  # the database would overflow, not just miss
+        raise ApiError(404)
     return get_or_404(Document, document_id, api_user(), action, "documents")
 
 
@@ -62,7 +65,8 @@ def documents():
     user = api_user()
     if not can(user, "view", "documents"):
         raise ApiError(403)
-    query = select(Document).where(visible(user, "documents", Document))
+    query = (select(Document).where(visible(user, "documents", Document))
+             .options(selectinload(Document.company)))
     stage = request.args.get("stage", "")
     if stage:
         if stage not in STAGES:
@@ -99,9 +103,10 @@ def _client(reader: Reader) -> dict | None:
         # Multipart forms carry the client as a JSON text field.
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             reader.fail("client", _("Must be a JSON object ({...})."))
             return None
+        refuse_nul(raw)
     if raw in (None, ""):
         return None
     if not isinstance(raw, dict):
@@ -182,7 +187,9 @@ def upload_document():
     """Create a draft from an uploaded PDF (or PNG/JPEG) sent as multipart/form-data."""
     _require_create()
     upload = request.files.get("file")
-    reader = Reader(request.form.to_dict())
+    form = request.form.to_dict()
+    refuse_nul([form, upload.filename if upload else ""])
+    reader = Reader(form)
     values = _common_values(reader)
     if upload is None or not upload.filename:
         reader.fail("file", _("Attach the PDF as the multipart field “file”."))
@@ -267,6 +274,7 @@ def _pdf(sha256: str | None, filename: str, missing: str):
     try:
         data = read(sha256)
     except BlobMissing:
+        current_app.logger.error("PDF %s is missing from the blob store", sha256)
         raise ApiError(404, _("The file is missing from storage.")) from None
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=filename, max_age=0)

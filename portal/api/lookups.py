@@ -45,7 +45,7 @@ def counterparties():
     """The counterparty directory, searchable with ?q= (name, contacts, tax id)."""
     _require("view", "contacts")
     page = parties.search_counterparties(
-        request.args.get("q", "").strip()[:200],
+        request.args.get("q", "").replace("\x00", "").strip()[:200],
         request.args.get("kind", ""),
         page=query_int("page", 1, 100_000),
         per_page=query_int("per_page", 25, MAX_PER_PAGE),

@@ -271,8 +271,9 @@ SCHEMAS = {
     },
     "NewClient": {
         "type": "object",
-        "description": "A counterparty not yet in the directory; it is added to it.",
-        "required": ["kind", "name"],
+        "description": "A client not in the directory (a person unless kind is company); "
+                       "it needs an email or a phone.",
+        "required": ["name"],
         "properties": {
             "kind": {"enum": ["person", "company"]},
             "name": STRING,
@@ -280,8 +281,6 @@ SCHEMAS = {
             "representative_position": STRING,
             "email": STRING,
             "phone": STRING,
-            "tax_id": STRING,
-            "address": STRING,
         },
     },
     "NewDocumentFromTemplate": {

@@ -18,10 +18,29 @@ def json_body():
     if not raw.strip():
         raise ApiError(400, _("Send a JSON body."))
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+        body = json.loads(raw)
+    except ValueError as error:  # includes UnicodeDecodeError
         raise ApiError(400, _("The body is not valid JSON: %(error)s", error=str(error)),
                        code="invalid_json") from None
+    except RecursionError:
+        raise ApiError(400, _("The JSON is nested too deeply."), code="invalid_json") from None
+    refuse_nul(body)
+    return body
+
+
+def refuse_nul(value) -> None:
+    """422 if any text holds a NUL character (PostgreSQL cannot store one)."""
+    pending = [value]
+    while pending:  # a loop, not recursion: the JSON may be nested deeply
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ApiError(422, _("Text must not contain NUL characters (\\u0000)."))
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def json_object() -> dict:

@@ -21,6 +21,23 @@ KIND_LABELS = {
     "other": _l("Other document"),
 }
 
+ROLE_LABELS = {
+    "approver": _l("Approver"),
+    "company": _l("Our company"),
+    "client": _l("Client"),
+    "cc": _l("Copy recipient"),
+}
+FIELD_TYPE_LABELS = {
+    "signature": _l("Signature"),
+    "initials": _l("Initials"),
+    "stamp": _l("Stamp"),
+    "date": _l("Date"),
+    "text": _l("Text"),
+    "number": _l("Number"),
+    "requisites": _l("Name and requisites"),
+    "checkbox": _l("Checkbox"),
+}
+
 
 class TemplateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(_l("Give the template a name.")),

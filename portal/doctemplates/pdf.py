@@ -41,7 +41,7 @@ RESOURCE_POLICY = ResourceAccessPolicy.server(
     extra_roots=(FONT_DIR,),
     allow_remote=False,
     max_resources=10,
-    max_render_seconds=60,
+    max_render_seconds=30,
 )
 
 ANCHOR_ROLES = ("company", "client", "approver")

@@ -2,10 +2,11 @@
 
 import base64
 from dataclasses import dataclass
+from functools import lru_cache
 
-from PIL import ImageDraw
+from PIL import ImageDraw, ImageFont
 
-from portal.doctemplates.pdf import RenderedPdf
+from portal.doctemplates.pdf import FONT_DIR, RenderedPdf
 from portal.pdfs.preview import encode_preview, preview_mimetype, render_page_image
 
 PREVIEW_WIDTH = 700
@@ -19,6 +20,11 @@ class PageImage:
     data_uri: str
 
 
+@lru_cache(maxsize=1)
+def _label_font():
+    return ImageFont.truetype(str(FONT_DIR / "DejaVuSans.ttf"), 11)
+
+
 def _outline_anchors(image, anchors: dict, page: int) -> None:
     draw = ImageDraw.Draw(image)
     width, height = image.size
@@ -29,7 +35,7 @@ def _outline_anchors(image, anchors: dict, page: int) -> None:
         left, top = box.x * width, box.y * height
         right, bottom = left + box.w * width, top + box.h * height
         draw.rectangle((left, top, right, bottom), outline=colour, width=2)
-        draw.text((left + 3, top + 2), name, fill=colour)
+        draw.text((left + 3, top + 2), name, fill=colour, font=_label_font())
 
 
 def page_images(rendered: RenderedPdf, max_pages: int = MAX_PREVIEW_PAGES) -> list[PageImage]:

@@ -35,7 +35,8 @@ def _source_of(template_or_html) -> str:
 def render_template_html(template_or_html, context: dict) -> tuple[str, AnchorRecorder]:
     """The template's HTML output and the anchors it asked for (no PDF)."""
     recorder = AnchorRecorder()
-    html = render_html(_source_of(template_or_html), {**context, "anchor": recorder})
+    # The bound method, not the object: its state stays out of reach (__self__ is refused).
+    html = render_html(_source_of(template_or_html), {**context, "anchor": recorder.__call__})
     return html, recorder
 
 

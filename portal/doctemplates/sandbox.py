@@ -3,13 +3,13 @@
 import operator
 import traceback
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
-from jinja2 import ChainableUndefined, TemplateSyntaxError, filters, pass_context
+from jinja2 import ChainableUndefined, TemplateSyntaxError, pass_context
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
@@ -105,6 +105,8 @@ def format_money(value, language: str, currency: str | None = None) -> str:
     number = to_decimal(value)
     if number is None:
         return ""
+    # Babel rounds half to even; accountants (and our totals) round half up.
+    number = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     text = format_decimal(number, format="#,##0.00", locale=babel_locale(language))
     return f"{text}\u00a0{currency}" if currency else text
 
@@ -191,10 +193,9 @@ class DocumentSandbox(ImmutableSandboxedEnvironment):
             raise SecurityError("exponents above 64 are not allowed")
         if operator_name == "*":
             for sequence, count in ((left, right), (right, left)):
-                if isinstance(sequence, str | list | tuple) and isinstance(count, int):
-                    if len(sequence) * count > MAX_STRING:
-                        raise SecurityError(f"a value longer than {MAX_STRING} characters "
-                                            "was built")
+                if (isinstance(sequence, str | list | tuple) and isinstance(count, int)
+                        and len(sequence) * count > MAX_STRING):
+                    raise SecurityError(f"a value longer than {MAX_STRING} characters was built")
         return BINOPS[operator_name](left, right)
 
     def _load_template(self, name, globals):
@@ -225,7 +226,8 @@ def _line_of(error: BaseException) -> int | None:
 
 def _refusal(error: Exception) -> TemplateRefused:
     if isinstance(error, TemplateRefused):
-        return error
+        # Raised by one of our helpers (anchor): add the line it was called from.
+        return error if error.line else TemplateRefused(error.detail, _line_of(error))
     if isinstance(error, TemplateSyntaxError):
         return TemplateRefused(_("Syntax error: %(error)s", error=error.message), error.lineno)
     if isinstance(error, SecurityError):

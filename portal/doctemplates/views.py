@@ -7,7 +7,7 @@ from flask_login import current_user
 from portal.auth.permissions import require
 from portal.config import LANGUAGES
 from portal.doctemplates import services
-from portal.doctemplates.forms import KIND_LABELS, TemplateForm
+from portal.doctemplates.forms import FIELD_TYPE_LABELS, KIND_LABELS, ROLE_LABELS, TemplateForm
 from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
 from portal.doctemplates.preview import MAX_PREVIEW_PAGES, page_images
 from portal.doctemplates.rendering import ANCHOR_SIZES_MM, TemplateRefused
@@ -27,7 +27,8 @@ STARTER_HTML = """<h1>{{ document.title }} No. {{ document.number }}</h1>
   <tr><td>{{ item.name }}</td><td class="num">{{ item.quantity|number }}</td>
       <td class="num">{{ item.amount|money }}</td></tr>
   {% endfor %}
-  <tr class="total"><td colspan="2">Total</td><td class="num">{{ totals.gross|money(currency) }}</td></tr>
+  <tr class="total"><td colspan="2">Total</td>
+      <td class="num">{{ totals.gross|money(currency) }}</td></tr>
 </table>
 
 <table>
@@ -39,9 +40,10 @@ STARTER_HTML = """<h1>{{ document.title }} No. {{ document.number }}</h1>
 """
 
 
-@bp.app_context_processor
+@bp.context_processor
 def template_labels():
-    return {"template_kind_labels": KIND_LABELS, "template_languages": LANGUAGES}
+    return {"template_kind_labels": KIND_LABELS, "template_languages": LANGUAGES,
+            "role_labels": ROLE_LABELS, "field_type_labels": FIELD_TYPE_LABELS}
 
 
 def _template_or_404(template_id: int) -> DocumentTemplate:

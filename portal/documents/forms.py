@@ -21,10 +21,9 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from portal.config import LANGUAGES
-from portal.validation import EmailAddress, PhoneNumber
 
 KIND_CHOICES = [SelectChoice("person", _l("A person")), SelectChoice("company", _l("A company"))]
 CHANNEL_CHOICES = [SelectChoice("email", _l("Email")), SelectChoice("sms", _l("SMS"))]
@@ -35,13 +34,15 @@ def _choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def _email(label=_l("Email")):
-    return EmailField(label, validators=[EmailAddress()],
+# Contacts, lengths and choices are checked by the services, which report every problem at
+# once (a form validator would stop at the first and hide the rest).
+def _email(label=None):
+    return EmailField(label or _l("Email"),
                       render_kw={"autocomplete": "off", "inputmode": "email"})
 
 
-def _phone(label=_l("Phone")):
-    return TelField(label, validators=[PhoneNumber()],
+def _phone(label=None):
+    return TelField(label or _l("Phone"),
                     description=_l("E.g. +7 916 123-45-67 or +351 912 345 678."))
 
 
@@ -88,12 +89,10 @@ class ClientFieldsMixin:
 
     counterparty_id = StringField(_l("Client"))
     client_kind = RadioField(_l("The new client is"), choices=KIND_CHOICES, default="person")
-    client_name = StringField(_l("Name"), validators=[Length(max=300)],
+    client_name = StringField(_l("Name"),
                               description=_l("A person's full name or the company's name."))
-    client_representative_name = StringField(_l("Representative who signs"),
-                                             validators=[Length(max=200)])
-    client_representative_position = StringField(_l("Representative's position"),
-                                                 validators=[Length(max=200)])
+    client_representative_name = StringField(_l("Representative who signs"))
+    client_representative_position = StringField(_l("Representative's position"))
     client_email = _email()
     client_phone = _phone()
 
@@ -111,9 +110,9 @@ class ClientFieldsMixin:
 
 
 class ItemForm(Form):
-    name = StringField(_l("Item"), validators=[Length(max=300)])
+    name = StringField(_l("Item"))
     quantity = StringField(_l("Quantity"), default="1", render_kw={"inputmode": "decimal"})
-    unit = StringField(_l("Unit"), validators=[Length(max=20)])
+    unit = StringField(_l("Unit"))
     price = StringField(_l("Price"), render_kw={"inputmode": "decimal"})
 
     def is_blank(self) -> bool:
@@ -121,14 +120,14 @@ class ItemForm(Form):
 
 
 class TemplateDocumentForm(ServiceErrorsMixin, ClientFieldsMixin, FlaskForm):
-    company_id = SelectField(_l("Our company"))
-    template_id = SelectField(_l("Template"))
-    title = StringField(_l("Title"), validators=[Length(max=300)],
+    company_id = SelectField(_l("Our company"), validate_choice=False)
+    template_id = SelectField(_l("Template"), validate_choice=False)
+    title = StringField(_l("Title"),
                         description=_l("Leave empty to use the template's name."))
-    place = StringField(_l("Place"), validators=[Length(max=200)],
+    place = StringField(_l("Place"),
                         description=_l("The city where the document is drawn up."))
     date = DateField(_l("Date"), validators=[Optional()])
-    currency = StringField(_l("Currency"), default="RUB", validators=[Length(max=3)])
+    currency = StringField(_l("Currency"), default="RUB")
     vat_rate = StringField(_l("VAT, %"), render_kw={"inputmode": "decimal"},
                            description=_l("Leave empty when VAT does not apply."))
     items = FieldList(FormField(ItemForm), min_entries=1, max_entries=200)
@@ -140,17 +139,17 @@ class TemplateDocumentForm(ServiceErrorsMixin, ClientFieldsMixin, FlaskForm):
 
 
 class UploadDocumentForm(ServiceErrorsMixin, ClientFieldsMixin, FlaskForm):
-    company_id = SelectField(_l("Our company"))
-    title = StringField(_l("Title"), validators=[Length(max=300)])
+    company_id = SelectField(_l("Our company"), validate_choice=False)
+    title = StringField(_l("Title"))
     file = FileField(_l("File"), render_kw={"accept": ACCEPTED_FILES},
                      description=_l("A PDF, or a PNG or JPEG scan (it becomes a PDF page)."))
 
 
 class DetailsForm(ServiceErrorsMixin, FlaskForm):
-    title = StringField(_l("Title"), validators=[Length(max=300)])
-    responsible_id = SelectField(_l("Responsible"))
+    title = StringField(_l("Title"))
+    responsible_id = SelectField(_l("Responsible"), validate_choice=False)
     language = SelectField(_l("Language of the document's messages"),
-                           choices=_choices(LANGUAGES.items()))
+                           choices=_choices(LANGUAGES.items()), validate_choice=False)
     deadline = DateTimeLocalField(_l("Deadline"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
                                   validators=[Optional()],
                                   description=_l("Time in UTC. At least 5 minutes from now."))
@@ -161,7 +160,7 @@ class DetailsForm(ServiceErrorsMixin, FlaskForm):
 
 
 class StopForm(ServiceErrorsMixin, FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[Length(max=1000)],
+    reason = TextAreaField(_l("Reason"),
                            render_kw={"rows": 2},
                            description=_l("The parties and the audit trail will show it."))
 

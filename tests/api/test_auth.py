@@ -57,6 +57,7 @@ def test_the_token_acts_as_its_user_whatever_cookie_comes_along(app, employee):
     response = client.get("/api/v1/documents", headers=bearer(make_token(app, employee["id"])))
     # The administrator's cookie lends the employee's token nothing.
     assert response.status_code == 200 and response.get_json()["total"] == 0
+    assert "Set-Cookie" not in response.headers
     response = client.get("/api/v1/documents", headers=bearer(make_token(app, boss_id)))
     assert [item["title"] for item in response.get_json()["items"]] == ["The boss's contract"]
 
@@ -112,8 +113,9 @@ def test_unknown_api_routes_and_methods_answer_in_json(app, client, employee):
     secret = make_token(app, employee["id"])
     response = client.get("/api/v1/nothing-here", headers=bearer(secret))
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
-    response = client.get("/api/v2/documents")
-    assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+    for path in ("/api/v2/documents", "/api", "/api/"):
+        response = client.get(path)
+        assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     response = client.delete("/api/v1/documents", headers=bearer(secret))
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"

@@ -88,6 +88,7 @@ def test_another_users_document_is_not_found(app, api):
         api.put(f"/api/v1/documents/{foreign_id}/parties", json=parties_for_sending()),
         api.post(f"/api/v1/documents/{foreign_id}/send"),
         api.get("/api/v1/documents/999999"),
+        api.get("/api/v1/documents/99999999999999999999"),
     ):
         assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     with app.app_context():
@@ -217,3 +218,26 @@ def test_a_document_without_a_pdf_has_no_source(app, api, employee):
         bare_id = make_document_row(employee["id"]).id
     response = api.get(f"/api/v1/documents/{bare_id}/source.pdf")
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+
+
+def test_text_with_a_nul_character_is_refused_not_a_crash(api, draft_id):
+    parties = parties_for_sending()
+    parties[1]["name"] = "Maria\u0000Silva"
+    response = api.put(f"/api/v1/documents/{draft_id}/parties", json=parties)
+    assert response.status_code == 422 and "NUL" in error_of(response)["message"]
+    assert api.get(f"/api/v1/documents/{draft_id}").get_json()["parties"] == []
+
+
+def test_absurdly_nested_json_is_a_400(api, draft_id):
+    response = api.put(f"/api/v1/documents/{draft_id}/parties", data="[" * 100_000,
+                       content_type="application/json")
+    assert response.status_code == 400 and error_of(response)["code"] == "invalid_json"
+
+
+def test_what_the_user_may_not_do_is_a_403(api, monkeypatch):
+    from portal.auth import permissions
+
+    monkeypatch.setattr(permissions, "EMPLOYEE_GRANTS",
+                        permissions.EMPLOYEE_GRANTS - {("documents", "create")})
+    response = api.post("/api/v1/documents", json={"company_id": 1, "template_id": 1})
+    assert response.status_code == 403 and error_of(response)["code"] == "forbidden"

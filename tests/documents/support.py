@@ -2,6 +2,7 @@
 
 from portal.audit.service import RequestMeta
 from portal.auth.models import User
+from portal.doctemplates.models import DocumentTemplate
 from portal.documents import services
 from portal.documents.models import Document
 from portal.extensions import db
@@ -59,3 +60,32 @@ def event_types(document_id: int) -> list[str]:
     from portal.audit.service import events_for
 
     return [event.type for event in events_for(document_id)]
+
+
+TEMPLATE_HTML = """
+<h1>{{ document.title }} № {{ document.number }}</h1>
+<p>{{ company.legal_name }} — {{ counterparty.name }}, {{ document.place }}</p>
+<table class="grid">{% for item in items %}
+<tr><td>{{ item.name }}</td><td>{{ item.quantity }}</td><td>{{ item.amount }}</td></tr>
+{% endfor %}</table>
+<p>Итого: {{ totals.gross }} {{ currency }}</p>
+<table><tr><td>{{ anchor("company.signature") }}</td><td>{{ anchor("client.signature") }}</td>
+<td>{{ anchor("client.stamp") }}</td></tr></table>
+"""
+LAYOUT = [
+    {"role": "company", "type": "signature", "anchor": "company.signature"},
+    {"role": "client", "type": "signature", "anchor": "client.signature"},
+    {"role": "client", "type": "stamp", "anchor": "client.stamp"},
+    {"role": "approver", "type": "initials", "page": 1, "x": 0.1, "y": 0.1, "w": 0.1,
+     "h": 0.03},
+    {"role": "company", "type": "date", "page": 1, "x": 0.1, "y": 0.9, "w": 0.2, "h": 0.03},
+]
+
+
+def make_template(**fields) -> DocumentTemplate:
+    values = {"name": "Акт выполненных работ", "kind": "act", "language": "ru",
+              "body_html": TEMPLATE_HTML, "default_layout": LAYOUT, "active": True}
+    template = DocumentTemplate(**{**values, **fields})
+    db.session.add(template)
+    db.session.commit()
+    return template

@@ -7,47 +7,18 @@ import pytest
 from pypdf import PdfReader
 
 from portal.audit.service import events_for
-from portal.doctemplates.models import DocumentTemplate
 from portal.documents import services
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
+from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.pdfs import PdfRejected
 from portal.storage import read
 from portal.storage.models import Blob
-from tests.documents.support import META, signet_company, upload_draft, user
+from tests.documents.support import META, make_template, signet_company, upload_draft, user
 from tests.factories import make_counterparty
 from tests.fixtures import fixture_bytes
-
-TEMPLATE_HTML = """
-<h1>{{ document.title }} № {{ document.number }}</h1>
-<p>{{ company.legal_name }} — {{ counterparty.name }}, {{ document.place }}</p>
-<table class="grid">{% for item in items %}
-<tr><td>{{ item.name }}</td><td>{{ item.quantity }}</td><td>{{ item.amount }}</td></tr>
-{% endfor %}</table>
-<p>Итого: {{ totals.gross }} {{ currency }}</p>
-<table><tr><td>{{ anchor("company.signature") }}</td><td>{{ anchor("client.signature") }}</td>
-<td>{{ anchor("client.stamp") }}</td></tr></table>
-"""
-LAYOUT = [
-    {"role": "company", "type": "signature", "anchor": "company.signature"},
-    {"role": "client", "type": "signature", "anchor": "client.signature"},
-    {"role": "client", "type": "stamp", "anchor": "client.stamp"},
-    {"role": "approver", "type": "initials", "page": 1, "x": 0.1, "y": 0.1, "w": 0.1,
-     "h": 0.03},
-    {"role": "company", "type": "date", "page": 1, "x": 0.1, "y": 0.9, "w": 0.2, "h": 0.03},
-]
-
-
-def make_template(**fields) -> DocumentTemplate:
-    values = {"name": "Акт выполненных работ", "kind": "act", "language": "ru",
-              "body_html": TEMPLATE_HTML, "default_layout": LAYOUT, "active": True}
-    template = DocumentTemplate(**{**values, **fields})
-    db.session.add(template)
-    db.session.commit()
-    return template
-
 
 # --- uploads -----------------------------------------------------------------------------------
 
@@ -214,3 +185,63 @@ def test_the_default_deadline_comes_from_the_settings(make_app, admin):
         if deadline.tzinfo is None:
             expected = expected.replace(tzinfo=None)
         assert abs(deadline - expected) < timedelta(minutes=1)
+
+
+def test_a_shipped_template_is_ready_to_send_without_placing(app, admin):
+    from portal.doctemplates.builtin import install_builtin_templates
+
+    with app.app_context():
+        act = next(t for t in install_builtin_templates()
+                   if t.kind == "act" and t.language == "ru")
+        client = make_counterparty(name="ООО «Вектор»", kind="company",
+                                   email="info@vektor.example", representative_name="Иван")
+        document = services.create_from_template(
+            user(admin["id"]), META, company_id=signet_company().id, template_id=act.id,
+            counterparty_id=client.id, place="Москва",
+            items=[{"name": "Консультация", "quantity": 1, "unit": "ч", "price": 5000}],
+            vat_rate=Decimal(20))
+        placed = {(field.party.role, field.type) for field in document.fields if field.party}
+        assert {("company", "signature"), ("client", "signature")} <= placed
+        assert services.sending_problems(document) == []
+        assert "ООО «Вектор»" in PdfReader_of(document.source_sha256).pages[0].extract_text()
+
+
+def test_a_documents_fields_become_the_template_default_layout(app, admin):
+    with app.app_context():
+        company, template = signet_company(), make_template(default_layout=[])
+        actor = user(admin["id"])
+
+        def create():
+            return services.create_from_template(
+                actor, META, company_id=company.id, template_id=template.id,
+                counterparty_id=make_counterparty(name="X", email=f"x{id(object())}@e.com").id)
+
+        first = create()
+        assert first.fields == []
+        ours, theirs = first.parties
+        services.set_fields(actor, META, first.id, [
+            {"party_id": ours.id, "type": "signature", "page": 1, "x": 0.1, "y": 0.7,
+             "w": 0.3, "h": 0.05, "label": "Director"},
+            {"party_id": theirs.id, "type": "signature", "page": 1, "x": 0.6, "y": 0.7,
+             "w": 0.3, "h": 0.05},
+            {"party_id": None, "type": "date", "page": 1, "x": 0.6, "y": 0.1, "w": 0.2,
+             "h": 0.03},
+        ])
+        assert services.save_layout_as_template_default(actor, first.id) == 2
+        second = create()
+        assert sorted((f.party.role, f.x, f.y, f.label) for f in second.fields) == [
+            ("client", 0.6, 0.7, ""), ("company", 0.1, 0.7, "Director")]
+
+
+def test_only_template_editors_may_save_a_layout(app, admin, employee):
+    with app.app_context():
+        document = services.create_from_template(
+            user(admin["id"]), META, company_id=signet_company().id,
+            template_id=make_template().id, counterparty_id=make_counterparty().id)
+        with pytest.raises(DomainError) as refused:
+            services.save_layout_as_template_default(user(employee["id"]), document.id)
+        assert refused.value.status == 403
+        uploaded = upload_draft(admin["id"], company=document.company)
+        with pytest.raises(DomainError) as refused:
+            services.save_layout_as_template_default(user(admin["id"]), uploaded.id)
+        assert "uploaded" in refused.value.message

@@ -62,7 +62,7 @@ def _created(document):
 def _item_aliases(form: TemplateDocumentForm) -> dict:
     """Service keys count non-empty rows only; map them to the rows of the form."""
     rows = [entry for entry in form.items.entries if not entry.form.is_blank()]
-    return {f"items.{index}.{name}": f"{entry.short_name}-{name}"
+    return {f"items.{index}.{name}": f"{entry.name}-{name}"
             for index, entry in enumerate(rows) for name in ("name", "quantity", "unit", "price")}
 
 

@@ -25,6 +25,7 @@ from portal.documents.views import bp
 from portal.documents.views.common import document_for
 from portal.documents.views.document import may_save_layout
 from portal.errors import DomainError
+from portal.storage import BlobMissing, read
 
 PARTY_COLOURS = 6
 
@@ -71,9 +72,28 @@ def fields(document_id: int):
         return redirect(url_for("documents.show", document_id=document.id))
     return render_template(
         "documents/fields.html", document=document, parties=parties_json(document),
-        fields_json=_fields_json(document), type_labels={k: str(v) for k, v in
-                                                         FIELD_TYPE_LABELS.items()},
-        may_save_layout=may_save_layout(document))
+        fields_json=_fields_json(document), page_sizes=_page_sizes(document),
+        type_labels={key: str(label) for key, label in FIELD_TYPE_LABELS.items()},
+        messages=_messages(), may_save_layout=may_save_layout(document))
+
+
+def _page_sizes(document) -> list[tuple[int, int]]:
+    """Each page's image size at 1000 px wide, so the layout does not jump while loading."""
+    from portal.pdfs import page_geometry
+
+    try:
+        pages = page_geometry(read(document.source_sha256))
+    except (BlobMissing, ValueError, TypeError):
+        pages = []
+    sizes = [(1000, max(1, round(1000 * page.height / page.width))) for page in pages]
+    return sizes if len(sizes) == document.page_count else [(1000, 1414)] * document.page_count
+
+
+def _messages() -> dict:
+    return {"saving": _("Saving…"), "saved": _("Saved."), "deleted": _("Field removed."),
+            "failed": _("The change was not saved. Reload the page and try again."),
+            "offline": _("The server cannot be reached: the change was not saved."),
+            "common": _("Filled by Signet")}
 
 
 @bp.get("/documents/<int:document_id>/fields.json")
