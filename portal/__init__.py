@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal.config import REPO_ROOT, build_config, instance_path
 
@@ -23,10 +24,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
 
+    # Before any route exists: ids beyond a database integer must be a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseId
     _init_extensions(app)
     _register_blueprints(app)
     _harden(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` limited to what an INTEGER column holds (PostgreSQL raises beyond it)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -92,6 +103,13 @@ def _harden(app: Flask) -> None:
     hops = app.config["SIGNET_TRUST_PROXY"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No legitimate text contains NUL, and PostgreSQL refuses to store it: stop it at the door.
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def add_security_headers(response):

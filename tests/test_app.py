@@ -100,3 +100,14 @@ def test_proxy_headers_are_used_when_trusted(make_app):
 
     app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"})
     assert seen["ip"] == "203.0.113.9"
+
+
+def test_an_id_too_large_for_the_database_is_a_404(admin_client):
+    response = admin_client.get("/counterparties/99999999999999999999")
+    assert response.status_code == 404
+
+
+def test_nul_characters_are_refused_not_stored(admin_client):
+    response = admin_client.get("/counterparties?q=a%00b")
+    assert response.status_code == 400
+    assert "Bad request" in text_of(response)
