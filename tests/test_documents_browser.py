@@ -162,3 +162,28 @@ def test_create_from_a_template_on_a_phone(app, phone, admin):
         assert [item["name"] for item in document.variables["items"]] == ["Разработка"]
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert phone.console_errors == []
+
+
+def test_a_tap_places_a_field_on_a_touch_phone(app, browser, live_server, admin):
+    with app.app_context():
+        document_id = upload_draft(admin["id"]).id
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True,
+                                  is_mobile=True, base_url=live_server.url)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        log_in(page, admin["email"], admin["password"])
+        page.goto(f"/documents/{document_id}/fields")
+        page.check("input[name=placement-type][value=initials]")
+        layer = page.locator(".placement-layer[data-page='1']")
+        size = layer.bounding_box()
+        layer.tap(position={"x": size["width"] * 0.5, "y": size["height"] * 0.2})
+        expect(page.locator(".placement-field[data-field-id]")).to_have_count(1)
+        [field] = fields_of(app, document_id)
+        assert field.type == "initials"
+        assert field.x + field.w / 2 == pytest.approx(0.5, abs=0.01)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
+    assert errors == []

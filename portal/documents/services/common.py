@@ -29,7 +29,12 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 
 def audit(event_type: str, document: Document | None, actor, meta, **details):
-    """Record an event in the current transaction (API callers pass a meta with via_api=True)."""
+    """Record an event in the current transaction (API callers pass a meta with via_api=True).
+
+    Every recorded change also marks the document as updated (lists sort by it).
+    """
+    if document is not None:
+        document.updated_at = utcnow()
     return record(event_type, document.id if document is not None else None, actor, meta,
                   via_api=bool(getattr(meta, "via_api", False)), **details)
 

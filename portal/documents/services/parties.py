@@ -276,6 +276,8 @@ def _apply(document: Document, cleaned: list[dict], matched: list[Party | None])
         for key in ("role", "kind", "name", "position", "organization", "email", "phone",
                     "channel", "stamp_required", "counterparty_id"):
             setattr(party, key, values[key])
+        if party.role == "company" and not party.organization:
+            party.organization = document.company.legal_name
         party.order = ROLE_ORDER[values["role"]]
         party.requisites = _requisites_for(values, document)
         if party.id is not None and party.role == "cc":

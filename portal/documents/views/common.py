@@ -1,6 +1,5 @@
 """Helpers shared by the document views."""
 
-from flask import abort
 from flask_login import current_user
 
 from portal.auth.permissions import get_or_404
@@ -21,8 +20,3 @@ def int_arg(value, default=None):
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def require_draft(document: Document) -> None:
-    if not document.is_draft:
-        abort(409)

@@ -126,7 +126,10 @@ def new_upload():
             form.show_errors(refused.errors)
         except DomainError as refused:
             form.add_form_error(refused.message)
-    return render_template("documents/new.html", form=form, source="upload", **_picker(form))
+    # Browsers never refill a file input: after another field's error, say so.
+    choose_again = request.method == "POST" and not form.file.errors
+    return render_template("documents/new.html", form=form, source="upload",
+                           choose_file_again=choose_again, **_picker(form))
 
 
 @bp.get("/documents/new/counterparties")

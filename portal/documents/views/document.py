@@ -2,14 +2,21 @@
 
 from datetime import UTC
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request
-from flask import url_for as flask_url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.audit.service import events_for, request_meta
-from portal.auth.permissions import can
-from portal.auth.permissions import require as require_permission
+from portal.auth.permissions import can, require
 from portal.documents import services
 from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.forms import DetailsForm, SelectChoice, StopForm
@@ -35,11 +42,11 @@ def _page(document, **context):
 
 
 def url_for_document(document) -> str:
-    return flask_url_for("documents.show", document_id=document.id)
+    return url_for("documents.show", document_id=document.id)
 
 
 @bp.get("/documents/<int:document_id>")
-@require_permission("view", "documents")
+@require("view", "documents")
 def show(document_id: int):
     """The document page: status, parties, fields, audit trail and the actions its stage allows."""
     return _page(document_for(document_id))
@@ -66,7 +73,7 @@ def source_filename(document) -> str:
 
 
 @bp.get("/documents/<int:document_id>/source.pdf")
-@require_permission("view", "documents")
+@require("view", "documents")
 def source_pdf(document_id: int):
     """Download the PDF as it was (or will be) sent for signing."""
     document = document_for(document_id)
@@ -79,7 +86,7 @@ def source_pdf(document_id: int):
 
 
 @bp.get("/documents/<int:document_id>/pages/<int:page>.img")
-@require_permission("view", "documents")
+@require("view", "documents")
 def page_image(document_id: int, page: int):
     """One page as an image for the placement editor (cached privately by the browser)."""
     from portal.pdfs import preview_mimetype, render_preview
@@ -125,7 +132,7 @@ def _locked(document):
 
 
 @bp.route("/documents/<int:document_id>/edit", methods=["GET", "POST"])
-@require_permission("edit", "documents")
+@require("edit", "documents")
 def edit(document_id: int):
     """Edit a draft's title, responsible user, language and deadline."""
     document = document_for(document_id, "edit")
@@ -156,7 +163,7 @@ def _send_panel(document, problems, status=200):
 
 
 @bp.post("/documents/<int:document_id>/send")
-@require_permission("send", "documents")
+@require("send", "documents")
 def send(document_id: int):
     """Send the draft for signing (a second click is told it was already sent)."""
     document = document_for(document_id, "send")
@@ -175,7 +182,7 @@ def send(document_id: int):
 
 
 @bp.post("/documents/<int:document_id>/stop")
-@require_permission("edit", "documents")
+@require("edit", "documents")
 def stop(document_id: int):
     """Stop a document that is out for signing; a reason is required."""
     document = document_for(document_id, "edit")
@@ -198,7 +205,7 @@ def stop(document_id: int):
 
 
 @bp.post("/documents/<int:document_id>/delete")
-@require_permission("delete", "documents")
+@require("delete", "documents")
 def delete(document_id: int):
     """Delete a draft."""
     document = document_for(document_id, "delete")
@@ -209,11 +216,11 @@ def delete(document_id: int):
         flash(refused.message, "warning")
         return redirect(url_for_document(document))
     flash(_("Draft %(number)s deleted.", number=number), "success")
-    return redirect(flask_url_for("documents.index"))
+    return redirect(url_for("documents.index"))
 
 
 @bp.post("/documents/<int:document_id>/layout")
-@require_permission("edit", "templates")
+@require("edit", "templates")
 def save_layout(document_id: int):
     """Keep this document's fields as its template's default layout."""
     document = document_for(document_id, "view")
@@ -227,7 +234,7 @@ def save_layout(document_id: int):
     if request.accept_mimetypes.best == "application/json":
         return {"message": message}, 200 if category == "success" else 409
     flash(message, category)
-    return redirect(flask_url_for("documents.fields", document_id=document.id))
+    return redirect(url_for("documents.fields", document_id=document.id))
 
 
 def may_save_layout(document) -> bool:
