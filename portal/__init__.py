@@ -32,15 +32,22 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-class DatabaseId(IntegerConverter):
-    """`<int:...>` limited to what an INTEGER column holds (PostgreSQL raises beyond it)."""
+DATABASE_INT_MAX = 2**31 - 1
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` that never hands a view a number beyond an INTEGER column (PostgreSQL raises).
+
+    Such ids become 0, which no row has, so each view answers with its own 404 (JSON in the API).
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= DATABASE_INT_MAX else 0
 
 
 def _init_extensions(app: Flask) -> None:
+    import portal.sqlite  # noqa: F401  (transaction fix for the embedded database)
     from portal import errors, i18n
     from portal.auth import login as auth_login
     from portal.auth import permissions

@@ -63,6 +63,9 @@ def enqueue(func, *args, queue: str = "default", job_id: str | None = None, **kw
 
 
 def _run_now(func, args, kwargs) -> None:
+    # Jobs are enqueued after the caller's commit; ending the caller's (read) transaction here
+    # lets the job write without waiting on it and lets the caller see what the job did.
+    db.session.commit()
     # The embedded default: the caller's request must never fail because a job failed.
     try:
         func(*args, **kwargs)

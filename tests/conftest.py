@@ -184,11 +184,15 @@ def sms_gateway():
 # --- browser ---------------------------------------------------------------------------------
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests drive the UI, not the database: run them on SQLite only."""
+    """Browser tests drive the UI, not the database: SQLite only. Concurrency tests need
+    real concurrent writers: PostgreSQL only."""
     kept, dropped = [], []
     for item in items:
         on_postgres = "[postgresql" in item.nodeid or "-postgresql" in item.nodeid
-        (dropped if on_postgres and item.get_closest_marker("browser") else kept).append(item)
+        on_sqlite = "[sqlite" in item.nodeid or "-sqlite" in item.nodeid
+        unwanted = (on_postgres and item.get_closest_marker("browser")) or (
+            on_sqlite and item.get_closest_marker("postgres"))
+        (dropped if unwanted else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -28,7 +28,7 @@ def service_missing(what: str, why: object):
     message = f"{what} is not reachable: {why}"
     if REQUIRE_SERVICES:
         pytest.fail(f"{message} (SIGNET_REQUIRE_SERVICES=1)", pytrace=False)
-    pytest.skip(message)
+    pytest.skip(message)  # reached only without SIGNET_REQUIRE_SERVICES=1
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.storage.models import Blob
@@ -61,9 +62,16 @@ def store(data: bytes, content_type: str) -> Blob:
     sha256 = hashlib.sha256(data).hexdigest()
     _write_once(path_for(sha256), data)
     blob = _registered(sha256)
-    if blob is None:
-        blob = Blob(sha256=sha256, size=len(data), content_type=content_type)
-        db.session.add(blob)
+    if blob is not None:
+        return blob
+    blob = Blob(sha256=sha256, size=len(data), content_type=content_type)
+    try:
+        # A savepoint: when another transaction registers the same file at the same moment,
+        # its row wins and ours is dropped instead of failing the caller's whole transaction.
+        with db.session.begin_nested():
+            db.session.add(blob)
+    except IntegrityError:
+        blob = db.session.execute(db.select(Blob).filter_by(sha256=sha256)).scalar_one()
     return blob
 
 

@@ -22,8 +22,8 @@ def send_sms(number="+351912345678", text="Your code is 123456"):
 
 
 def reload(message_id) -> Message:
-    """The message as the database has it now."""
-    db.session.expire_all()
+    """The message as the database has it now (a new transaction: SQLite reads are snapshots)."""
+    db.session.commit()
     return db.session.get(Message, message_id)
 
 

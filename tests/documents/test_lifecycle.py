@@ -93,10 +93,9 @@ def test_a_second_send_says_already_sent_and_nothing_happens_twice(app, admin):
         assert event_types(document.id).count("document.sent") == 1
 
 
+@pytest.mark.postgres
 def test_two_simultaneous_sends_send_once(app, admin):
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("concurrent writers need PostgreSQL")
         document_id = ready_draft(admin["id"]).id
     start, outcomes = threading.Barrier(2), []
 

@@ -58,11 +58,10 @@ def test_a_company_with_a_bad_pattern_cannot_create_documents(app, admin):
         assert db.session.execute(db.select(Document)).first() is None
 
 
+@pytest.mark.postgres
 def test_documents_created_at_the_same_moment_get_distinct_consecutive_numbers(app, admin):
     """Several threads (each its own connection) create documents of one company at once."""
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("concurrent writers need PostgreSQL")
         company_id = make_company(number_pattern="{type}-{year}-{seq:04d}").id
         counterparty_id = make_counterparty().id
     start, failures = threading.Barrier(6), []

@@ -80,3 +80,34 @@ def test_bad_names_and_missing_files_are_refused(app):
             path_for("../../secret_key")
         with pytest.raises(BlobMissing):
             read("0" * 64)
+
+
+@pytest.mark.postgres
+def test_two_transactions_storing_the_same_file_at_once_both_succeed(make_app, tmp_path):
+    """Two requests upload the same PDF at the same moment: one row, no error for either."""
+    import threading
+
+    from portal.extensions import db
+    from portal.storage import store
+    from portal.storage.models import Blob
+
+    app = make_app(SIGNET_BLOB_DIR=str(tmp_path / "race-blobs"))
+    start, errors = threading.Barrier(2), []
+
+    def upload():
+        try:
+            with app.app_context():
+                start.wait(timeout=5)
+                store(b"%PDF-1.4 same bytes", "application/pdf")
+                db.session.commit()
+        except Exception as error:  # the test reports any failure below
+            errors.append(error)
+
+    threads = [threading.Thread(target=upload) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert errors == []
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Blob)) == 1
