@@ -187,3 +187,26 @@ def test_a_tap_places_a_field_on_a_touch_phone(app, browser, live_server, admin)
     finally:
         context.close()
     assert errors == []
+
+
+def test_a_double_click_on_create_makes_one_draft(app, phone, admin):
+    from pathlib import Path
+
+    with app.app_context():
+        signet_company()
+    log_in(phone, admin["email"], admin["password"])
+    phone.goto("/documents/new/upload")
+    phone.fill("input[name=title]", "Act for a double click")
+    phone.set_input_files("input[name=file]", str(Path(__file__).parent / "fixtures" / "plain.pdf"))
+    phone.check("input[name=client_kind][value=person]")
+    phone.fill("input[name=client_name]", "Rui Costa")
+    phone.fill("input[name=client_email]", "rui@example.com")
+    # A second tap while the first request is already on its way.
+    phone.locator("button[type=submit].primary").evaluate(
+        "button => { button.click(); setTimeout(() => button.click(), 30); }"
+    )
+    phone.wait_for_url("**/documents/*")
+    expect(phone.locator("h1").first).to_contain_text("Act for a double click")
+    with app.app_context():
+        titles = db.session.execute(db.select(Document.title)).scalars().all()
+    assert titles == ["Act for a double click"]

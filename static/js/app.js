@@ -35,7 +35,20 @@
 
   // Confirmation for plain forms (htmx has hx-confirm for its own requests).
   document.addEventListener("submit", function (event) {
-    var message = event.target.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) event.preventDefault();
+    var form = event.target;
+    var message = form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); return; }
+    // A double click must not create two drafts: the second submit of a plain form is
+    // dropped until the page changes (htmx forms guard themselves with hx-disabled-elt).
+    if (form.hasAttribute("hx-post") || form.hasAttribute("data-allow-resubmit")) return;
+    if (form.dataset.submitting) { event.preventDefault(); return; }
+    form.dataset.submitting = "1";
+    setTimeout(function () { delete form.dataset.submitting; }, 8000);
+  });
+  // Coming back with the Back button restores the page from cache: allow submitting again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+    });
   });
 })();
