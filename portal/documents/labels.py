@@ -21,7 +21,7 @@ ROLE_LABELS = {
     "approver": _l("Approver"),
     "company": _l("Our signer"),
     "client": _l("Client"),
-    "cc": _l("Copy"),
+    "cc": _l("Copy recipient"),
 }
 PARTY_STATUS_LABELS = {
     "waiting": _l("waiting"),
