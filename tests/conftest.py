@@ -232,13 +232,27 @@ def live_server(app):
     server.stop()
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    """A page in a 390 x 844 viewport (a phone); console errors are collected."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server.url)
+def _page(browser, live_server, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  base_url=live_server.url)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    return context, page
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A page in a 390 x 844 viewport (a phone); console errors are collected."""
+    context, page = _page(browser, live_server, 390, 844)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser, live_server):
+    """A page in a 1280 x 900 viewport; console errors are collected."""
+    context, page = _page(browser, live_server, 1280, 900)
     yield page
     context.close()

@@ -28,3 +28,12 @@ def login(client, email: str, password: str):
 
 def text_of(response) -> str:
     return response.get_data(as_text=True)
+
+
+def browser_log_in(page, email: str, password: str) -> None:
+    """Log in through the real form in a Playwright page and wait for the start page."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")

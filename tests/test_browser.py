@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_counterparty
+from tests.helpers import browser_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,16 +21,10 @@ SCREENS = [
 ]
 
 
-def log_in(page, email, password):
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def test_every_screen_fits_a_phone_without_errors(phone, admin):
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     for path in SCREENS:
         response = phone.goto(path)
         assert response.ok, f"{path}: {response.status}"
@@ -40,7 +35,7 @@ def test_every_screen_fits_a_phone_without_errors(phone, admin):
 
 
 def test_menu_opens_and_leads_to_a_screen(phone, admin):
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     menu_link = phone.locator("#main-menu nav a", has_text="Counterparties")
     assert not menu_link.is_visible()
     phone.click("#main-menu summary")
@@ -53,7 +48,7 @@ def test_counterparty_search_filters_as_you_type(app, phone, admin):
     with app.app_context():
         make_counterparty(name="ООО «Вектор»", kind="company", email="info@vektor.example")
         make_counterparty(name="Maria Silva", email="maria@example.com")
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.goto("/counterparties")
     results = phone.locator("#counterparty-list")
     assert "Maria Silva" in results.inner_text()
@@ -65,7 +60,7 @@ def test_counterparty_search_filters_as_you_type(app, phone, admin):
 
 
 def test_language_picker_switches_the_page(phone, admin):
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.click("button[name=locale][value=ru]")
     expect(phone.locator("html")).to_have_attribute("lang", "ru")
     expect(phone.locator("h1").first).to_contain_text("Добро пожаловать")

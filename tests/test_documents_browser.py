@@ -7,29 +7,13 @@ from portal.documents.models import Document, Field
 from portal.extensions import db
 from tests.documents.support import make_template, ready_draft, signet_company, upload_draft
 from tests.factories import make_counterparty
+from tests.helpers import browser_log_in
 
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, email, password):
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
-@pytest.fixture
-def desktop(browser, live_server):
-    """A 1280 x 900 page; console errors are collected."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  base_url=live_server.url)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
-    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    yield page
-    context.close()
 
 
 def fields_of(app, document_id):
@@ -44,7 +28,7 @@ def test_place_a_signature_by_clicking_and_drag_it(app, desktop, admin):
         document = upload_draft(admin["id"])
         document_id = document.id
         client_id = document.parties_with_role("client")[0].id
-    log_in(desktop, admin["email"], admin["password"])
+    browser_log_in(desktop, admin["email"], admin["password"])
     desktop.goto(f"/documents/{document_id}/fields")
     expect(desktop.locator("#placement.is-ready")).to_have_count(1)
     desktop.check(f"input[name=placement-party][value='{client_id}']")
@@ -94,7 +78,7 @@ def test_a_stamp_is_not_offered_for_a_person(app, desktop, admin):
         document_id = document.id
         company_id = document.parties_with_role("company")[0].id
         client_id = document.parties_with_role("client")[0].id
-    log_in(desktop, admin["email"], admin["password"])
+    browser_log_in(desktop, admin["email"], admin["password"])
     desktop.goto(f"/documents/{document_id}/fields")
     stamp = desktop.locator("input[name=placement-type][value=stamp]")
     desktop.check(f"input[name=placement-party][value='{client_id}']")
@@ -108,7 +92,7 @@ def test_document_pages_fit_a_phone_without_errors(app, phone, admin):
     with app.app_context():
         document_id = ready_draft(admin["id"]).id
         make_template()
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     for path in ("/documents", "/documents/new", "/documents/new/upload",
                  f"/documents/{document_id}", f"/documents/{document_id}/parties",
                  f"/documents/{document_id}/edit", f"/documents/{document_id}/fields"):
@@ -122,7 +106,7 @@ def test_document_pages_fit_a_phone_without_errors(app, phone, admin):
 def test_send_from_the_phone_disables_the_button_and_lands_on_the_page(app, phone, admin):
     with app.app_context():
         document_id = ready_draft(admin["id"]).id
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.goto(f"/documents/{document_id}")
     phone.click("#send-panel button[type=submit]")
     expect(phone.locator(".flash-success")).to_contain_text("Sent for signing")
@@ -140,7 +124,7 @@ def test_create_from_a_template_on_a_phone(app, phone, admin):
         make_counterparty(name="Maria Silva", email="maria@example.com")
         make_counterparty(name="ООО «Вектор»", kind="company", email="info@vektor.example",
                           representative_name="Иван Петров")
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.goto("/documents/new")
     # The directory search swaps the options; pick the company it finds.
     phone.locator("#client-q").press_sequentially("вект", delay=20)
@@ -173,7 +157,7 @@ def test_a_tap_places_a_field_on_a_touch_phone(app, browser, live_server, admin)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        log_in(page, admin["email"], admin["password"])
+        browser_log_in(page, admin["email"], admin["password"])
         page.goto(f"/documents/{document_id}/fields")
         page.check("input[name=placement-type][value=initials]")
         layer = page.locator(".placement-layer[data-page='1']")
@@ -194,7 +178,7 @@ def test_a_double_click_on_create_makes_one_draft(app, phone, admin):
 
     with app.app_context():
         signet_company()
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.goto("/documents/new/upload")
     phone.fill("input[name=title]", "Act for a double click")
     phone.set_input_files("input[name=file]", str(Path(__file__).parent / "fixtures" / "plain.pdf"))

@@ -6,19 +6,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import gettext as _
 
 from portal.doctemplates.sandbox import TemplateRefused, to_decimal
+from portal.parties.models import RequisitesMixin
 
 CENT = Decimal("0.01")
 MAX_ITEMS = 1000
-REQUISITE_FIELDS = (
-    "tax_id",
-    "kpp",
-    "registration_number",
-    "address",
-    "bank_name",
-    "bank_account",
-    "correspondent_account",
-    "bank_code",
-)
+REQUISITE_FIELDS = RequisitesMixin.REQUISITE_FIELDS
 
 
 def cents(value: Decimal) -> Decimal:

@@ -3,19 +3,15 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import browser_log_in
+
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, email, password):
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def test_live_preview_renders_shows_errors_and_recovers(phone, admin):
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.goto("/templates/new")
     preview = phone.locator("#preview-slot")
     # The starter template is rendered once the page loads.

@@ -4,16 +4,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_counterparty
+from tests.helpers import browser_log_in
 
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, email, password):
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def test_search_filter_and_delete_without_reloading(app, phone, admin):
@@ -22,7 +17,7 @@ def test_search_filter_and_delete_without_reloading(app, phone, admin):
         make_counterparty(name="Maria Silva", email="maria@example.com")
         make_counterparty(name="Northwind Trading Ltd", kind="company",
                           email="contracts@northwind.example")
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.goto("/counterparties")
     listing = phone.locator("#counterparty-list")
     expect(listing).to_contain_text("Maria Silva")
@@ -48,7 +43,7 @@ def test_search_filter_and_delete_without_reloading(app, phone, admin):
 
 
 def test_kind_radio_shows_company_fields_only_for_a_company(phone, admin):
-    log_in(phone, admin["email"], admin["password"])
+    browser_log_in(phone, admin["email"], admin["password"])
     phone.goto("/counterparties/new")
     representative = phone.locator("input[name=representative_name]")
     tax_id = phone.locator("input[name=tax_id]")
