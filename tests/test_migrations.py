@@ -44,3 +44,31 @@ def test_upgrade_matches_the_models_and_downgrade_empties(empty_database, tmp_pa
         flask_migrate.downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_upgrade_keeps_existing_rows(empty_database, tmp_path):
+    """A database with data from an older version upgrades without losing or refusing rows."""
+    from sqlalchemy import text
+
+    app = create_app({
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": empty_database,
+    })
+    with app.app_context():
+        flask_migrate.upgrade(revision="5e520ea6dc0c")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO companies (legal_name, short_name, email, phone, signer_name,"
+                " signer_position, signer_email, signer_phone, tax_id, kpp, registration_number,"
+                " address, bank_name, bank_account, correspondent_account, bank_code,"
+                " number_pattern, created_at, updated_at) VALUES ('Old LLC', '', '', '', 'Ann',"
+                " '', '', '', '', '', '', '', '', '', '', '', '{type}-{seq}',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT legal_name, signing_agreement FROM companies")
+            ).one()
+        assert tuple(row) == ("Old LLC", "")
+        db.engine.dispose()

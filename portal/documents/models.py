@@ -151,6 +151,14 @@ class Party(TimestampMixin, db.Model):
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
+    # The signing ceremony: the agreement accepted, then a one-time code confirmed.
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    codes_sent: Mapped[int] = mapped_column(Integer, default=0)
+    code_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     document: Mapped[Document] = relationship(back_populates="parties")
     fields: Mapped[list["Field"]] = relationship(back_populates="party")

@@ -54,6 +54,8 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     # Document numbers: {type} (ACT, INV, CON, DOC), {year}, {month}, {seq} with a format
     # such as {seq:05d}. The sequence runs separately for each distinct rest of the pattern.
     number_pattern: Mapped[str] = mapped_column(String(64), default="{type}-{year}-{seq:05d}")
+    # The e-signature agreement a signer accepts; empty means the built-in text (3 languages).
+    signing_agreement: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def display_name(self) -> str:
