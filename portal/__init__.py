@@ -87,9 +87,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.doctemplates.views import bp as doctemplates_bp
     from portal.documents.views import bp as documents_bp
     from portal.parties.views import bp as parties_bp
+    from portal.sealing.views import bp as downloads_bp
+    from portal.signing.views import bp as signing_bp
 
     for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, invite_bp, parties_bp, outbox_bp,
-                      profile_bp, api_bp, documents_bp, doctemplates_bp):
+                      profile_bp, api_bp, documents_bp, doctemplates_bp, downloads_bp,
+                      signing_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

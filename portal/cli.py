@@ -15,6 +15,14 @@ def seed_command():
         click.echo(line)
 
 
+@signet.command("expire")
+def expire_command():
+    """Move documents past their deadline to "expired" and tell the responsible employees."""
+    from portal.documents.progress import expire_overdue
+
+    click.echo(f"Expired {expire_overdue()} document(s).")
+
+
 def init_app(app) -> None:
     from portal.delivery import cli as delivery_cli
     from portal.doctemplates.cli import install_templates_command

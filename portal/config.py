@@ -124,6 +124,10 @@ def build_config(folder: Path) -> dict:
         "SIGNET_MAX_PAGES": _env_int("SIGNET_MAX_PAGES", 200),
         "SIGNET_IMAGE_MAX_PIXELS": _env_int("SIGNET_IMAGE_MAX_MEGAPIXELS", 40) * 1_000_000,
         "SIGNET_DEADLINE_DAYS": _env_int("SIGNET_DEADLINE_DAYS", 30),
+        "SIGNET_SIGNING_LIMIT": os.environ.get("SIGNET_SIGNING_LIMIT", "60 per minute"),
+        "SIGNET_SIGNING_IMAGE_LIMIT": os.environ.get(
+            "SIGNET_SIGNING_IMAGE_LIMIT", "300 per minute"
+        ),
         "SIGNET_ATTACH_MAX_BYTES": _env_int("SIGNET_ATTACH_MAX_MB", 10) * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": os.environ.get("SIGNET_DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SIGNET_TIMEZONE", "UTC"),

@@ -58,7 +58,17 @@ def build_email(message, sender: str) -> EmailMessage:
     email.set_content(message.body_text or "")
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    for attachment in message.attachments or ():
+        _attach(email, attachment)
     return email
+
+
+def _attach(email: EmailMessage, attachment: dict) -> None:
+    from portal.storage import read
+
+    maintype, _slash, subtype = (attachment.get("content_type") or "").partition("/")
+    email.add_attachment(read(attachment["sha256"]), maintype=maintype or "application",
+                         subtype=subtype or "octet-stream", filename=attachment["filename"])
 
 
 def _sender_domain(sender: str) -> str:

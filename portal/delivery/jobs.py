@@ -2,6 +2,8 @@
 
 import logging
 
+from sqlalchemy import update
+
 from portal.delivery.backends import DeliveryError, backend_for
 from portal.delivery.models import Message
 from portal.extensions import db
@@ -19,22 +21,28 @@ def deliver_message(message_id: int) -> str | None:
     if message is None or message.status == "sent":
         return None
     backend = backend_for(message)
-    message.attempts = (message.attempts or 0) + 1
-    message.backend = backend.name
+    attempts = (message.attempts or 0) + 1
+    # Hold no transaction during the send: on SQLite a snapshot kept across it cannot be
+    # upgraded to a write once another worker committed ("database is locked").
+    db.session.expunge(message)
+    db.session.commit()
     try:
         provider_id = backend.send(message)
     except Exception as error:
-        message.status = "failed"
-        message.last_error = describe(error)
-        db.session.commit()
-        log.warning("Message %s via %s failed: %s", message_id, backend.name, message.last_error)
+        _record(message_id, status="failed", attempts=attempts, backend=backend.name,
+                last_error=describe(error))
+        log.warning("Message %s via %s failed: %s", message_id, backend.name, describe(error))
         raise
-    message.status = "sent"
-    message.sent_at = utcnow()
-    message.provider_id = provider_id or ""
-    message.last_error = ""
-    db.session.commit()
+    _record(message_id, status="sent", sent_at=utcnow(), provider_id=provider_id or "",
+            last_error="", attempts=attempts, backend=backend.name)
     return provider_id
+
+
+def _record(message_id: int, **values) -> None:
+    # A write as the transaction's first statement: SQLite waits for the lock instead of failing.
+    db.session.execute(update(Message).where(Message.id == message_id)
+                       .values(updated_at=utcnow(), **values))
+    db.session.commit()
 
 
 def describe(error: Exception) -> str:

@@ -35,8 +35,12 @@ class InvalidRecipient(DomainError):
     status = 400
 
 
-def queue_email(recipient: str, subject: str, template: str, kind: str, **context) -> Message:
-    """Render email/<template>.txt and .html and add a queued message; the caller commits."""
+def queue_email(recipient: str, subject: str, template: str, kind: str, *,
+                attachments=None, **context) -> Message:
+    """Render email/<template>.txt and .html and add a queued message; the caller commits.
+
+    `attachments`: [(filename, blob sha256, content type)], read from storage when sent.
+    """
     with _rendering_locale():
         recipient = (recipient or "").strip()
         if len(recipient) > 254 or not EMAIL.match(recipient):
@@ -53,7 +57,9 @@ def queue_email(recipient: str, subject: str, template: str, kind: str, **contex
         body_text = _render(f"email/{template}.txt", values)
         body_html = _render(f"email/{template}.html", values)
     return _add(channel="email", recipient=recipient, subject=subject[:300],
-                body_text=body_text, body_html=body_html, kind=kind)
+                body_text=body_text, body_html=body_html, kind=kind,
+                attachments=[{"filename": filename, "sha256": sha256, "content_type": content_type}
+                             for filename, sha256, content_type in attachments or ()])
 
 
 def queue_sms(recipient_e164: str, text: str, kind: str) -> Message:
@@ -65,7 +71,7 @@ def queue_sms(recipient_e164: str, text: str, kind: str) -> Message:
                 _("%(number)s is not a phone number in international format.", number=number)
             )
     return _add(channel="sms", recipient=number, subject="", body_text=(text or "").strip(),
-                body_html="", kind=kind)
+                body_html="", kind=kind, attachments=[])
 
 
 def _add(**fields) -> Message:

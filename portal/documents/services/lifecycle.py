@@ -6,6 +6,7 @@ from sqlalchemy import delete, update
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.permissions import can
+from portal.delivery.services import dispatch
 from portal.documents.errors import AlreadySent, DocumentLocked, DocumentRefused
 from portal.documents.models import OPEN_STAGES, Document
 from portal.documents.services.common import (
@@ -142,7 +143,10 @@ class SendRefused(DocumentRefused):
 
 
 def after_send(document_id: int) -> None:
-    """Hook run after a send commits: invitations are delivered here (next issue)."""
+    """Hook run after a send commits: invite the first signers in the order."""
+    from portal.documents.progress import start
+
+    start(document_id)
 
 
 def send(actor, meta, document_id: int) -> Document:
@@ -202,9 +206,20 @@ def stop(actor, meta, document_id: int, reason: str) -> Document:
             raise DomainError(_("This document was already stopped."), 409)
         raise DomainError(_("Only a document that is out for signing can be stopped."), 409)
     audit("document.stopped", document, actor, meta, reason=reason, previous_stage=previous)
+    db.session.flush()
+    db.session.refresh(document)
+    message_ids = _stop_notices(document)
     db.session.commit()
+    dispatch(message_ids)
     db.session.refresh(document)
     return document
+
+
+def _stop_notices(document: Document) -> list[int]:
+    """Tell the invited parties, in this transaction: their links now say "stopped"."""
+    from portal.documents.progress import queue_stop_notices
+
+    return queue_stop_notices(document)
 
 
 def delete_draft(actor, meta, document_id: int) -> None:

@@ -1,0 +1,40 @@
+"""Public download of a final PDF through the signed link in the completion mail (no login)."""
+
+from flask import Blueprint, current_app, send_file
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired
+
+from portal.documents.models import Document
+from portal.errors import render_error
+from portal.extensions import db
+from portal.sealing.finalize import final_filename, load_download
+from portal.storage import BlobMissing, path_for
+
+bp = Blueprint("downloads", __name__)
+
+
+@bp.get("/d/<signed>")
+def final_pdf(signed: str):
+    """Send the signed PDF named by a link from the completion mail."""
+    try:
+        payload = load_download(signed)
+    except SignatureExpired:
+        return render_error(410, _("Link expired"), _(
+            "This download link is older than 30 days. Ask the sender for the signed document."))
+    except BadSignature:
+        return render_error(404)
+    document = db.session.get(Document, payload.get("d")) if isinstance(payload, dict) else None
+    if document is None or not document.final_sha256 \
+            or not document.final_sha256.startswith(str(payload.get("h"))):
+        return render_error(404)
+    try:
+        path = path_for(document.final_sha256)
+        if not path.exists():
+            raise BlobMissing(document.final_sha256)
+    except BlobMissing:
+        current_app.logger.error("Final PDF of document %s is missing", document.id)
+        return render_error(404)
+    response = send_file(path, mimetype="application/pdf", as_attachment=True,
+                         download_name=final_filename(document), max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,122 @@
+"""Who a link belongs to and what its party may do now (read, sign, or only see a notice)."""
+
+from datetime import UTC, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Document, Party
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.tokens import hash_token
+
+TOKEN_MAX_LENGTH = 200
+# What a party can do with its link right now. Only "active" shows the document.
+STATES = ("active", "waiting", "signed", "declined", "completed", "stopped", "expired")
+
+
+class LinkInvalid(DomainError):
+    """No party has this link."""
+
+    status = 404
+
+    def __init__(self):
+        super().__init__(_("This link is not valid. Check that you opened the whole link "
+                           "from the message."))
+
+
+class SigningClosed(DomainError):
+    """The party cannot act now; `state` says why (the page for that state explains)."""
+
+    status = 409
+
+    def __init__(self, state: str):
+        super().__init__(_("This signing link can no longer be used."))
+        self.state = state
+
+
+class StepRefused(DomainError):
+    """A step's input or its order was refused; the message is shown in that step."""
+
+    status = 422
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def find_party(token: str) -> Party:
+    """The signing party whose link carries `token`, or LinkInvalid."""
+    token = str(token or "")
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        raise LinkInvalid()
+    party = db.session.execute(
+        select(Party).where(Party.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if party is None or not party.signs or party.document.stage == "draft":
+        raise LinkInvalid()
+    return party
+
+
+def lock_party(token: str) -> Party:
+    """The party, fresh and row-locked with its document (document first: one lock order).
+
+    A fresh transaction that writes first: PostgreSQL locks the document's row, SQLite takes
+    its write lock with the newest snapshot (a read first could not be upgraded later).
+    """
+    db.session.commit()
+    documents, parties = Document.__table__, Party.__table__
+    owner = select(parties.c.document_id).where(
+        parties.c.token_hash == hash_token(str(token or "")[:TOKEN_MAX_LENGTH])
+    ).scalar_subquery()
+    db.session.execute(update(documents).where(documents.c.id == owner)
+                       .values(stage=documents.c.stage))
+    party = find_party(token)
+    return db.session.execute(
+        select(Party).where(Party.id == party.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def earlier_unsigned(party: Party) -> list[Party]:
+    """Signers before this party (a lower order) who have not signed yet."""
+    return [other for other in party.document.parties
+            if other.signs and other.order < party.order and other.status != "signed"]
+
+
+def state_of(party: Party, now: datetime | None = None) -> str:
+    """One of STATES; checked on every request, never trusted from the page."""
+    document = party.document
+    if party.status == "signed":
+        return "signed"
+    if party.status == "declined" or document.stage == "declined":
+        return "declined"
+    if document.stage in FINAL_STAGES:
+        return document.stage
+    deadline = as_utc(document.deadline_at)
+    if deadline is not None and deadline <= (now or utcnow()):
+        return "expired"
+    if document.stage not in OPEN_STAGES:
+        return "stopped"
+    if party.status == "waiting" or earlier_unsigned(party):
+        return "waiting"
+    return "active"
+
+
+def require_active(party: Party) -> None:
+    state = state_of(party)
+    if state != "active":
+        db.session.rollback()
+        raise SigningClosed(state)
+
+
+def step_of(party: Party) -> str:
+    """Where the ceremony stands: agree, then code, then fill (and sign)."""
+    if party.consent_at is None:
+        return "agree"
+    if party.code_confirmed_at is None:
+        return "code"
+    return "fill"

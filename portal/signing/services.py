@@ -1,0 +1,331 @@
+"""The signing ceremony: open, agree, one-time code, fill, sign or decline.
+
+Each service takes the link's raw token and a RequestMeta, re-checks the party's state under a
+row lock (the page is never trusted), records the audit event and commits. Views stay thin.
+"""
+
+import math
+
+from flask_babel import gettext as _
+from sqlalchemy import case, update
+
+from portal.audit.service import record
+from portal.delivery.services import dispatch, queue_email, queue_sms
+from portal.documents.models import OPEN_STAGES, Document, Field, Party
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.signing import codes
+from portal.signing.access import (
+    SigningClosed,
+    StepRefused,
+    as_utc,
+    find_party,
+    lock_party,
+    require_active,
+    state_of,
+)
+from portal.signing.agreement import agreement_sha256
+from portal.signing.filling import (
+    AUTO_TYPES,
+    FieldInput,
+    apply_input,
+    auto_value,
+    fields_of,
+    missing_required,
+)
+
+DECLINE_REASON_MAX = 1000
+PARTIES = Party.__table__
+DOCUMENTS = Document.__table__
+
+
+class AlreadySigned(SigningClosed):
+    def __init__(self):
+        super().__init__("signed")
+
+
+def _event(event_type: str, party: Party, meta, **details) -> None:
+    party.document.updated_at = utcnow()
+    record(event_type, party.document_id, party, meta, **details)
+
+
+def _require_consent(party: Party) -> None:
+    if party.consent_at is None:
+        db.session.rollback()
+        raise StepRefused(_("First read the document and accept the agreement."))
+
+
+def _require_code(party: Party) -> None:
+    _require_consent(party)
+    if party.code_confirmed_at is None:
+        db.session.rollback()
+        raise StepRefused(_("First confirm the code we sent you."))
+
+
+# --- open -----------------------------------------------------------------------------------
+
+def open_link(token: str, meta) -> tuple[Party, str]:
+    """The party and its state; the first open of an active link is recorded."""
+    party = find_party(token)
+    state = state_of(party)
+    if state != "active" or party.opened_at is not None:
+        return party, state
+    party_id = party.id
+    db.session.commit()  # a fresh transaction that writes first (see access.lock_party)
+    now = utcnow()
+    result = db.session.execute(
+        update(PARTIES).where(PARTIES.c.id == party_id, PARTIES.c.opened_at.is_(None))
+        .values(opened_at=now, updated_at=now,
+                status=case((PARTIES.c.status == "sent", "opened"), else_=PARTIES.c.status))
+    )
+    if result.rowcount == 1:  # of two first opens at once, one is recorded
+        _event("party.opened", party, meta)
+    db.session.commit()
+    db.session.refresh(party)
+    return party, state
+
+
+# --- agreement and code ---------------------------------------------------------------------
+
+def accept_agreement(token: str, meta) -> Party:
+    """Record the consent to sign electronically, then send the first code."""
+    party = lock_party(token)
+    require_active(party)
+    if party.consent_at is None:
+        party.consent_at = utcnow()
+        _event("party.consent", party, meta, agreement_sha256=agreement_sha256(party.document),
+               language=party.document.language)
+    db.session.commit()
+    if party.code_confirmed_at is None and party.code_hash is None:
+        return send_code(token, meta)
+    return party
+
+
+def resend_wait_seconds(party: Party, now=None) -> int:
+    """Seconds until this party may ask for another code (0: now)."""
+    now = now or utcnow()
+    waits = [0.0]
+    last = as_utc(party.code_sent_at)
+    if last is not None:
+        waits.append((last + codes.RESEND_INTERVAL - now).total_seconds())
+    recent = codes.sends_since(party.id, now - codes.HOUR)
+    if len(recent) >= codes.SENDS_PER_HOUR:
+        oldest = as_utc(recent[-codes.SENDS_PER_HOUR])
+        waits.append((oldest + codes.HOUR - now).total_seconds())
+    return max(0, math.ceil(max(waits)))
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds <= 90:
+        return _("Wait %(seconds)d seconds before asking for a new code.", seconds=seconds)
+    return _("You asked for several codes within an hour. Wait %(minutes)d minutes before "
+             "asking for a new one.", minutes=math.ceil(seconds / 60))
+
+
+def _queue_code(party: Party, code: str):
+    if party.channel == "sms":
+        return queue_sms(party.phone, _("Signet code: %(code)s. Do not share it.", code=code),
+                         kind="signing_code")
+    return queue_email(party.email, _("Your signing code: %(code)s", code=code),
+                       "signing_code", kind="signing_code", code=code, name=party.name,
+                       title=party.document.title, number=party.document.number,
+                       minutes=int(codes.CODE_LIFETIME.total_seconds() // 60))
+
+
+def send_code(token: str, meta) -> Party:
+    """Send a new one-time code over the party's channel (at most 1 a minute, 5 an hour)."""
+    party = lock_party(token)
+    require_active(party)
+    _require_consent(party)
+    if party.code_confirmed_at is not None:
+        db.session.rollback()
+        return party
+    now = utcnow()
+    wait = resend_wait_seconds(party, now)
+    if wait:
+        db.session.rollback()
+        raise StepRefused(_wait_message(wait), 429)
+    code = codes.new_code()
+    party.code_hash = codes.code_hash(party.id, code)
+    party.code_expires_at = now + codes.CODE_LIFETIME
+    party.code_attempts = 0
+    party.codes_sent = (party.codes_sent or 0) + 1
+    party.code_sent_at = now
+    message = _queue_code(party, code)
+    db.session.flush()
+    _event("party.code_sent", party, meta, channel=party.channel, message_id=message.id)
+    db.session.commit()
+    dispatch([message.id])
+    db.session.refresh(party)
+    return party
+
+
+def _reserve_attempt(party: Party) -> int | None:
+    """Count an attempt atomically (parallel guesses cannot exceed the limit): attempts used."""
+    result = db.session.execute(
+        update(PARTIES).where(PARTIES.c.id == party.id,
+                              PARTIES.c.code_hash == party.code_hash,
+                              PARTIES.c.code_attempts < codes.MAX_ATTEMPTS)
+        .values(code_attempts=PARTIES.c.code_attempts + 1)
+    )
+    if result.rowcount != 1:
+        return None
+    return (party.code_attempts or 0) + 1
+
+
+def verify_code(token: str, meta, code: str) -> Party:
+    """Check the typed code: confirm it, or count a failed attempt (5 per code)."""
+    party = lock_party(token)
+    require_active(party)
+    _require_consent(party)
+    if party.code_confirmed_at is not None:
+        db.session.rollback()
+        return party
+    typed = "".join(str(code or "").split())
+    if len(typed) != codes.CODE_DIGITS or not typed.isdigit():
+        db.session.rollback()
+        raise StepRefused(_("Enter the 6 digits from the message."))
+    if party.code_hash is None:
+        db.session.rollback()
+        raise StepRefused(_("Ask for a code first."))
+    if (party.code_attempts or 0) >= codes.MAX_ATTEMPTS:
+        db.session.rollback()
+        raise StepRefused(_("Too many wrong codes. Ask for a new code."))
+    if as_utc(party.code_expires_at) <= utcnow():
+        db.session.rollback()
+        raise StepRefused(_("This code has expired. Ask for a new code."))
+    used = _reserve_attempt(party)
+    if used is None:
+        db.session.rollback()
+        raise StepRefused(_("Too many wrong codes. Ask for a new code."))
+    if codes.code_matches(party, typed):
+        party.code_confirmed_at = utcnow()
+        party.code_hash = None
+        party.code_expires_at = None
+        _event("party.code_confirmed", party, meta, attempt=used)
+        db.session.commit()
+        return party
+    left = codes.MAX_ATTEMPTS - used
+    _event("party.code_failed", party, meta, attempts_left=left)
+    db.session.commit()
+    if left == 0:
+        raise StepRefused(_("Wrong code, and that was the last attempt. Ask for a new code."))
+    raise StepRefused(_("Wrong code. %(count)d attempts left.", count=left))
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+def own_field(party: Party, field_id: int) -> Field:
+    """One of the party's own fields, or a 404."""
+    field = next((field for field in fields_of(party) if field.id == field_id), None)
+    if field is None:
+        db.session.rollback()
+        raise StepRefused(_("This field is not yours to fill."), 404)
+    return field
+
+
+def fill_field(token: str, meta, field_id: int, data: FieldInput) -> tuple[Party, Field]:
+    """Save one field's value (text, number, tick, drawn/typed/uploaded image or stamp)."""
+    party = lock_party(token)
+    require_active(party)
+    _require_code(party)
+    field = own_field(party, field_id)
+    try:
+        method = apply_input(field, party, data, utcnow())
+    except StepRefused:
+        db.session.rollback()
+        raise
+    details = {"field_id": field.id, "field_type": field.type}
+    if method:
+        details["method"] = method
+    _event("field.filled", party, meta, **details)
+    db.session.commit()
+    return party, field
+
+
+# --- sign and decline -----------------------------------------------------------------------
+
+def sign(token: str, meta) -> Party:
+    """Sign: every required field filled, then status signed (exactly once), then advance."""
+    party = lock_party(token)
+    if party.status == "signed":
+        db.session.rollback()
+        raise AlreadySigned()
+    require_active(party)
+    _require_code(party)
+    missing = missing_required(party)
+    if missing:
+        db.session.rollback()
+        raise StepRefused(_("Fill in every required field first: %(count)d left.",
+                            count=len(missing)))
+    now = utcnow()
+    for field in fields_of(party):
+        if field.type in AUTO_TYPES:
+            field.value = auto_value(field, party, now)
+            field.filled_at = now
+    # Conditional: of a double click or two tabs exactly one request signs.
+    result = db.session.execute(
+        update(PARTIES).where(PARTIES.c.id == party.id,
+                              PARTIES.c.status.notin_(("signed", "declined")))
+        .values(status="signed", signed_at=now, updated_at=now, ip=meta.ip[:64],
+                user_agent=meta.user_agent[:400])
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AlreadySigned()
+    _event("party.signed", party, meta, fields=len(fields_of(party)))
+    db.session.commit()
+    db.session.refresh(party)
+    _advance(party.document_id)
+    return party
+
+
+def clean_reason(reason) -> str:
+    text = "\n".join(line.strip() for line in str(reason or "").strip().splitlines()).strip()
+    if not text:
+        raise StepRefused(_("Say why you decline: the sender will read it."))
+    if len(text) > DECLINE_REASON_MAX:
+        raise StepRefused(_("Too long: at most %(max)d characters, this has %(length)d.",
+                            max=DECLINE_REASON_MAX, length=len(text)))
+    return text
+
+
+def decline(token: str, meta, reason) -> Party:
+    """Decline with a reason: the party and the document end as declined; the sender is told."""
+    text = clean_reason(reason)
+    party = lock_party(token)
+    require_active(party)
+    _require_consent(party)
+    now = utcnow()
+    changed = db.session.execute(
+        update(PARTIES).where(PARTIES.c.id == party.id,
+                              PARTIES.c.status.notin_(("signed", "declined")))
+        .values(status="declined", declined_at=now, decline_reason=text, updated_at=now,
+                ip=meta.ip[:64], user_agent=meta.user_agent[:400])
+    ).rowcount
+    stopped = changed and db.session.execute(
+        update(DOCUMENTS).where(DOCUMENTS.c.id == party.document_id,
+                                DOCUMENTS.c.stage.in_(OPEN_STAGES))
+        .values(stage="declined", stage_changed_at=now, updated_at=now)
+    ).rowcount
+    if not (changed and stopped):
+        db.session.rollback()
+        db.session.refresh(party)
+        raise SigningClosed(state_of(party))
+    _event("party.declined", party, meta, reason=text)
+    db.session.commit()
+    db.session.refresh(party)
+    _notify_declined(party.document_id, party.id)
+    return party
+
+
+def _advance(document_id: int) -> None:
+    from portal.documents.progress import advance
+
+    advance(document_id)
+
+
+def _notify_declined(document_id: int, party_id: int) -> None:
+    from portal.documents.progress import notify_declined
+
+    notify_declined(document_id, party_id)
