@@ -294,8 +294,8 @@ def decline(token: str, meta, reason) -> Party:
     """Decline with a reason: the party and the document end as declined; the sender is told."""
     text = clean_reason(reason)
     party = lock_party(token)
+    # No consent needed: a signer who rejects the agreement itself must be able to say no.
     require_active(party)
-    _require_consent(party)
     now = utcnow()
     changed = db.session.execute(
         update(PARTIES).where(PARTIES.c.id == party.id,

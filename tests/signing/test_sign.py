@@ -149,6 +149,16 @@ def test_decline_needs_a_reason(app, signing):
     assert _party(app, signing.party_id).status == "opened"
 
 
+def test_a_signer_can_decline_before_accepting_the_agreement(app, signing):
+    client = app.test_client()
+    page = text_of(client.get(signing.url, headers=HEADERS))
+    assert 'id="decline"' in page
+    response = post(client, f"{signing.url}/decline", {"reason": "I do not accept these terms."})
+    assert response.headers["HX-Redirect"] == signing.url
+    party = _party(app, signing.party_id)
+    assert party.status == "declined" and party.consent_at is None
+
+
 def test_decline_closes_the_document_and_tells_the_sender(app, signing):
     client = app.test_client()
     client.get(signing.url, headers=HEADERS)
