@@ -6,7 +6,7 @@ to an aiosmtpd server on loopback in this process. Prints figures only, asserts 
 
 Run from the repository root:
     .venv/bin/python bench/delivery.py [--count 1000] [--workers 2]
-        [--database sqlite|postgresql] [--worker fork|simple]
+        [--database sqlite|postgresql] [--worker signet|simple]
 REDIS_URL (default redis://127.0.0.1:6379/14) is FLUSHED first.
 """
 
@@ -117,8 +117,8 @@ def queue_invitations(count: int) -> list[int]:
 
 
 def start_workers(number: int, kind: str, env: dict, folder: Path) -> list[subprocess.Popen]:
-    """`flask signet worker` (forks a work-horse per job, as `make worker` runs) or SimpleWorker."""
-    if kind == "fork":
+    """`flask signet worker` (as `make worker` runs it) or a bare rq SimpleWorker process."""
+    if kind == "signet":
         command = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "signet", "worker",
                    "mail", "--burst"]
     else:  # jobs run in the worker process itself; the app is made on the first job
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--worker", choices=("fork", "simple"), default="fork")
+    parser.add_argument("--worker", choices=("signet", "simple"), default="signet")
     args = parser.parse_args()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 
