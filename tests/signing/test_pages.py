@@ -154,11 +154,9 @@ def test_steps_after_reading_need_the_consent_first(app, admin):
     assert "Read the document, then accept the agreement" in text_of(response)
     html = text_of(post(client, f"{signing.url}/sign"))
     assert "First read the document and accept the agreement." in html
-    html = text_of(post(client, f"{signing.url}/decline", {"reason": "No"}))
-    assert "First read the document and accept the agreement." in html
     with app.app_context():
         party = db.session.get(Party, signing.party_id)
         assert party.status == "opened" and party.codes_sent == 0
         assert db.session.get(Document, signing.document_id).stage == "company_signing"
         assert not {e.type for e in events_for(signing.document_id)} & {
-            "party.code_sent", "field.filled", "party.signed", "party.declined"}
+            "party.code_sent", "field.filled", "party.signed"}
