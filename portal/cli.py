@@ -24,10 +24,12 @@ def expire_command():
 
 
 def init_app(app) -> None:
+    from portal.audit.cli import audit_check_command
     from portal.delivery import cli as delivery_cli
     from portal.doctemplates.cli import install_templates_command
 
     signet.add_command(install_templates_command)
+    signet.add_command(audit_check_command)
 
     delivery_cli.init_app(app)
     app.cli.add_command(signet)
