@@ -32,6 +32,12 @@ def _skip_empty_autogenerate(migration_context, revision, directives):
 
 def run_online() -> None:
     with database.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode drops and recreates tables; with foreign keys on, dropping a parent
+            # table would cascade-delete its children's rows (user_roles when users is rebuilt).
+            # The pragma only works outside a transaction: run it on the driver connection
+            # before SQLAlchemy begins one.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             process_revision_directives=_skip_empty_autogenerate,

@@ -23,6 +23,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(build_config(folder))
     app.config.update(config)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # Explicit per app: the shared Limiter would otherwise keep the last app's on/off switch.
+    app.config.setdefault("RATELIMIT_ENABLED", True)
 
     # Before any route exists: ids beyond a database integer must be a 404, not a 500.
     app.url_map.converters["int"] = DatabaseId
@@ -62,6 +64,9 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     errors.init_app(app)
     _import_models()
+    from portal.sweep import timer as sweep_timer
+
+    sweep_timer.init_app(app)
 
 
 def _import_models() -> None:
@@ -82,17 +87,22 @@ def _register_blueprints(app: Flask) -> None:
     from portal.api.routes import bp as api_bp
     from portal.auth.admin_views import bp as admin_bp
     from portal.auth.invite_views import bp as invite_bp
+    from portal.auth.role_views import bp as roles_bp
     from portal.auth.views import bp as auth_bp
     from portal.delivery.views import bp as outbox_bp
     from portal.doctemplates.views import bp as doctemplates_bp
     from portal.documents.views import bp as documents_bp
     from portal.parties.views import bp as parties_bp
+    from portal.pipeline import bp as pipeline_bp
+    from portal.sealing.admin_views import bp as sealing_admin_bp
     from portal.sealing.views import bp as downloads_bp
     from portal.signing.views import bp as signing_bp
+    from portal.vault.views import bp as vault_bp
+    from portal.verify.views import bp as verify_bp
 
     for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, invite_bp, parties_bp, outbox_bp,
                       profile_bp, api_bp, documents_bp, doctemplates_bp, downloads_bp,
-                      signing_bp):
+                      signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp, pipeline_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

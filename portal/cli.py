@@ -23,13 +23,43 @@ def expire_command():
     click.echo(f"Expired {expire_overdue()} document(s).")
 
 
+@signet.command("sweep")
+def sweep_command():
+    """Run the periodic sweep once: expiry, reminders, stuck sealing and mail, old bundles."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from portal.sweep.run import run_sweep
+    from portal.sweep.timer import sweep_lock
+
+    with sweep_lock(Path(current_app.instance_path)) as held:
+        if not held:
+            raise click.ClickException("Another process is sweeping right now; try again later.")
+        counts = run_sweep()
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@signet.command("seal-pending")
+def seal_pending_command():
+    """Queue sealing again for completed documents still without their sealed PDF."""
+    from portal.extensions import db
+    from portal.sealing.finalize import seal_again
+
+    count = seal_again(None)
+    db.session.commit()
+    click.echo(f"Queued sealing for {count} document(s).")
+
+
 def init_app(app) -> None:
     from portal.audit.cli import audit_check_command
     from portal.delivery import cli as delivery_cli
     from portal.doctemplates.cli import install_templates_command
+    from portal.verify.cli import verify_command
 
     signet.add_command(install_templates_command)
     signet.add_command(audit_check_command)
+    signet.add_command(verify_command)
 
     delivery_cli.init_app(app)
     app.cli.add_command(signet)

@@ -124,11 +124,32 @@ def build_config(folder: Path) -> dict:
         "SIGNET_MAX_PAGES": _env_int("SIGNET_MAX_PAGES", 200),
         "SIGNET_IMAGE_MAX_PIXELS": _env_int("SIGNET_IMAGE_MAX_MEGAPIXELS", 40) * 1_000_000,
         "SIGNET_DEADLINE_DAYS": _env_int("SIGNET_DEADLINE_DAYS", 30),
+        # The pipeline board highlights a card that has waited longer than this in its stage.
+        "SIGNET_STUCK_DAYS": _env_int("SIGNET_STUCK_DAYS", 3),
         "SIGNET_SIGNING_LIMIT": os.environ.get("SIGNET_SIGNING_LIMIT", "60 per minute"),
         "SIGNET_SIGNING_IMAGE_LIMIT": os.environ.get(
             "SIGNET_SIGNING_IMAGE_LIMIT", "300 per minute"
         ),
+        # RFC 3161 time-stamping authorities, tried in order (space or comma separated).
+        "SIGNET_TSA_URLS": [
+            url for url in os.environ.get("SIGNET_TSA_URLS", "").replace(",", " ").split() if url
+        ],
+        # PEM file(s) with the roots of those authorities, so the verify page can trust the time.
+        "SIGNET_TSA_ROOTS": os.environ.get("SIGNET_TSA_ROOTS", ""),
+        "SIGNET_SEAL_LOCATION": os.environ.get("SIGNET_SEAL_LOCATION", ""),
+        "SIGNET_VERIFY_LIMIT": os.environ.get("SIGNET_VERIFY_LIMIT", "20 per minute;200 per day"),
+        # Each verification runs in a child process killed past this many seconds / megabytes.
+        "SIGNET_VERIFY_TIMEOUT": float(os.environ.get("SIGNET_VERIFY_TIMEOUT") or 15),
+        "SIGNET_VERIFY_MEMORY_MB": _env_int("SIGNET_VERIFY_MEMORY_MB", 768),
         "SIGNET_ATTACH_MAX_BYTES": _env_int("SIGNET_ATTACH_MAX_MB", 10) * 1024 * 1024,
+        # Reminders to the signer whose turn it is: first after N days, then every M (0: none).
+        "SIGNET_REMIND_AFTER_DAYS": _env_int("SIGNET_REMIND_AFTER_DAYS", 2),
+        "SIGNET_REMIND_EVERY_DAYS": _env_int("SIGNET_REMIND_EVERY_DAYS", 2),
+        # The periodic sweep (reminders, expiry, stuck sealing and mail): RQ schedules it with
+        # Redis, a timer thread in the web process runs it without; 0 turns it off.
+        "SIGNET_SWEEP_SECONDS": _env_int("SIGNET_SWEEP_SECONDS", 300),
+        # Zip files of the vault's bulk download (default <instance>/bundles); kept one day.
+        "SIGNET_BUNDLE_DIR": os.environ.get("SIGNET_BUNDLE_DIR", ""),
         "BABEL_DEFAULT_LOCALE": os.environ.get("SIGNET_DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SIGNET_TIMEZONE", "UTC"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -16,10 +16,11 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 
-# Mail and SMS providers fail transiently (greylisting, rate limits, a gateway restart).
-RETRIED_QUEUES = frozenset({"mail", "sms"})
+# Mail and SMS providers fail transiently (greylisting, rate limits, a gateway restart), and so
+# does a time-stamping authority the seal waits for.
+RETRIED_QUEUES = frozenset({"mail", "sms", "sealing"})
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
-DEFAULT_QUEUES = ("mail", "sms", "webhooks", "default")
+DEFAULT_QUEUES = ("sealing", "mail", "sms", "webhooks", "default")
 _EXTENSION_KEY = "signet_redis"
 
 
@@ -142,6 +143,16 @@ def run_worker(app: Flask, queues=DEFAULT_QUEUES, burst: bool = False) -> None:
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: jobs run in-process, there is nothing to serve")
     set_worker_app(app)
+    _book_the_sweep(app, queues)
     # No socket timeout here: the worker blocks on Redis while it waits for jobs.
     connection = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
     Worker(list(queues), connection=connection).work(with_scheduler=True, burst=burst)
+
+
+def _book_the_sweep(app: Flask, queues) -> None:
+    # Imported here: the sweep's modules import the services that import this module.
+    from portal.sweep.run import SWEEP_QUEUE, schedule_next_sweep
+
+    if SWEEP_QUEUE in queues:
+        with app.app_context():
+            schedule_next_sweep(app)

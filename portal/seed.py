@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import current_app
 
 from portal.auth.models import Department, User
+from portal.auth.roles import ADMINISTRATOR, EMPLOYEE, give_role, role_by_key
 from portal.doctemplates.builtin import install_builtin_templates
 from portal.extensions import db
 from portal.parties.models import Company, Counterparty
@@ -52,10 +53,13 @@ def seed() -> list[str]:
 
 def _create_demo(email: str, password: str) -> None:
     management = Department(name="Management")
+    # Everyone in the demo tree inherits the employee's grants from the top department.
+    management.roles.append(role_by_key(EMPLOYEE))
     sales = Department(name="Sales", parent=management)
     Department(name="Accounting", parent=management)
     Department(name="Key accounts", parent=sales)
-    admin = User(email=email, name="Administrator", is_admin=True, department=management)
+    admin = User(email=email, name="Administrator", department=management)
+    give_role(admin, ADMINISTRATOR)
     admin.set_password(password)
     db.session.add_all([management, admin, _demo_company(), *_demo_counterparties()])
 

@@ -32,6 +32,7 @@ def base_config(tmp_path, database_url: str) -> dict:
         "SMTP_HOST": "",
         "SIGNET_BASE_URL": "http://localhost",
         "SIGNET_PHONE_REGION": None,
+        "SIGNET_SWEEP_SECONDS": 0,  # no sweep timer in tests unless a test asks for one
     }
 
 

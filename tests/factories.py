@@ -17,7 +17,12 @@ def make_department(name="Sales", parent=None) -> Department:
 
 def make_user(email="user@example.com", name="Test User", password=DEFAULT_PASSWORD,
               is_admin=False, active=True, department=None) -> User:
-    user = User(email=email, name=name, is_admin=is_admin, active=active, department=department)
+    from portal.auth.roles import ADMINISTRATOR, EMPLOYEE, give_role
+
+    user = User(email=email, name=name, active=active, department=department)
+    give_role(user, EMPLOYEE)
+    if is_admin:
+        give_role(user, ADMINISTRATOR)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

@@ -21,7 +21,16 @@ REQUIRE_SERVICES = os.environ.get("SIGNET_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get(
     "SIGNET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_TEST_URL = os.environ.get("SIGNET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_test_url() -> str:
+    """db 15 for a plain run; each pytest-xdist worker (gw0, gw1...) its own db below it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    database = 15 - int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 15
+    return os.environ.get("SIGNET_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{database}")
+
+
+REDIS_TEST_URL = _redis_test_url()
 
 
 def service_missing(what: str, why: object):

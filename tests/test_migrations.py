@@ -72,3 +72,34 @@ def test_upgrade_keeps_existing_rows(empty_database, tmp_path):
             ).one()
         assert tuple(row) == ("Old LLC", "")
         db.engine.dispose()
+
+
+def test_administrators_keep_their_rights_when_roles_arrive(empty_database, tmp_path):
+    """Users from before roles: administrators get the Administrator role, everyone Employee."""
+    from sqlalchemy import text
+
+    app = create_app({
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": empty_database,
+    })
+    with app.app_context():
+        flask_migrate.upgrade(revision="d2545b6ec0a9")
+        with db.engine.begin() as connection:
+            for email, admin in (("boss@example.com", True), ("clerk@example.com", False)):
+                connection.execute(text(
+                    "INSERT INTO users (email, name, position, phone, is_admin, active,"
+                    " session_version, created_at, updated_at) VALUES (:email, 'N', '', '',"
+                    " :admin, TRUE, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ), {"email": email, "admin": admin})
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            held = connection.execute(text(
+                "SELECT users.email, roles.key FROM user_roles"
+                " JOIN users ON users.id = user_roles.user_id"
+                " JOIN roles ON roles.id = user_roles.role_id ORDER BY 1, 2"
+            )).all()
+        assert [tuple(row) for row in held] == [
+            ("boss@example.com", "administrator"), ("boss@example.com", "employee"),
+            ("clerk@example.com", "employee"),
+        ]
+        db.engine.dispose()

@@ -18,6 +18,7 @@ from portal.audit.service import RequestMeta, request_meta
 from portal.auth.permissions import can, get_or_404, visible
 from portal.config import LANGUAGES
 from portal.documents import services
+from portal.documents.access import signed_pdf_document
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import STAGES, Document
 from portal.documents.services.create import ITEM_LIMIT
@@ -25,6 +26,7 @@ from portal.extensions import db
 from portal.storage import BlobMissing, read
 
 MAX_PER_PAGE = 100
+UPDATABLE = ("responsible_id",)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,12 @@ def _meta() -> ApiRequestMeta:
 
 
 def _document(document_id: int, action: str = "view") -> Document:
-    """The document if the token's user may `action` it; 404 when it is not theirs to see."""
+    """The document if the token's user may `action` it; 404 when it is not theirs to see.
+
+    As on the pages: 403 when the user may not do `action` to any document at all.
+    """
+    if not can(api_user(), action, "documents"):
+        raise ApiError(403)
     if not 0 < document_id <= MAX_INT:  # the database would overflow, not just miss
         raise ApiError(404)
     return get_or_404(Document, document_id, api_user(), action, "documents")
@@ -129,8 +136,15 @@ def _common_values(reader: Reader) -> dict:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def _require_create() -> None:
-    if not can(api_user(), "create", "documents"):
+def _require_create(values: dict | None = None) -> None:
+    """Creating documents, and reading the template or directory entry the new one names."""
+    user = api_user()
+    if not can(user, "create", "documents"):
+        raise ApiError(403)
+    values = values or {}
+    if values.get("template_id") is not None and not can(user, "view", "templates"):
+        raise ApiError(403)
+    if values.get("counterparty_id") is not None and not can(user, "view", "contacts"):
         raise ApiError(403)
 
 
@@ -162,6 +176,7 @@ def create_document():
         "vat_rate": reader.decimal("vat_rate", maximum=100),
         "currency": reader.text("currency", max_length=3),
     }
+    _require_create(values)
     reader.check()
     values = {name: value for name, value in values.items() if value is not None}
     if "vat_rate" in reader.data and reader.data["vat_rate"] is None:
@@ -193,6 +208,7 @@ def upload_document():
     values = _common_values(reader)
     if upload is None or not upload.filename:
         reader.fail("file", _("Attach the PDF as the multipart field “file”."))
+    _require_create(values)
     reader.check()
     filename = upload.filename
     values.setdefault("title", filename.rsplit(".", 1)[0].strip()[:300] or filename[:300])
@@ -211,6 +227,21 @@ def upload_document():
 def document(document_id: int):
     """The document with its parties and fields."""
     return document_json(_document(document_id))
+
+
+@bp.patch("/v1/documents/<int:document_id>")
+def update_document(document_id: int):
+    """Change what may change at any stage: the responsible user."""
+    _document(document_id, "edit")
+    reader = Reader(json_object())
+    for name in reader.data:
+        if name not in UPDATABLE:
+            reader.fail(name, _("This value cannot be changed here."))
+    responsible_id = reader.integer("responsible_id", required=True)
+    reader.check()
+    services.reassign(api_user(), _meta(), document_id, responsible_id)
+    # Handing the document away may end the user's access; they still learn the outcome.
+    return _fresh(document_id)
 
 
 @bp.get("/v1/documents/<int:document_id>/status", endpoint="document_status")
@@ -290,7 +321,9 @@ def source_pdf(document_id: int):
 
 @bp.get("/v1/documents/<int:document_id>/final.pdf")
 def final_pdf(document_id: int):
-    """The signed and sealed PDF, once every party has signed."""
-    document = _document(document_id)
+    """The signed and sealed PDF, once every party has signed (the vault's scope decides)."""
+    if not 0 < document_id <= MAX_INT:
+        raise ApiError(404)
+    document = signed_pdf_document(document_id, api_user())
     return _pdf(document.final_sha256, f"{document.number}-signed.pdf",
                 _("There is no final PDF yet: it appears when every party has signed."))

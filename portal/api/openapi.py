@@ -230,6 +230,14 @@ SCHEMAS = {
             "label": STRING,
         },
     },
+    "DocumentUpdate": {
+        "type": "object",
+        "required": ["responsible_id"],
+        "additionalProperties": False,
+        "properties": {
+            "responsible_id": {**ID, "description": "An active user who becomes responsible."},
+        },
+    },
     "DocumentStatus": {
         "type": "object",
         "properties": {
@@ -359,8 +367,9 @@ def _operation(operation_id: str, summary: str, responses: dict, **extra) -> dic
 
 
 def _document_operation(operation_id, summary, responses, **extra):
-    return _operation(operation_id, summary, responses | NOT_FOUND, tag="documents",
-                      parameters=[DOCUMENT_ID], **extra)
+    # 403: the user may not do this to any document (a narrower scope gives 404 instead).
+    return _operation(operation_id, summary, responses | NOT_FOUND | FORBIDDEN,
+                      tag="documents", parameters=[DOCUMENT_ID], **extra)
 
 
 def _body(schema: dict, description: str = "") -> dict:
@@ -411,6 +420,16 @@ PATHS = {
             "getDocument", "A document with its parties and fields",
             {"200": _json(ref("Document"), "The document.")},
         ),
+        "patch": _document_operation(
+            "updateDocument", "Hand the document to another responsible user",
+            {"200": _json(ref("Document"), "The document as it is now. If the new "
+                          "responsible is outside your scope, later requests get 404.")}
+            | BAD_JSON | INVALID,
+            description="Allowed at any stage to users who may edit the document. Giving "
+                        "the current responsible changes nothing; every change is recorded "
+                        "in the audit trail as `document.reassigned`.",
+            requestBody=_body(ref("DocumentUpdate")),
+        ),
     },
     "/api/v1/documents/{document_id}/status": {
         "get": _document_operation(
@@ -456,6 +475,8 @@ PATHS = {
     "/api/v1/documents/{document_id}/final.pdf": {
         "get": _document_operation(
             "getFinalPdf", "The signed and sealed PDF (404 until it exists)", {"200": PDF},
+            description="Needs the vault's view scope over the document: a document you "
+                        "see outside that scope gives 403.",
         ),
     },
     "/api/v1/companies": {

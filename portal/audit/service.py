@@ -112,10 +112,10 @@ def events_for(document_id: int) -> list[AuditEvent]:
     ).scalars())
 
 
-def broken_links(document_id: int) -> list[int]:
+def broken_links(document_id: int, events: list[AuditEvent] | None = None) -> list[int]:
     """Ids of events whose hash or link to the previous event does not hold."""
     broken, previous = [], ""
-    for event in events_for(document_id):
+    for event in events if events is not None else events_for(document_id):
         if event.prev_hash != previous or event.hash != event_hash(event):
             broken.append(event.id)
         previous = event.hash

@@ -3,15 +3,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     EmailField,
     PasswordField,
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.auth.users import PASSWORD_MIN, UserFields
 from portal.validation import EmailAddress, PhoneNumber
@@ -29,6 +30,19 @@ def optional_id(value) -> int | None:
 def _with_none(label, choices: list[tuple[int, str]]) -> list[SelectChoice]:
     """Choices for an optional select: "" (none) first, then (id, label) pairs."""
     return [SelectChoice("", label), *(SelectChoice(str(v), text) for v, text in choices)]
+
+
+class RoleChoices(SelectMultipleField):
+    """Roles as a list of checkboxes (every role; the holder gets the ticked ones)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, coerce=int, validate_choice=True, **kwargs)
+
+    def set_roles(self, choices: list[tuple[int, str]]) -> None:
+        self.choices = [SelectChoice(role_id, name) for role_id, name in choices]
 
 
 def _password_fields():
@@ -59,7 +73,11 @@ class UserForm(FlaskForm):
         description=_l("Optional. With the country code, e.g. +44 20 7946 0000."),
     )
     department = SelectField(_l("Department"), coerce=optional_id, validate_choice=True)
-    is_admin = BooleanField(_l("Administrator (may manage users, departments and settings)"))
+    roles = RoleChoices(
+        _l("Roles"),
+        description=_l("The user may do what any of these roles allows, and what their "
+                       "department's roles allow."),
+    )
 
     def set_departments(self, choices: list[tuple[int, str]]) -> None:
         self.department.choices = _with_none(_l("— No department —"), choices)
@@ -71,7 +89,7 @@ class UserForm(FlaskForm):
             position=self.position.data or "",
             phone=self.phone.data or "",
             department_id=self.department.data,
-            is_admin=bool(self.is_admin.data),
+            role_ids=list(self.roles.data or []),
         )
 
 
@@ -116,6 +134,11 @@ def give_unique_ids(form: FlaskForm, prefix: str) -> None:
 class DepartmentForm(FlaskForm):
     name = StringField(_l("Department name"), validators=[DataRequired(), Length(max=120)])
     parent = SelectField(_l("Parent department"), coerce=optional_id, validate_choice=True)
+    roles = RoleChoices(
+        _l("Roles for its members"),
+        description=_l("Everyone in this department and in its subdepartments holds these "
+                       "roles, besides their own."),
+    )
 
     def set_parents(self, choices: list[tuple[int, str]]) -> None:
         self.parent.choices = _with_none(_l("— Top level —"), choices)

@@ -4,6 +4,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.audit.service import request_meta
 from portal.auth import departments as department_services
 from portal.auth import users as user_services
 from portal.auth.admin_forms import (
@@ -15,6 +16,7 @@ from portal.auth.admin_forms import (
 )
 from portal.auth.departments import DepartmentRefused, department_choices
 from portal.auth.permissions import require
+from portal.auth.role_services import default_role_ids, role_choices
 from portal.auth.users import STATUSES, UserRefused
 from portal.htmx import is_htmx, vary_on_htmx
 
@@ -56,10 +58,14 @@ def user_new():
     """Create a user with a password, or invite them by email."""
     form = NewUserForm()
     form.set_departments(department_choices())
+    form.roles.set_roles(role_choices())
+    if request.method == "GET":
+        form.roles.data = default_role_ids()
     error = None
     if form.validate_on_submit():
         try:
-            user = user_services.create_user(_actor(), form.fields(), form.chosen_password())
+            user = user_services.create_user(_actor(), form.fields(), form.chosen_password(),
+                                             request_meta())
         except UserRefused as refused:
             error = _show_refusal(form, refused)
         else:
@@ -82,9 +88,10 @@ def _user_form(user, submitted: bool) -> UserForm:
             "position": user.position,
             "phone": user.phone,
             "department": user.department_id,
-            "is_admin": user.is_admin,
+            "roles": [role.id for role in user.roles],
         })
     form.set_departments(department_choices())
+    form.roles.set_roles(role_choices())
     return form
 
 
@@ -103,13 +110,13 @@ def _render_edit(user, form, password_form, error=None):
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @require("edit", "permissions")
 def user_edit(user_id: int):
-    """Edit a user's details and administrator flag."""
+    """Edit a user's details, department and roles."""
     user = user_services.get_user(user_id)
     form = _user_form(user, submitted=request.method == "POST")
     error = None
     if form.validate_on_submit():
         try:
-            user_services.update_user(_actor(), user.id, form.fields())
+            user_services.update_user(_actor(), user.id, form.fields(), request_meta())
         except UserRefused as refused:
             error = _show_refusal(form, refused)
         else:
@@ -198,6 +205,7 @@ def _new_department_form(parent_id: int | None = None, submitted: bool = False):
     """The "new department" form: what was posted, or empty (inside `parent_id` if given)."""
     form = DepartmentForm() if submitted else DepartmentForm(formdata=None)
     form.set_parents(department_choices())
+    form.roles.set_roles(role_choices())
     give_unique_ids(form, NEW_FORM_ID)
     if not submitted and parent_id is not None:
         form.parent.data = parent_id
@@ -243,7 +251,9 @@ def department_new():
     form = _new_department_form(submitted=True)
     if form.validate_on_submit():
         try:
-            department = department_services.create_department(form.name.data, form.parent.data)
+            department = department_services.create_department(
+                form.name.data, form.parent.data, form.roles.data,
+                actor=_actor(), meta=request_meta())
         except DepartmentRefused as refused:
             _show_refusal(form, refused)
         else:
@@ -263,17 +273,21 @@ def department_new():
 @bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
 @require("edit", "permissions")
 def department_edit(department_id: int):
-    """Rename a department or move it under another one."""
+    """Rename a department, move it under another one, or change the roles it hands down."""
     department = department_services.get_department(department_id)
     if request.method == "GET":
-        form = DepartmentForm(data={"name": department.name, "parent": department.parent_id})
+        form = DepartmentForm(data={"name": department.name, "parent": department.parent_id,
+                                    "roles": [role.id for role in department.roles]})
     else:
         form = DepartmentForm()
     form.set_parents(department_choices(exclude=department))
+    form.roles.set_roles(role_choices())
     give_unique_ids(form, f"department-{department.id}")
     if form.validate_on_submit():
         try:
-            department_services.update_department(department.id, form.name.data, form.parent.data)
+            department_services.update_department(
+                department.id, form.name.data, form.parent.data, form.roles.data,
+                actor=_actor(), meta=request_meta())
         except DepartmentRefused as refused:
             _show_refusal(form, refused)
         else:

@@ -1,12 +1,16 @@
-"""Department services: the tree, and the rules that keep it a tree."""
+"""Department services: the tree, the rules that keep it a tree, and the roles it hands down."""
 
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
+from portal.audit.service import RequestMeta
 from portal.auth.models import Department, User
+from portal.auth.role_guard import keeping_permission_managers
+from portal.auth.role_services import record_assignment, roles_by_ids
 from portal.errors import DomainError
 from portal.extensions import db
 
@@ -71,30 +75,46 @@ def get_department(department_id: int) -> Department:
     return department
 
 
-def create_department(name: str, parent_id: int | None) -> Department:
-    """Add a department under `parent_id` (or at the top)."""
+def create_department(name: str, parent_id: int | None, role_ids: list[int] | None = None, *,
+                      actor: User | None = None, meta: RequestMeta | None = None) -> Department:
+    """Add a department under `parent_id` (or at the top), handing `role_ids` to its members."""
     parent = _parent_or_refuse(parent_id)
     name = _checked_name(name, parent, None)
     department = Department(name=name, parent=parent)
+    department.roles = roles_by_ids(role_ids, DepartmentRefused)
     db.session.add(department)
+    db.session.flush()
+    record_assignment(actor, meta, [], list(department.roles), department_id=department.id,
+                      department=department.name)
     db.session.commit()
     return department
 
 
-def update_department(department_id: int, name: str, parent_id: int | None) -> Department:
-    """Rename and/or move a department; moving under itself or its subtree is refused."""
-    department = get_department(department_id)
-    parent = _parent_or_refuse(parent_id)
-    if parent is not None and (
-        parent.id == department.id or parent.id in department.descendant_ids()
-    ):
-        raise DepartmentRefused(
-            _("A department cannot be placed inside itself or one of its subdepartments."),
-            "parent",
-        )
-    name = _checked_name(name, parent, department)
-    department.name = name
-    department.parent = parent
+def update_department(department_id: int, name: str, parent_id: int | None,
+                      role_ids: list[int] | None = None, *, actor: User | None = None,
+                      meta: RequestMeta | None = None) -> Department:
+    """Rename and/or move a department and set its roles (None keeps them).
+
+    Moving under itself or its subtree is refused; so is a move or a change of roles that
+    leaves nobody able to manage permissions."""
+    # A move changes what every member inherits: the guard watches it as much as the roles.
+    with keeping_permission_managers(actor, DepartmentRefused, "roles"):
+        department = get_department(department_id)
+        before = list(department.roles)
+        parent = _parent_or_refuse(parent_id)
+        if parent is not None and (
+            parent.id == department.id or parent.id in department.descendant_ids()
+        ):
+            raise DepartmentRefused(
+                _("A department cannot be placed inside itself or one of its subdepartments."),
+                "parent",
+            )
+        department.name = _checked_name(name, parent, department)
+        department.parent = parent
+        if role_ids is not None:
+            department.roles = roles_by_ids(role_ids, DepartmentRefused)
+        record_assignment(actor, meta, before, list(department.roles),
+                          department_id=department.id, department=department.name)
     db.session.commit()
     return department
 
@@ -125,7 +145,9 @@ def delete_department(department_id: int) -> str:
 
 
 def _all_departments() -> list[Department]:
-    return list(db.session.execute(db.select(Department).order_by(Department.name)).scalars())
+    return list(db.session.execute(
+        db.select(Department).options(selectinload(Department.roles)).order_by(Department.name)
+    ).scalars())
 
 
 def _parent_or_refuse(parent_id: int | None) -> Department | None:

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +25,10 @@ class Department(TimestampMixin, db.Model):
         back_populates="parent", order_by="Department.name"
     )
     users: Mapped[list["User"]] = relationship(back_populates="department")
+    # Members of this department and of every subdepartment hold these roles.
+    roles: Mapped[list["Role"]] = relationship(
+        secondary="department_roles", back_populates="departments", order_by="Role.name"
+    )
 
     def ancestors(self) -> list["Department"]:
         chain, node = [], self.parent
@@ -56,7 +60,6 @@ class User(UserMixin, TimestampMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     # Bumped on deactivation and password change: every open session ends at once.
@@ -66,10 +69,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     department: Mapped[Department | None] = relationship(back_populates="users")
+    # Loaded with the user: lists show role badges, and is_admin works on a detached user.
+    roles: Mapped[list["Role"]] = relationship(
+        secondary="user_roles", back_populates="users", order_by="Role.name", lazy="selectin"
+    )
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """Holds the built-in Administrator role (a label for lists; permissions ask grants)."""
+        return any(role.key == "administrator" for role in self.roles)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -83,3 +95,51 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def has_pending_invite(self) -> bool:
         return self.password_hash is None and self.invite_token_hash is not None
+
+
+# --- roles and grants ------------------------------------------------------------------------
+
+user_roles = db.Table(
+    "user_roles",
+    db.Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+department_roles = db.Table(
+    "department_roles",
+    db.Column("department_id", ForeignKey("departments.id", ondelete="CASCADE"),
+              primary_key=True),
+    db.Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Role(TimestampMixin, db.Model):
+    """A named set of grants: section x action -> scope."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    # The built-in roles (employee, supervisor, administrator) keep a key; created ones have none.
+    key: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    grants: Mapped[list["RoleGrant"]] = relationship(
+        back_populates="role", cascade="all, delete-orphan"
+    )
+    users: Mapped[list["User"]] = relationship(secondary=user_roles, back_populates="roles")
+    departments: Mapped[list[Department]] = relationship(
+        secondary=department_roles, back_populates="roles"
+    )
+
+
+class RoleGrant(db.Model):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("role_id", "section", "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"), index=True)
+    section: Mapped[str] = mapped_column(String(16))  # permissions.SECTIONS
+    action: Mapped[str] = mapped_column(String(8))  # permissions.ACTIONS
+    scope: Mapped[str] = mapped_column(String(12), default="none")  # permissions.SCOPES
+
+    role: Mapped[Role] = relationship(back_populates="grants")

@@ -1,58 +1,140 @@
-"""The single authority on who may do what. Views ask here; none checks roles by hand."""
+"""The single authority on who may do what. Views ask here; none checks roles by hand.
+
+A user's grants come from their own roles and from the roles of their department and of every
+department above it. Several roles give the widest scope. Grants are read once per request, so
+a change made by an administrator applies from the next request on.
+"""
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, g, has_app_context
 from flask_login import current_user, login_required
 
 SECTIONS = ("documents", "templates", "contacts", "vault", "automation", "settings", "permissions")
 ACTIONS = ("view", "create", "edit", "delete", "send")
-
-# Until roles and grants arrive, every active employee works with the shared areas, reads
-# settings and templates, and handles their own documents; administrators do everything.
-EMPLOYEE_GRANTS = {
-    ("contacts", "view"),
-    ("contacts", "create"),
-    ("contacts", "edit"),
-    ("contacts", "delete"),
-    ("settings", "view"),
-    ("templates", "view"),
-    ("documents", "view"),
-    ("documents", "create"),
-    ("documents", "edit"),
-    ("documents", "delete"),
-    ("documents", "send"),
+# Widening order: a wider scope includes every narrower one.
+SCOPES = ("none", "own", "department", "subtree", "all")
+SCOPE_RANK = {scope: rank for rank, scope in enumerate(SCOPES)}
+# Which actions make sense in each section (the role grid shows only these cells).
+SECTION_ACTIONS = {
+    "documents": ("view", "create", "edit", "delete", "send"),
+    "templates": ("view", "create", "edit", "delete"),
+    "contacts": ("view", "create", "edit", "delete"),
+    "vault": ("view",),
+    "automation": ("view", "create", "edit", "delete"),
+    "settings": ("view", "create", "edit", "delete"),
+    "permissions": ("view", "create", "edit", "delete"),
 }
-# Sections whose objects belong to someone: an employee reaches only their own.
-OWNED_SECTIONS = {"documents"}
+# Sections whose objects belong to someone (their responsible user): scopes below "all" apply.
+# Elsewhere any scope but "none" reaches every object of the section.
+OWNED_SECTIONS = frozenset({"documents", "vault"})
+_GRANTS_KEY = "_signet_grants"
+
+
+def _check_names(action: str, section: str) -> None:
+    if section not in SECTIONS or action not in ACTIONS:
+        raise ValueError(f"unknown permission {section}.{action}")
+
+
+def _load_grants(user) -> dict[tuple[str, str], str]:
+    from sqlalchemy import select
+
+    from portal.auth.models import Department, RoleGrant, department_roles, user_roles
+    from portal.extensions import db
+
+    department_ids = []
+    department = db.session.get(Department, user.department_id) if user.department_id else None
+    while department is not None and department.id not in department_ids:
+        department_ids.append(department.id)
+        department = department.parent
+    role_ids = select(user_roles.c.role_id).where(user_roles.c.user_id == user.id).union(
+        select(department_roles.c.role_id).where(
+            department_roles.c.department_id.in_(department_ids or [-1])))
+    widest: dict[tuple[str, str], str] = {}
+    rows = db.session.execute(
+        select(RoleGrant.section, RoleGrant.action, RoleGrant.scope)
+        .where(RoleGrant.role_id.in_(role_ids))
+    )
+    for section, action, scope in rows:
+        key = (section, action)
+        if SCOPE_RANK.get(scope, 0) > SCOPE_RANK.get(widest.get(key, "none"), 0):
+            widest[key] = scope
+    return widest
+
+
+def grants_of(user) -> dict[tuple[str, str], str]:
+    """(section, action) -> the widest scope the user holds (missing means none)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return {}
+    if not has_app_context():
+        return _load_grants(user)
+    cache = g.setdefault(_GRANTS_KEY, {})
+    if user.id not in cache:
+        cache[user.id] = _load_grants(user)
+    return cache[user.id]
+
+
+def forget_grants() -> None:
+    """Drop this request's cached grants (after changing roles within the same request)."""
+    if has_app_context():
+        g.pop(_GRANTS_KEY, None)
+
+
+def scope_of(user, action: str, section: str) -> str:
+    """The widest scope in which `user` may do `action` in `section`."""
+    _check_names(action, section)
+    return grants_of(user).get((section, action), "none")
 
 
 def can(user, action: str, section: str, obj=None) -> bool:
     """May `user` do `action` in `section` (on `obj`, when given)?"""
-    if section not in SECTIONS or action not in ACTIONS:
-        raise ValueError(f"unknown permission {section}.{action}")
-    if user is None or not user.is_authenticated or not user.is_active:
+    scope = scope_of(user, action, section)
+    if scope == "none":
         return False
-    if user.is_admin:
+    if obj is None or section not in OWNED_SECTIONS or scope == "all":
         return True
-    if (section, action) not in EMPLOYEE_GRANTS:
+    return _within(user, obj, scope)
+
+
+def _within(user, obj, scope: str) -> bool:
+    responsible_id = getattr(obj, "responsible_id", None)
+    if responsible_id == user.id:
+        return True
+    if scope == "own" or user.department_id is None:
         return False
-    return obj is None or section not in OWNED_SECTIONS or _owns(user, obj)
+    responsible = getattr(obj, "responsible", None)
+    department_id = getattr(responsible, "department_id", None)
+    if department_id is None:
+        return False
+    return department_id in _department_ids(user, scope)
 
 
-def _owns(user, obj) -> bool:
-    return user.id in (getattr(obj, "responsible_id", None), getattr(obj, "created_by_id", None))
+def _department_ids(user, scope: str) -> set[int]:
+    """The departments a department-wide scope reaches for this user."""
+    if user.department_id is None:
+        return set()
+    if scope == "department":
+        return {user.department_id}
+    return {user.department_id} | user.department.descendant_ids()
 
 
-def visible(user, section: str, model):
-    """A where-clause limiting `model` rows to those the user may view (lists, search, counts)."""
-    from sqlalchemy import false, or_, true
+def visible(user, section: str, model, action: str = "view"):
+    """A where-clause limiting `model` rows to those the user may act on (lists, search, counts)."""
+    from sqlalchemy import false, or_, select, true
 
-    if not can(user, "view", section):
+    from portal.auth.models import User
+
+    scope = scope_of(user, action, section)
+    if scope == "none":
         return false()
-    if user.is_admin or section not in OWNED_SECTIONS:
+    if scope == "all" or section not in OWNED_SECTIONS:
         return true()
-    return or_(model.responsible_id == user.id, model.created_by_id == user.id)
+    own = model.responsible_id == user.id
+    departments = _department_ids(user, scope) if scope != "own" else set()
+    if not departments:
+        return own
+    colleagues = select(User.id).where(User.department_id.in_(departments))
+    return or_(own, model.responsible_id.in_(colleagues))
 
 
 def get_or_404(model, object_id: int, user, action: str, section: str):

@@ -8,7 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
+from portal.audit.service import RequestMeta
 from portal.auth.models import Department, User
+from portal.auth.role_guard import keeping_permission_managers
+from portal.auth.role_services import default_role_ids, record_assignment, roles_by_ids
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -48,7 +51,7 @@ class UserFields:
     position: str = ""
     phone: str = ""
     department_id: int | None = None
-    is_admin: bool = False
+    role_ids: list[int] | None = None  # None: keep the user's roles (a new user: the default)
 
 
 @dataclass
@@ -106,7 +109,8 @@ def invitation_expired(user: User) -> bool:
 
 # --- creating --------------------------------------------------------------------------------
 
-def create_user(actor: User, fields: UserFields, password: str | None = None) -> User:
+def create_user(actor: User, fields: UserFields, password: str | None = None,
+                meta: RequestMeta | None = None) -> User:
     """Create a user with a password, or (without one) invite them by email."""
     user = User(session_version=1, active=True)
     try:
@@ -122,7 +126,8 @@ def create_user(actor: User, fields: UserFields, password: str | None = None) ->
         user.set_password(password)
     db.session.add(user)
     message = None if password else _issue_invitation(user, actor)
-    _commit_unique_email(user)
+    _commit_unique_email(user, lambda: record_assignment(
+        actor, meta, [], list(user.roles), user_id=user.id, email=user.email))
     if message is not None:
         _dispatch(message)
     return user
@@ -177,17 +182,20 @@ def _dispatch(message) -> None:
 
 # --- editing ---------------------------------------------------------------------------------
 
-def update_user(actor: User, user_id: int, fields: UserFields) -> User:
-    """Change a user's details and administrator flag."""
+def update_user(actor: User, user_id: int, fields: UserFields,
+                meta: RequestMeta | None = None) -> User:
+    """Change a user's details, department and roles."""
     user = get_user(user_id)
+    before = list(user.roles)
+    # The guard rolls back whatever it refuses: the page shown next must not display the
+    # refused values as saved.
     try:
-        if user.is_admin and not fields.is_admin:
-            _refuse_losing_admin(actor, user, demoting=True)
-        _apply_fields(user, fields)
-    except UserRefused:
-        db.session.rollback()  # the page shown next must not display the refused values
-        raise
-    _commit_unique_email(user)
+        with keeping_permission_managers(actor, UserRefused, "roles"):
+            _apply_fields(user, fields)
+    except IntegrityError as clash:  # the same address saved by two admins at once
+        raise UserRefused(_email_taken_message(), "email") from clash
+    _commit_unique_email(user, lambda: record_assignment(
+        actor, meta, before, list(user.roles), user_id=user.id, email=user.email))
     return user
 
 
@@ -196,12 +204,11 @@ def deactivate_user(actor: User, user_id: int) -> User:
     user = get_user(user_id)
     if not user.active:
         return user
-    if user.is_admin:
-        _refuse_losing_admin(actor, user, demoting=False)
-    elif user.id == actor.id:
+    if user.id == actor.id:
         raise UserRefused(_("You cannot deactivate your own account."))
-    user.active = False
-    user.session_version += 1
+    with keeping_permission_managers(actor, UserRefused):
+        user.active = False
+        user.session_version += 1
     db.session.commit()
     return user
 
@@ -233,31 +240,6 @@ def _refuse_weak_password(password: str) -> None:
         )
 
 
-def _refuse_losing_admin(actor: User, user: User, demoting: bool) -> None:
-    """The portal keeps at least one active administrator, and admins cannot lock themselves out."""
-    # Lock the admin rows (PostgreSQL) so two admins demoting each other cannot both win.
-    admin_ids = db.session.execute(
-        db.select(User.id).where(User.is_admin.is_(True), User.active.is_(True)).with_for_update()
-    ).scalars().all()
-    if user.active and set(admin_ids) <= {user.id}:
-        if demoting:
-            raise UserRefused(
-                _("%(name)s is the last active administrator and must stay one.", name=user.name),
-                "is_admin",
-            )
-        raise UserRefused(
-            _("%(name)s is the last active administrator and cannot be deactivated.",
-              name=user.name)
-        )
-    if user.id == actor.id:
-        if demoting:
-            raise UserRefused(
-                _("You cannot remove your own administrator rights; ask another administrator."),
-                "is_admin",
-            )
-        raise UserRefused(_("You cannot deactivate your own account."))
-
-
 def _apply_fields(user: User, fields: UserFields) -> None:
     user.email = _clean_email(fields.email)
     user.name = " ".join((fields.name or "").split())
@@ -266,8 +248,16 @@ def _apply_fields(user: User, fields: UserFields) -> None:
     user.position = (fields.position or "").strip()
     user.phone = _clean_phone(fields.phone)
     user.department = _department_or_refuse(fields.department_id)
-    user.is_admin = bool(fields.is_admin)
+    _set_roles(user, fields.role_ids)
     _refuse_taken_email(user)
+
+
+def _set_roles(user: User, role_ids: list[int] | None) -> None:
+    if role_ids is None:
+        if user.id is not None:
+            return
+        role_ids = default_role_ids()
+    user.roles = roles_by_ids(role_ids, UserRefused)
 
 
 def _clean_email(value: str) -> str:
@@ -310,9 +300,13 @@ def _refuse_taken_email(user: User) -> None:
         raise UserRefused(_email_taken_message(), "email")
 
 
-def _commit_unique_email(user: User) -> None:
+def _commit_unique_email(user: User, audit=None) -> None:
+    """Commit (after `audit()`, which records its events); a clash on the address is refused."""
     # The unique index is the last word when two admins save the same address at once.
     try:
+        if audit is not None:
+            db.session.flush()
+            audit()
         db.session.commit()
     except IntegrityError as clash:
         db.session.rollback()

@@ -159,6 +159,10 @@ class DetailsForm(ServiceErrorsMixin, FlaskForm):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
+class ReassignForm(ServiceErrorsMixin, FlaskForm):
+    responsible_id = SelectField(_l("Hand over to"), validate_choice=False)
+
+
 class StopForm(ServiceErrorsMixin, FlaskForm):
     reason = TextAreaField(_l("Reason"),
                            render_kw={"rows": 2},

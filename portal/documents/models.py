@@ -59,6 +59,10 @@ class Document(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("company_id", "number", name="uq_documents_company_number"),
         Index("ix_documents_stage_updated", "stage", "updated_at"),
+        # The board's refresh asks for documents changed since its last render.
+        Index("ix_documents_updated_at", "updated_at"),
+        # "Mine" boards and employees who see only the documents they are responsible for.
+        Index("ix_documents_responsible_stage_updated", "responsible_id", "stage", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +94,10 @@ class Document(TimestampMixin, db.Model):
     stop_reason: Mapped[str] = mapped_column(Text, default="")
 
     final_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    # Sealing is retried; until it succeeds the last failure shows on the admin sealing page.
+    seal_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    seal_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    seal_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Printed on every page and in the QR code; short, unguessable, unique.
     verification_code: Mapped[str] = mapped_column(String(32), unique=True)
 

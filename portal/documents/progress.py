@@ -139,7 +139,7 @@ def _complete(document: Document) -> None:
     document.stage_changed_at = now
     audit("document.completed", document, None, None, previous_stage=previous)
     db.session.commit()
-    enqueue(finalize_document, document.id, queue="default")
+    enqueue(finalize_document, document.id, queue="sealing")
 
 
 # --- invitations -----------------------------------------------------------------------------

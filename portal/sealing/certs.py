@@ -18,11 +18,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from flask_babel import lazy_gettext as _l
 
 SIGNING_DIR = "signing"
 CA_FILE = "ca.pem"
 SEAL_FILE = "seal.pem"
 SEAL_KEY_FILE = "seal-key.pem"
+CHAIN_FILE = "chain.pem"
+# CA certificates the portal sealed with before: older documents must still verify as ours.
+FORMER_ROOTS_DIR = "former-roots"
 LOCK_FILE = ".lock"
 CA_YEARS = 20
 SEAL_YEARS = 5
@@ -63,17 +67,18 @@ def load_pkcs12(data: bytes, password: str | None):
     """Read an uploaded PKCS#12 file into (key, certificate, chain); ValueError when unusable."""
     secret = password.encode() if password else None
     if not _looks_like_pkcs12(data):
-        raise ValueError("This is not a PKCS#12 (.p12 / .pfx) file.")
+        raise ValueError(_l("This is not a PKCS#12 (.p12 / .pfx) file."))
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(data, secret)
     except ValueError as error:
         if secret is None:
-            raise ValueError("This PKCS#12 file is protected by a password.") from error
-        raise ValueError("The password does not open this PKCS#12 file.") from error
+            raise ValueError(
+                _l("This PKCS#12 file is protected by a password: enter it.")) from error
+        raise ValueError(_l("The password does not open this PKCS#12 file.")) from error
     if key is None:
-        raise ValueError("The PKCS#12 file has no private key.")
+        raise ValueError(_l("The PKCS#12 file has no private key."))
     if cert is None:
-        raise ValueError("The PKCS#12 file has no certificate for its key.")
+        raise ValueError(_l("The PKCS#12 file has no certificate for its key."))
     return key, cert, list(chain or [])
 
 
@@ -194,4 +199,89 @@ def _load_certificates(directory: Path) -> PortalCertificates:
     seal_key = serialization.load_pem_private_key(
         (directory / SEAL_KEY_FILE).read_bytes(), password=None
     )
-    return PortalCertificates(ca_cert=ca_cert, seal_cert=seal_cert, seal_key=seal_key)
+    chain_pem = (directory / CHAIN_FILE).read_bytes() if (directory / CHAIN_FILE).exists() else b""
+    chain = x509.load_pem_x509_certificates(chain_pem) if chain_pem.strip() else []
+    return PortalCertificates(ca_cert=ca_cert, seal_cert=seal_cert, seal_key=seal_key,
+                              chain=chain)
+
+
+def seal_file_of(instance_path: str | os.PathLike) -> Path:
+    """The file whose change means the seal certificate was replaced (for caches)."""
+    return Path(instance_path) / SIGNING_DIR / SEAL_FILE
+
+
+def trust_roots(instance_path: str | os.PathLike) -> list[x509.Certificate]:
+    """Every CA the portal has sealed with: the current one first, then the former ones."""
+    directory = Path(instance_path) / SIGNING_DIR
+    roots: dict[bytes, x509.Certificate] = {}
+    files = [directory / CA_FILE, *sorted((directory / FORMER_ROOTS_DIR).glob("*.pem"))]
+    for path in files:
+        if path.exists():
+            for cert in x509.load_pem_x509_certificates(path.read_bytes()):
+                roots.setdefault(cert.fingerprint(hashes.SHA256()), cert)
+    return list(roots.values())
+
+
+def install_pkcs12(instance_path: str | os.PathLike, data: bytes,
+                   password: str | None) -> PortalCertificates:
+    """Make an uploaded PKCS#12 the portal's seal; the former CA stays trusted for old files."""
+    key, cert, chain = load_pkcs12(data, password)
+    _check_usable_for_sealing(key, cert)
+    anchor = _anchor_of(cert, chain)
+    directory = Path(instance_path) / SIGNING_DIR
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pem = serialization.Encoding.PEM
+    with _exclusive_lock(directory / LOCK_FILE):
+        _keep_former_root(directory)
+        intermediates = [c for c in chain if c != anchor and c != cert]
+        key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+        _write_atomically(directory / SEAL_KEY_FILE, key_pem, 0o600)
+        _write_atomically(directory / CHAIN_FILE,
+                          b"".join(c.public_bytes(pem) for c in intermediates), 0o644)
+        _write_atomically(directory / CA_FILE, anchor.public_bytes(pem), 0o644)
+        _write_atomically(directory / SEAL_FILE, cert.public_bytes(pem), 0o644)
+    return _load_certificates(directory)
+
+
+def _keep_former_root(directory: Path) -> None:
+    current = directory / CA_FILE
+    if not current.exists():
+        return
+    cert = x509.load_pem_x509_certificate(current.read_bytes())
+    former = directory / FORMER_ROOTS_DIR
+    former.mkdir(exist_ok=True, mode=0o700)
+    name = cert.fingerprint(hashes.SHA256()).hex()[:32] + ".pem"
+    _write_atomically(former / name, current.read_bytes(), 0o644)
+
+
+def _check_usable_for_sealing(key, cert: x509.Certificate) -> None:
+    now = dt.datetime.now(dt.UTC)
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise ValueError(_l("The certificate in this file is not valid today."))
+    public = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(
+            serialization.Encoding.DER,
+            serialization.PublicFormat.SubjectPublicKeyInfo) != public:
+        raise ValueError(_l("The private key in this file does not belong to its certificate."))
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    # Readers treat a seal without non-repudiation as untrusted for documents.
+    if not (usage.digital_signature and usage.content_commitment):
+        raise ValueError(_l("The certificate may not sign documents: it needs the digital "
+                            "signature and non-repudiation key usages."))
+
+
+def _anchor_of(cert: x509.Certificate, chain: list[x509.Certificate]) -> x509.Certificate:
+    """The top of the chain that issued cert (the cert itself when it stands alone)."""
+    by_subject = {c.subject: c for c in chain}
+    current, seen = cert, set()
+    while current.issuer != current.subject and current.issuer in by_subject:
+        if current.issuer in seen:
+            break
+        seen.add(current.issuer)
+        current = by_subject[current.issuer]
+    return current

@@ -1,26 +1,33 @@
-"""The final PDF of a completed document: every filled field burned in, stored, sent to everyone.
+"""The final PDF of a completed document: fields burned in, certificate pages, the seal, sent.
 
-The steps are separate so the sealing issue can add the certificate page and the PAdES seal
-(`seal`) between the burn-in and the store without touching the rest.
+Runs as a job on the "sealing" queue (retried); a document whose sealing keeps failing stays
+"completed" without a final PDF and is listed on the admin sealing page with the last error.
 """
 
 import logging
 import re
+from collections.abc import Sequence
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
 
+from portal.audit.service import events_for
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
 from portal.documents.models import Document, Field
 from portal.documents.progress import document_url, format_moment, lock_document, responsible_of
 from portal.documents.services.common import audit
 from portal.extensions import db
 from portal.jobs import app_job
-from portal.sealing.burn import Mark, burn_marks
-from portal.storage import read, store
+from portal.models_base import utcnow
+from portal.sealing.burn import Mark
+from portal.sealing.pades import TimestampUnavailable, seal_pdf
+from portal.sealing.store import portal_certificates
+from portal.storage import BlobMissing, read, store
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +41,20 @@ UNSAFE_FILENAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 @app_job
 def finalize_document(document_id: int) -> str | None:
-    """Burn the fields into the source PDF, keep the result and send it to every party."""
+    """Burn in the fields, add the certificate pages, seal, keep and send the final PDF.
+
+    Idempotent: a document that already has its final PDF is left alone. A failure is kept on
+    the document (the admin sealing page lists it) and raised again, so the queue retries.
+    """
     document = db.session.get(Document, document_id)
     if document is None or document.final_sha256 or document.stage != "completed":
         return None
-    pdf = burn_marks(read(document.source_sha256), marks_for(document))
-    pdf = seal(document, pdf)
+    try:
+        pdf = seal(document, read(document.source_sha256), marks_for(document))
+    except Exception as error:
+        db.session.rollback()
+        _remember_failure(document_id, error)
+        raise
     # Locked and re-checked only now: the slow part above must not hold the lock.
     document = lock_document(document_id)
     if document is None or document.final_sha256:
@@ -47,7 +62,9 @@ def finalize_document(document_id: int) -> str | None:
         return None
     blob = store(pdf, "application/pdf")
     document.final_sha256 = blob.sha256
-    audit("document.finalized", document, None, None, sha256=blob.sha256, size=blob.size)
+    document.seal_error = ""
+    audit("document.finalized", document, None, None, sha256=blob.sha256, size=blob.size,
+          attempts=document.seal_attempts + 1)
     message_ids = queue_final_delivery(document, blob.size)
     db.session.commit()
     dispatch(message_ids)
@@ -55,9 +72,74 @@ def finalize_document(document_id: int) -> str | None:
     return blob.sha256
 
 
-def seal(document: Document, pdf: bytes) -> bytes:
-    """The place for the certificate page, the footer and the PAdES seal (sealing issue)."""
-    return pdf
+def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = ()) -> bytes:
+    """`marks` burned in, certificate pages and footers added, then the PAdES seal over it all."""
+    from portal.sealing.certificate import assemble_final
+
+    events = events_for(document.id)
+    assembled = assemble_final(
+        pdf, document,
+        marks=marks,
+        original_sha256=document.source_sha256,
+        events=events,
+        chain_head=events[-1].hash if events else "",
+        verify_url=verify_url(document.verification_code),
+    )
+    config = current_app.config
+    with force_locale(document.language):
+        reason = _("All parties signed document %(number)s", number=document.number)
+    return seal_pdf(
+        assembled, portal_certificates(),
+        reason=reason,
+        location=config["SIGNET_SEAL_LOCATION"] or config["SIGNET_BASE_URL"],
+        timestamp_urls=config["SIGNET_TSA_URLS"],
+    )
+
+
+def verify_url(code: str) -> str:
+    """The public verify page with the code filled in (what the QR code opens)."""
+    return f"{current_app.config['SIGNET_BASE_URL']}/verify?{urlencode({'code': code})}"
+
+
+def _remember_failure(document_id: int, error: Exception) -> None:
+    log.error("Sealing document %s failed: %s", document_id, error, exc_info=error)
+    document = lock_document(document_id)
+    if document is None or document.final_sha256:
+        db.session.rollback()
+        return
+    document.seal_attempts += 1
+    document.seal_error = _failure_text(error)
+    document.seal_failed_at = utcnow()
+    db.session.commit()
+
+
+def _failure_text(error: Exception) -> str:
+    if isinstance(error, TimestampUnavailable | BlobMissing):
+        return str(error)[:1000]
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def unsealed_documents(visible_to=None) -> list[Document]:
+    """Completed documents that have no final PDF yet (the admin sealing page lists them).
+
+    `visible_to`: a where-clause (permissions.visible) keeping the documents a user may see.
+    """
+    query = select(Document).where(Document.stage == "completed", Document.final_sha256.is_(None))
+    if visible_to is not None:
+        query = query.where(visible_to)
+    return list(db.session.execute(query.order_by(Document.completed_at)).scalars())
+
+
+def seal_again(document_ids) -> int:
+    """Queue sealing again for these completed, unsealed documents; how many were queued."""
+    from portal.jobs import enqueue
+
+    queued = 0
+    for document in unsealed_documents():
+        if document_ids is None or document.id in document_ids:
+            enqueue(finalize_document, document.id, queue="sealing")
+            queued += 1
+    return queued
 
 
 # --- the marks -------------------------------------------------------------------------------

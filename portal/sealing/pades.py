@@ -62,6 +62,8 @@ class SignatureCheck:
     signer_subject: str
     signed_at: dt.datetime | None
     timestamp: dt.datetime | None
+    # The time-stamping authority chains to a configured TSA root (SIGNET_TSA_ROOTS).
+    timestamp_trusted: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,14 @@ class SealCheck:
     signer_subject: str = ""
     signed_at: dt.datetime | None = None
     timestamp: dt.datetime | None = None
+    timestamp_trusted: bool = False
     signature_count: int = 0
     signatures: tuple[SignatureCheck, ...] = field(default_factory=tuple)
 
 
 def seal_pdf(*args, **kwargs) -> bytes:
     """Seal the PDF (see _seal_pdf); safe to call where an event loop already runs."""
-    return _outside_event_loop(_seal_pdf, *args, **kwargs)
+    return outside_event_loop(_seal_pdf, *args, **kwargs)
 
 
 def _seal_pdf(
@@ -99,7 +102,7 @@ def _seal_pdf(
     timestamp_urls=(),
 ) -> bytes:
     """Certify the whole PDF with the portal's seal (B-T when TSA URLs are given)."""
-    signer = _signer_for(certificates)
+    signer = signer_for(certificates)
     urls = [url for url in timestamp_urls if url]
     if not urls:
         return _sign(pdf_bytes, signer, reason, location, timestamper=None)
@@ -114,13 +117,17 @@ def _seal_pdf(
     )
 
 
-def validate_pdf(pdf_bytes: bytes, trust_roots) -> SealCheck:
+def validate_pdf(pdf_bytes: bytes, trust_roots, timestamp_roots=()) -> SealCheck:
     """Check every embedded signature (see _validate_pdf); safe where a loop already runs."""
-    return _outside_event_loop(_validate_pdf, pdf_bytes, trust_roots)
+    return outside_event_loop(_validate_pdf, pdf_bytes, trust_roots, timestamp_roots)
 
 
-def _validate_pdf(pdf_bytes: bytes, trust_roots) -> SealCheck:
-    """Check every embedded signature against the given CA certificates, offline."""
+def _validate_pdf(pdf_bytes: bytes, trust_roots, timestamp_roots=()) -> SealCheck:
+    """Check every embedded signature against the given CA certificates, offline.
+
+    Time-stamp tokens are checked against the TSA roots only: a TSA root must never make
+    someone else's signature look like ours.
+    """
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
         embedded = list(reader.embedded_signatures)
@@ -128,8 +135,9 @@ def _validate_pdf(pdf_bytes: bytes, trust_roots) -> SealCheck:
         raise UnreadablePdf(str(error) or "The file is not a readable PDF.") from error
     if not embedded:
         return SealCheck(signed=False)
-    roots = [_to_asn1_cert(cert) for cert in trust_roots]
-    checks = tuple(_check_signature(signature, roots) for signature in embedded)
+    roots = [to_asn1_cert(cert) for cert in trust_roots]
+    tsa_roots = [to_asn1_cert(cert) for cert in timestamp_roots]
+    checks = tuple(check_signature(signature, roots, tsa_roots) for signature in embedded)
     trusted = [check for check in checks if check.trusted]
     reported = trusted[-1] if trusted else checks[-1]
     return SealCheck(
@@ -142,6 +150,7 @@ def _validate_pdf(pdf_bytes: bytes, trust_roots) -> SealCheck:
         signer_subject=reported.signer_subject,
         signed_at=reported.signed_at,
         timestamp=reported.timestamp,
+        timestamp_trusted=reported.timestamp_trusted,
         signature_count=len(checks),
         signatures=checks,
     )
@@ -165,14 +174,14 @@ def _sign(pdf_bytes, signer, reason, location, *, timestamper) -> bytes:
     return output.getvalue()
 
 
-def _signer_for(certificates: PortalCertificates) -> signers.SimpleSigner:
+def signer_for(certificates: PortalCertificates) -> signers.SimpleSigner:
     # Converting and loading the key is the slow part of a seal: do it once per certificate set.
     with _signers_lock:
         signer = _signers.get(certificates)
         if signer is None:
             registry = SimpleCertificateStore.from_certs(
-                [_to_asn1_cert(certificates.ca_cert)]
-                + [_to_asn1_cert(cert) for cert in certificates.chain]
+                [to_asn1_cert(certificates.ca_cert)]
+                + [to_asn1_cert(cert) for cert in certificates.chain]
             )
             key_der = certificates.seal_key.private_bytes(
                 serialization.Encoding.DER,
@@ -180,7 +189,7 @@ def _signer_for(certificates: PortalCertificates) -> signers.SimpleSigner:
                 serialization.NoEncryption(),
             )
             signer = signers.SimpleSigner(
-                signing_cert=_to_asn1_cert(certificates.seal_cert),
+                signing_cert=to_asn1_cert(certificates.seal_cert),
                 signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
                 cert_registry=registry,
             )
@@ -188,7 +197,7 @@ def _signer_for(certificates: PortalCertificates) -> signers.SimpleSigner:
         return signer
 
 
-def _to_asn1_cert(cert) -> asn1_x509.Certificate:
+def to_asn1_cert(cert) -> asn1_x509.Certificate:
     if isinstance(cert, asn1_x509.Certificate):
         return cert
     if isinstance(cert, x509.Certificate):
@@ -196,19 +205,18 @@ def _to_asn1_cert(cert) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert)
 
 
-def _check_signature(signature, roots) -> SignatureCheck:
-    context = ValidationContext(
-        trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
-    )
+def _offline_context(roots) -> ValidationContext:
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+
+
+def check_signature(signature, roots, tsa_roots=()) -> SignatureCheck:
     status = validate_pdf_signature(
         signature,
-        signer_validation_context=context,
-        ts_validation_context=ValidationContext(
-            trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
-        ),
+        signer_validation_context=_offline_context(roots),
+        ts_validation_context=_offline_context(tsa_roots),
     )
     level = status.modification_level
-    timestamp = status.timestamp_validity.timestamp if status.timestamp_validity else None
+    stamp = status.timestamp_validity
     return SignatureCheck(
         intact=bool(status.intact),
         valid=bool(status.valid),
@@ -217,7 +225,8 @@ def _check_signature(signature, roots) -> SignatureCheck:
         modification_level=level.name if level is not None else "UNKNOWN",
         signer_subject=status.signing_cert.subject.human_friendly,
         signed_at=status.signer_reported_dt,
-        timestamp=timestamp,
+        timestamp=stamp.timestamp if stamp else None,
+        timestamp_trusted=bool(stamp and stamp.intact and stamp.valid and stamp.trusted),
     )
 
 
@@ -232,7 +241,7 @@ __all__ = [
 ]
 
 
-def _outside_event_loop(func, *args, **kwargs):
+def outside_event_loop(func, *args, **kwargs):
     """pyHanko's sync API calls asyncio.run(), which refuses to run inside a running loop
     (an async server, or a test session driving a browser): then use a thread of our own."""
     try:

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.audit.service import broken_links, events_for
 from portal.documents.models import Document
 from portal.documents.progress import mask_contact
 from portal.documents.services.common import as_utc
@@ -49,6 +50,10 @@ class RegistryMatch:
     verification_code: str
     sha256: str
     parties: tuple[SigningPartyRecord, ...]
+    # The document's audit trail: its latest hash and whether every link still holds.
+    chain_head: str = ""
+    chain_intact: bool = True
+    audit_events: int = 0
 
 
 def sha256_of(data: bytes) -> str:
@@ -62,10 +67,10 @@ def check_registry(pdf_bytes: bytes) -> RegistryMatch | None:
     document = db.session.execute(
         select(Document).where(Document.final_sha256 == digest).order_by(Document.id).limit(1)
     ).scalar_one_or_none()
-    return _match_for(document, digest) if document is not None else None
+    return match_for(document, digest) if document is not None else None
 
 
-def _match_for(document: Document, digest: str) -> RegistryMatch:
+def match_for(document: Document, digest: str) -> RegistryMatch:
     parties = tuple(
         SigningPartyRecord(
             role=party.role,
@@ -87,7 +92,17 @@ def _match_for(document: Document, digest: str) -> RegistryMatch:
         verification_code=document.verification_code,
         sha256=digest,
         parties=parties,
+        **_audit_trail(document.id),
     )
+
+
+def _audit_trail(document_id: int) -> dict:
+    events = events_for(document_id)
+    return {
+        "chain_head": events[-1].hash if events else "",
+        "chain_intact": not broken_links(document_id, events),
+        "audit_events": len(events),
+    }
 
 
 def _code_candidates(code: str) -> set[str]:
@@ -121,12 +136,12 @@ def read_upload_safely(stream, max_bytes: int) -> bytes:
     if total > max_bytes:
         raise UploadTooLarge(_(
             "The file is larger than %(limit)s. Upload the PDF you received, not a scan "
-            "or an archive.", limit=_readable_size(max_bytes),
+            "or an archive.", limit=readable_size(max_bytes),
         ))
     return b"".join(chunks)
 
 
-def _readable_size(size: int) -> str:
+def readable_size(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.3g} MB"
     return f"{max(size // 1024, 1)} KB"

@@ -24,13 +24,26 @@
       document.documentElement.lang === "pt" ? "Sem ligação ao servidor." : "The server cannot be reached.");
   });
 
+  function wideScreen() { return !window.matchMedia || window.matchMedia("(min-width: 1150px)").matches; }
+
   // The menu is a <details> drawer on phones and an always-open bar on wide screens.
   var menu = document.getElementById("main-menu");
   if (menu && window.matchMedia) {
-    var wide = window.matchMedia("(min-width: 860px)");
+    var wide = window.matchMedia("(min-width: 1150px)");
     var syncMenu = function () { menu.open = wide.matches; };
     wide.addEventListener("change", syncMenu);
     syncMenu();
+  }
+
+  // The Administration dropdown closes on a click elsewhere or Escape, as menus do.
+  var adminMenu = document.getElementById("admin-menu");
+  if (adminMenu) {
+    document.addEventListener("click", function (event) {
+      if (adminMenu.open && !adminMenu.contains(event.target) && wideScreen()) adminMenu.open = false;
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && adminMenu.open) { adminMenu.open = false; adminMenu.querySelector("summary").focus(); }
+    });
   }
 
   // Confirmation for plain forms (htmx has hx-confirm for its own requests).

@@ -235,10 +235,13 @@ def test_absurdly_nested_json_is_a_400(api, draft_id):
     assert response.status_code == 400 and error_of(response)["code"] == "invalid_json"
 
 
-def test_what_the_user_may_not_do_is_a_403(api, monkeypatch):
-    from portal.auth import permissions
+def test_what_the_user_may_not_do_is_a_403(api, app):
+    from portal.auth.models import RoleGrant
+    from portal.extensions import db
 
-    monkeypatch.setattr(permissions, "EMPLOYEE_GRANTS",
-                        permissions.EMPLOYEE_GRANTS - {("documents", "create")})
+    with app.app_context():  # the employee role loses "create documents"
+        db.session.execute(db.update(RoleGrant).where(
+            RoleGrant.section == "documents", RoleGrant.action == "create").values(scope="none"))
+        db.session.commit()
     response = api.post("/api/v1/documents", json={"company_id": 1, "template_id": 1})
     assert response.status_code == 403 and error_of(response)["code"] == "forbidden"

@@ -13,9 +13,9 @@ from portal.sealing.certs import ensure_portal_certificates
 from portal.sealing.pades import (
     TimestampUnavailable,
     UnreadablePdf,
-    _outside_event_loop,
-    _signer_for,
+    outside_event_loop,
     seal_pdf,
+    signer_for,
     validate_pdf,
 )
 from tests.fixtures import fixture_bytes
@@ -130,8 +130,8 @@ def test_the_certification_forbids_any_later_signature(certificates, sealed):
     metadata = signers.PdfSignatureMetadata(field_name="Countersignature")
 
     with pytest.raises(SigningError, match="forbids all changes"):
-        _outside_event_loop(signers.sign_pdf, writer, metadata,
-                            signer=_signer_for(certificates))
+        outside_event_loop(signers.sign_pdf, writer, metadata,
+                            signer=signer_for(certificates))
 
 
 def test_an_unreachable_timestamp_authority_refuses_to_seal(certificates):

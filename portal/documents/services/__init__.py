@@ -32,6 +32,7 @@ from portal.documents.services.parties import (
     update_party,
 )
 from portal.documents.services.queries import documents_page, responsible_choices
+from portal.documents.services.responsible import reassign
 
 __all__ = [
     "AlreadySent",
@@ -51,6 +52,7 @@ __all__ = [
     "next_number",
     "party_label",
     "party_values",
+    "reassign",
     "responsible_choices",
     "save_layout_as_template_default",
     "send",

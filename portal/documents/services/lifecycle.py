@@ -25,6 +25,7 @@ from portal.documents.services.parties import (
     party_label,
     signing_parties,
 )
+from portal.documents.services.responsible import active_user_id, record_reassignment
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -36,17 +37,6 @@ SIGNATURE_TYPES = ("signature", "initials")
 
 # --- details and deadline --------------------------------------------------------------------
 
-def _responsible(value, errors: dict) -> int | None:
-    try:
-        user = db.session.get(User, int(value))
-    except (TypeError, ValueError):
-        user = None
-    if user is None or not user.active:
-        errors["responsible_id"] = _("Choose an active user.")
-        return None
-    return user.id
-
-
 def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=None,
                  language=None, deadline=None) -> Document:
     """Change a draft's title, responsible user, language or deadline (None keeps a value)."""
@@ -56,7 +46,7 @@ def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=No
     if title is not None:
         wanted["title"] = clean_title(title, errors)
     if responsible_id is not None:
-        wanted["responsible_id"] = _responsible(responsible_id, errors)
+        wanted["responsible_id"] = active_user_id(responsible_id, errors)
     if language is not None:
         wanted["language"] = clean_language(language, errors)
     if deadline is not None:
@@ -70,8 +60,12 @@ def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=No
     changes = {key: value for key, value in wanted.items()
                if (as_utc(getattr(document, key)) if key == "deadline_at"
                    else getattr(document, key)) != value}
+    previous = document.responsible
     for key, value in changes.items():
         setattr(document, key, value)
+    if "responsible_id" in changes:
+        new = db.session.get(User, changes.pop("responsible_id"))
+        record_reassignment(document, previous, new, actor, meta)
     if changes:
         audit("document.updated", document, actor, meta,
               changes={key: value.isoformat() if key == "deadline_at" else value

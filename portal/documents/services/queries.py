@@ -12,14 +12,17 @@ from portal.extensions import db
 PER_PAGE = 25
 
 
-def documents_page(user, page: int = 1, per_page: int = PER_PAGE):
-    """One page of the documents this user may see, most recently changed first."""
+def documents_page(user, page: int = 1, per_page: int = PER_PAGE, mine: bool = False):
+    """One page of the documents this user may see (or only theirs), most recently changed first."""
     query = (
         select(Document)
         .where(visible(user, "documents", Document))
-        .options(selectinload(Document.parties), selectinload(Document.counterparty))
+        .options(selectinload(Document.parties), selectinload(Document.counterparty),
+                 selectinload(Document.responsible))
         .order_by(Document.updated_at.desc(), Document.id.desc())
     )
+    if mine:
+        query = query.where(Document.responsible_id == user.id)
     return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
 
 

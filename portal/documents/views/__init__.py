@@ -13,4 +13,11 @@ def document_labels():
 
 
 # Routes register themselves on `bp` when their modules are imported.
-from portal.documents.views import create, document, listing, parties, placement  # noqa: E402,F401
+from portal.documents.views import (  # noqa: E402,F401
+    create,
+    document,
+    listing,
+    parties,
+    placement,
+    responsible,
+)

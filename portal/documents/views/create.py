@@ -2,7 +2,7 @@
 
 import re
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -33,7 +33,18 @@ def _actor():
 def _set_choices(form) -> None:
     form.company_id.choices = [SelectChoice(str(c.id), c.display_name) for c in list_companies()]
     if hasattr(form, "template_id"):
-        form.template_id.choices = [SelectChoice(str(t.id), t.name) for t in active_templates()]
+        templates = active_templates() if can(current_user, "view", "templates") else []
+        form.template_id.choices = [SelectChoice(str(t.id), t.name) for t in templates]
+
+
+def _refuse_what_is_not_theirs(form) -> None:
+    """A crafted post may name a template or a directory entry the user may not read."""
+    counterparty_id, _client = form.client_values()
+    if counterparty_id is not None and not can(current_user, "view", "contacts"):
+        abort(403)
+    if getattr(form, "template_id", None) is not None \
+            and not can(current_user, "view", "templates"):
+        abort(403)
 
 
 def _picker(form) -> dict:
@@ -43,6 +54,9 @@ def _picker(form) -> dict:
 
 
 def _picker_context(query: str, chosen: int | None) -> dict:
+    if not can(current_user, "view", "contacts"):  # the client is typed in, never picked
+        return {"counterparties": [], "chosen_id": None, "more": False, "q": query,
+                "may_add_contacts": False}
     found = search_counterparties(query.strip()[:200], page=1, per_page=PICKER_SIZE)
     results = list(found.items)
     picked = db.session.get(Counterparty, chosen) if chosen else None
@@ -92,6 +106,7 @@ def new():
     """Create a document from a template: company, client, details and items."""
     form = _template_form()
     if form.validate_on_submit():
+        _refuse_what_is_not_theirs(form)
         try:
             return _created(_create_from_template(form))
         except DocumentRefused as refused:
@@ -111,6 +126,7 @@ def new_upload():
     if request.method == "GET":
         form.counterparty_id.data = request.args.get("counterparty", "")
     if form.validate_on_submit():
+        _refuse_what_is_not_theirs(form)
         upload = form.file.data
         counterparty_id, client = form.client_values()
         try:

@@ -13,16 +13,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from portal.audit.service import events_for, request_meta
 from portal.auth.permissions import can, require
 from portal.documents import services
+from portal.documents.access import signed_pdf_document
 from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.forms import DetailsForm, SelectChoice, StopForm
 from portal.documents.services.queries import responsible_choices
 from portal.documents.views import bp
-from portal.documents.views.common import document_for
+from portal.documents.views.common import document_for, page_after_handover, reassign_form
 from portal.errors import DomainError
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
 from portal.storage import BlobMissing, read
@@ -34,8 +35,10 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _page(document, **context):
+def document_page(document, **context):
+    """The full document page (the reassign and stop forms may carry what was posted)."""
     context.setdefault("stop_form", StopForm(formdata=None))
+    context.setdefault("reassign_form", reassign_form(document))
     return render_template(
         "documents/document.html", document=document, events=events_for(document.id),
         problems=services.sending_problems(document) if document.is_draft else [], **context)
@@ -49,7 +52,7 @@ def url_for_document(document) -> str:
 @require("view", "documents")
 def show(document_id: int):
     """The document page: status, parties, fields, audit trail and the actions its stage allows."""
-    return _page(document_for(document_id))
+    return document_page(document_for(document_id))
 
 
 def _pdf_response(data: bytes, filename: str):
@@ -83,6 +86,25 @@ def source_pdf(document_id: int):
         current_app.logger.error("Source PDF of document %s is missing", document.id)
         abort(404)
     return _pdf_response(data, source_filename(document))
+
+
+@bp.get("/documents/<int:document_id>/final.pdf")
+@login_required
+def final_pdf(document_id: int):
+    """Download the signed and sealed PDF (the vault's scope decides, not the documents')."""
+    document = signed_pdf_document(document_id, current_user)
+    if not document.final_sha256:
+        abort(404)
+    try:
+        data = read(document.final_sha256)
+    except BlobMissing:
+        current_app.logger.error("Final PDF of document %s is missing", document.id)
+        abort(404)
+    return _pdf_response(data, signed_filename(document))
+
+
+def signed_filename(document) -> str:
+    return source_filename(document).removesuffix(".pdf") + "-signed.pdf"
 
 
 @bp.get("/documents/<int:document_id>/pages/<int:page>.img")
@@ -150,7 +172,7 @@ def edit(document_id: int):
             return _locked(document)
         else:
             flash(_("Details saved."), "success")
-            return redirect(url_for_document(document))
+            return redirect(page_after_handover(document))
     return render_template("documents/details.html", document=document, form=form)
 
 
@@ -201,7 +223,7 @@ def stop(document_id: int):
     if is_htmx():
         return vary_on_htmx(make_response(render_template(
             "documents/_stop_form.html", document=document, stop_form=form)))
-    return _page(document, stop_form=form)
+    return document_page(document, stop_form=form)
 
 
 @bp.post("/documents/<int:document_id>/delete")

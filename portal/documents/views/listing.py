@@ -1,4 +1,4 @@
-"""The list of documents."""
+"""The list of documents: all the user may see, or only those they are responsible for."""
 
 from flask import make_response, render_template, request
 from flask_login import current_user
@@ -14,6 +14,7 @@ from portal.htmx import is_htmx, vary_on_htmx
 @require("view", "documents")
 def index():
     """The user's documents, most recently changed first (the list alone for htmx)."""
-    page = documents_page(current_user, page_number(request.args))
+    mine = request.args.get("mine") == "1"
+    page = documents_page(current_user, page_number(request.args), mine=mine)
     template = "documents/_list.html" if is_htmx() else "documents/index.html"
-    return vary_on_htmx(make_response(render_template(template, page=page)))
+    return vary_on_htmx(make_response(render_template(template, page=page, mine=mine)))

@@ -1,0 +1,191 @@
+"""Read-only queries behind the board: counts per stage, a column's cards, the list, changes.
+
+Counts come from one grouped query; a column reads only its newest cards (keyset paging on
+(updated_at, id), served by the (stage, updated_at) index), so the board's cost stays flat as
+documents pile up.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.auth.models import User
+from portal.auth.permissions import visible
+from portal.documents.models import STAGES, Document, Party
+from portal.documents.services.common import as_utc
+from portal.extensions import db
+from portal.parties.models import Counterparty
+from portal.parties.search import like_pattern
+from portal.pipeline.filters import BoardFilter
+from portal.pipeline.search import contains
+
+COLUMN_SIZE = 20
+LIST_PAGE_SIZE = 25
+# Changes are looked for a little before the last render: a transaction that stamped its rows
+# just before that render may have committed just after it.
+CHANGE_OVERLAP = timedelta(seconds=10)
+CHANGES_MAX = 200
+SORT_COLUMNS = {
+    "updated": Document.updated_at, "number": Document.number, "title": Document.title,
+    "deadline": Document.deadline_at, "created": Document.created_at, "stage": Document.stage,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: str
+    count: int
+    cards: list
+    cursor: str | None  # where "load more" continues; None when every card is shown
+
+
+# --- the filter as SQL -----------------------------------------------------------------------
+
+def _department_ids(user) -> set[int]:
+    if user.department_id is None:
+        return set()
+    return {user.department_id} | user.department.descendant_ids()
+
+
+def _counterparty_ids(text: str):
+    return select(Counterparty.id).where(
+        Counterparty.search_text.like(like_pattern(text), escape="\\"))
+
+
+def conditions(user, board: BoardFilter) -> list:
+    """Where-clauses for the documents this user may see that match the filter."""
+    where = [visible(user, "documents", Document)]
+    if board.whose == "mine":
+        where.append(Document.responsible_id == user.id)
+    elif board.whose == "department":
+        where.append(Document.responsible_id.in_(
+            select(User.id).where(User.department_id.in_(_department_ids(user) or {-1}))))
+    if board.company:
+        where.append(Document.company_id == board.company)
+    if board.responsible:
+        where.append(Document.responsible_id == board.responsible)
+    if board.counterparty:
+        where.append(Document.counterparty_id.in_(_counterparty_ids(board.counterparty)))
+    if board.created_from:
+        where.append(Document.created_at >= _start_of(board.created_from))
+    if board.created_to:
+        where.append(Document.created_at < _start_of(board.created_to) + timedelta(days=1))
+    if board.q:
+        where.append(or_(contains(Document.number, board.q), contains(Document.title, board.q),
+                         Document.counterparty_id.in_(_counterparty_ids(board.q))))
+    return where
+
+
+def _start_of(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _with_card_data(query):
+    return query.options(
+        selectinload(Document.parties), joinedload(Document.counterparty),
+        joinedload(Document.responsible), joinedload(Document.company))
+
+
+# --- the board -------------------------------------------------------------------------------
+
+def stage_counts(user, board: BoardFilter) -> dict[str, int]:
+    """Documents per stage under the filter, in one grouped query."""
+    rows = db.session.execute(
+        select(Document.stage, func.count()).where(*conditions(user, board))
+        .group_by(Document.stage))
+    counts = dict.fromkeys(STAGES, 0)
+    counts.update({stage: count for stage, count in rows})
+    return counts
+
+
+def approval_used() -> bool:
+    """Does anyone use the approval step at all (else its column stays hidden)?"""
+    return db.session.execute(
+        select(Party.id).where(Party.role == "approver").limit(1)).first() is not None
+
+
+def board_stages(counts: dict[str, int]) -> list[str]:
+    return [stage for stage in STAGES
+            if stage != "approval" or counts["approval"] or approval_used()]
+
+
+def column_cards(user, board: BoardFilter, stage: str, after: str | None = None,
+                 size: int = COLUMN_SIZE) -> tuple[list[Document], str | None]:
+    """The newest cards of one column after the `after` cursor, and the next cursor."""
+    query = select(Document).where(*conditions(user, board), Document.stage == stage)
+    position = parse_cursor(after)
+    if position is not None:
+        moment, document_id = position
+        query = query.where(or_(Document.updated_at < moment,
+                                and_(Document.updated_at == moment, Document.id < document_id)))
+    query = _with_card_data(query.order_by(Document.updated_at.desc(), Document.id.desc())
+                            .limit(size + 1))
+    cards = list(db.session.execute(query).unique().scalars())
+    if len(cards) <= size:
+        return cards, None
+    cards = cards[:size]
+    return cards, cursor_of(cards[-1])
+
+
+def board_columns(user, board: BoardFilter) -> list[Column]:
+    counts = stage_counts(user, board)
+    columns = []
+    for stage in board_stages(counts):
+        cards, cursor = column_cards(user, board, stage) if counts[stage] else ([], None)
+        columns.append(Column(stage, counts[stage], cards, cursor))
+    return columns
+
+
+def cursor_of(document: Document) -> str:
+    return f"{as_utc(document.updated_at).isoformat()}~{document.id}"
+
+
+def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
+    """(updated_at, id) from a cursor; a malformed one starts from the top."""
+    try:
+        moment, document_id = str(value or "").rsplit("~", 1)
+        return as_utc(datetime.fromisoformat(moment)), int(document_id)
+    except ValueError:
+        return None
+
+
+# --- the list --------------------------------------------------------------------------------
+
+def list_page(user, board: BoardFilter, per_page: int = LIST_PAGE_SIZE):
+    """One page of the filtered documents, sorted as asked."""
+    descending = board.sort.startswith("-")
+    column = SORT_COLUMNS[board.sort.lstrip("-")]
+    order = column.desc() if descending else column.asc()
+    tiebreak = Document.id.desc() if descending else Document.id.asc()
+    query = _with_card_data(select(Document).where(*conditions(user, board))
+                            .order_by(order.nulls_last(), tiebreak))
+    return db.paginate(query, page=board.page, per_page=per_page, error_out=False)
+
+
+# --- refresh ---------------------------------------------------------------------------------
+
+def changed_since(user, board: BoardFilter, since: datetime) -> tuple[list[Document], list[int]]:
+    """Cards changed since `since` that match the filter, and ids of changed ones that no longer do.
+
+    Ids only go to the second list when the user may see the document: no one learns of others'.
+    """
+    since = since - CHANGE_OVERLAP
+    changed = list(db.session.execute(_with_card_data(
+        select(Document).where(*conditions(user, board), Document.updated_at > since)
+        .order_by(Document.updated_at.asc(), Document.id.asc()).limit(CHANGES_MAX)
+    )).unique().scalars())
+    shown = {document.id for document in changed}
+    gone = [document_id for document_id in db.session.execute(
+        select(Document.id).where(visible(user, "documents", Document),
+                                  Document.updated_at > since).limit(CHANGES_MAX)).scalars()
+            if document_id not in shown]
+    return changed, gone
+
+
+def parse_since(value) -> datetime | None:
+    try:
+        return as_utc(datetime.fromisoformat(str(value or "")))
+    except ValueError:
+        return None

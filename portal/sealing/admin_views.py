@@ -1,0 +1,114 @@
+"""Admin sealing page: documents completed but not sealed yet, and the seal certificate."""
+
+from cryptography.hazmat.primitives import hashes
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import PasswordField
+
+from portal.audit.service import record, request_meta
+from portal.auth.permissions import require, visible
+from portal.documents.models import Document
+from portal.extensions import db
+from portal.sealing.finalize import seal_again, unsealed_documents
+from portal.sealing.store import portal_certificates, replace_with_pkcs12
+
+bp = Blueprint("sealing_admin", __name__, url_prefix="/admin/sealing")
+
+PKCS12_MAX_BYTES = 256 * 1024
+
+
+class Pkcs12Form(FlaskForm):
+    certificate = FileField(_l("PKCS#12 file (.p12, .pfx)"),
+                            render_kw={"accept": ".p12,.pfx,application/x-pkcs12"})
+    password = PasswordField(_l("Password of the file"),
+                             render_kw={"autocomplete": "off"})
+
+    def uploaded_bytes(self) -> bytes | None:
+        upload = self.certificate.data
+        if upload is None or not getattr(upload, "filename", ""):
+            self.certificate.errors.append(_("Choose the PKCS#12 file to upload."))
+            return None
+        data = upload.read(PKCS12_MAX_BYTES + 1)
+        if len(data) > PKCS12_MAX_BYTES:
+            self.certificate.errors.append(_("A PKCS#12 file is a few kilobytes; this one is "
+                                             "too large."))
+            return None
+        return data
+
+
+def readable_name(name) -> str:
+    """"Signet document seal, Acme LLC": the common name first, as people read it."""
+    return ", ".join(str(attribute.value) for attribute in name)
+
+
+def _certificate_facts(certificate) -> dict:
+    return {
+        "subject": readable_name(certificate.subject),
+        "issuer": readable_name(certificate.issuer),
+        "not_before": certificate.not_valid_before_utc,
+        "not_after": certificate.not_valid_after_utc,
+        "fingerprint": certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+    }
+
+
+def _page(form: Pkcs12Form, status: int = 200):
+    certificates = portal_certificates()
+    return render_template(
+        "sealing/admin.html",
+        form=form,
+        # Someone who keeps the seal running still sees only the documents they may see.
+        documents=unsealed_documents(visible(current_user, "documents", Document)),
+        seal=_certificate_facts(certificates.seal_cert),
+        ca=_certificate_facts(certificates.ca_cert),
+        tsa_urls=current_app.config["SIGNET_TSA_URLS"],
+        queued=bool(current_app.config.get("REDIS_URL")),
+    ), status
+
+
+@bp.get("")
+@require("edit", "settings")
+def index():
+    """Unsealed documents with their last error; the certificate in use; PKCS#12 upload."""
+    return _page(Pkcs12Form())
+
+
+@bp.post("/retry")
+@require("edit", "settings")
+def retry():
+    """Queue sealing again for every completed document still without its final PDF."""
+    count = seal_again(None)
+    db.session.commit()
+    if count:
+        flash(_("Sealing was started again for %(count)d document(s).", count=count), "success")
+    else:
+        flash(_("Every completed document is sealed."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/certificate")
+@require("edit", "settings")
+def upload_certificate():
+    """Seal from now on with an uploaded PKCS#12; documents sealed before stay verifiable."""
+    form = Pkcs12Form()
+    if not form.validate_on_submit():
+        return _page(form, 400)
+    data = form.uploaded_bytes()
+    if data is None:
+        return _page(form, 400)
+    try:
+        installed = replace_with_pkcs12(data, form.password.data or None)
+    except ValueError as error:
+        form.certificate.errors.append(str(error))
+        return _page(form, 400)
+    facts = _certificate_facts(installed.seal_cert)
+    record("seal.certificate_replaced", None, current_user, request_meta(),
+           subject=facts["subject"], fingerprint=facts["fingerprint"])
+    db.session.commit()
+    flash(_("Documents are sealed with %(subject)s from now on.", subject=facts["subject"]),
+          "success")
+    return redirect(url_for(".index"))
+

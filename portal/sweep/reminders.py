@@ -1,0 +1,232 @@
+"""Automatic reminders to the signers whose turn it is.
+
+When a reminder is due follows from stored times only: the party's invitation (`sent_at`) and
+its last "party.reminded" audit event. The first comes SIGNET_REMIND_AFTER_DAYS after the
+invitation, the next SIGNET_REMIND_EVERY_DAYS after the previous one; none after the deadline,
+none to a party that signed or declined. Each reminder is decided again under the document's
+lock, so two sweeps at once (or a manual reminder meanwhile) never send it twice.
+
+The link: only the hash of a signing token is stored, so a reminder cannot rebuild the link
+from the party. It reuses the link of the newest message this party was sent (the invitation,
+or an earlier reminder), checked against the stored hash, so the link the signer already has
+keeps working. Only when no such message holds the current link (the outbox row is gone) is
+a fresh token issued; the reminder then carries the only working link, and the audit event
+says so (new_link).
+"""
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.audit.models import AuditEvent
+from portal.delivery.models import Message
+from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
+from portal.documents.models import OPEN_STAGES, SIGNING_ROLES, Document, Party
+from portal.documents.progress import format_moment, lock_document, mask_contact, signing_link
+from portal.documents.services.common import as_utc, audit
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.tokens import hash_token, new_token
+
+log = logging.getLogger(__name__)
+
+REMINDED = "party.reminded"
+INVITED_STATUSES = ("sent", "opened")
+LINK_TOKEN = re.compile(r"/s/([A-Za-z0-9_\-]{20,200})")
+ID_CHUNK = 500
+
+
+def intervals() -> tuple[timedelta | None, timedelta | None]:
+    """(first after, then every) from the settings; None turns that part off."""
+    config = current_app.config
+    after, every = config["SIGNET_REMIND_AFTER_DAYS"], config["SIGNET_REMIND_EVERY_DAYS"]
+    return (timedelta(days=after) if after > 0 else None,
+            timedelta(days=every) if every > 0 else None)
+
+
+def next_reminder_at(sent_at: datetime | None, last_reminded_at: datetime | None,
+                     after: timedelta | None, every: timedelta | None) -> datetime | None:
+    """When the party is due its next reminder (None: never)."""
+    sent_at, last_reminded_at = as_utc(sent_at), as_utc(last_reminded_at)
+    if sent_at is None or after is None:
+        return None
+    if last_reminded_at is None or last_reminded_at < sent_at:  # invited again since
+        return sent_at + after
+    return last_reminded_at + every if every is not None else None
+
+
+def send_due_reminders(now: datetime | None = None) -> int:
+    """Remind every current signer whose reminder is due; how many reminders were queued."""
+    now = now or utcnow()
+    after, every = intervals()
+    if after is None:
+        return 0
+    sent = 0
+    for document_id, party_id in _due(now, after, every):
+        if remind(document_id, party_id, now):
+            sent += 1
+    return sent
+
+
+def _due(now: datetime, after: timedelta, every: timedelta | None) -> list[tuple[int, int]]:
+    candidates = db.session.execute(
+        select(Party.document_id, Party.id, Party.sent_at)
+        .join(Document, Document.id == Party.document_id)
+        .where(Document.stage.in_(OPEN_STAGES), Party.role.in_(SIGNING_ROLES),
+               Party.status.in_(INVITED_STATUSES), Party.sent_at <= now - after,
+               (Document.deadline_at.is_(None)) | (Document.deadline_at > now))
+        .order_by(Party.document_id, Party.id)
+    ).all()
+    last = last_reminders({document_id for document_id, _id, _sent in candidates})
+    db.session.commit()  # end the read: each reminder decides again under the document's lock
+    due = []
+    for document_id, party_id, sent_at in candidates:
+        moment = next_reminder_at(sent_at, last.get(party_id), after, every)
+        if moment is not None and moment <= now:
+            due.append((document_id, party_id))
+    return due
+
+
+def last_reminders(document_ids) -> dict[int, datetime]:
+    """party id -> when it was last reminded, from the documents' "party.reminded" events."""
+    ids = sorted(document_ids)
+    last: dict[int, datetime] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        rows = db.session.execute(
+            select(AuditEvent.details, AuditEvent.created_at)
+            .where(AuditEvent.type == REMINDED,
+                   AuditEvent.document_id.in_(ids[start:start + ID_CHUNK]))
+        ).all()
+        for details, created_at in rows:
+            details = details if isinstance(details, dict) else {}
+            party_id, moment = details.get("party_id"), _moment_of(details, created_at)
+            if isinstance(party_id, int) and (party_id not in last or last[party_id] < moment):
+                last[party_id] = moment
+    return last
+
+
+def _moment_of(details: dict, created_at: datetime) -> datetime:
+    # The sweep's own clock when it recorded one (`at`), else when the event was written.
+    try:
+        return as_utc(datetime.fromisoformat(details["at"]))
+    except (KeyError, TypeError, ValueError):
+        return as_utc(created_at)
+
+
+def remind(document_id: int, party_id: int, now: datetime | None = None) -> bool:
+    """Send the party its reminder if it is still due (decided under the document's lock)."""
+    now = now or utcnow()
+    try:
+        return _remind(document_id, party_id, now)
+    except Exception:
+        db.session.rollback()
+        log.exception("Reminder to party %s of document %s failed", party_id, document_id)
+        return False
+
+
+def _remind(document_id: int, party_id: int, now: datetime) -> bool:
+    document = lock_document(document_id)
+    party = db.session.get(Party, party_id) if document is not None else None
+    if party is None or party.document_id != document_id or not _still_due(document, party, now):
+        db.session.rollback()
+        return False
+    link, new_link = _link_for(party)
+    try:
+        with force_locale(document.language):
+            message = _queue_reminder(document, party, link)
+    except InvalidRecipient:
+        db.session.rollback()
+        log.warning("No reminder for party %s: its contact is not usable", party_id)
+        return False
+    db.session.flush()
+    audit(REMINDED, document, None, None, party_id=party.id, role=party.role, name=party.name,
+          channel=party.channel, contact=mask_contact(party.contact), message_id=message.id,
+          automatic=True, new_link=new_link, at=now.isoformat())
+    db.session.commit()
+    dispatch([message.id])
+    return True
+
+
+def _still_due(document: Document, party: Party, now: datetime) -> bool:
+    db.session.refresh(party)
+    deadline = as_utc(document.deadline_at)
+    if document.stage not in OPEN_STAGES or not party.signs \
+            or party.status not in INVITED_STATUSES or (deadline is not None and deadline <= now):
+        return False
+    after, every = intervals()
+    moment = next_reminder_at(party.sent_at, last_reminders([document.id]).get(party.id),
+                              after, every)
+    return moment is not None and moment <= now
+
+
+# --- the link ----------------------------------------------------------------------------------
+
+def _link_for(party: Party) -> tuple[str, bool]:
+    """(the signing link, whether it is new): the party's current link when a message holds it."""
+    raw = current_token(party)
+    if raw is not None:
+        return signing_link(raw), False
+    raw, hashed = new_token()
+    party.token_hash = hashed
+    return signing_link(raw), True
+
+
+def current_token(party: Party) -> str | None:
+    """The raw token of the party's working link, read back from a message it was sent."""
+    if not party.token_hash:
+        return None
+    for message_id in _message_ids_for(party):
+        message = db.session.get(Message, message_id)
+        for raw in LINK_TOKEN.findall(message.body_text if message is not None else ""):
+            if hash_token(raw) == party.token_hash:
+                return raw
+    return None
+
+
+def _message_ids_for(party: Party) -> list[int]:
+    rows = db.session.scalars(
+        select(AuditEvent.details).where(AuditEvent.document_id == party.document_id)
+        .order_by(AuditEvent.id.desc())
+    )
+    ids = []
+    for details in rows:
+        if isinstance(details, dict) and details.get("party_id") == party.id \
+                and isinstance(details.get("message_id"), int):
+            ids.append(details["message_id"])
+    return ids
+
+
+# --- the message -------------------------------------------------------------------------------
+
+def _queue_reminder(document: Document, party: Party, link: str) -> Message:
+    company = document.company.display_name
+    approving = party.role == "approver"
+    if party.channel == "sms":
+        text = (_("Reminder: %(company)s is waiting for your approval of document %(number)s: "
+                  "%(link)s", company=company, number=document.number, link=link)
+                if approving else
+                _("Reminder: %(company)s is waiting for your signature on document %(number)s: "
+                  "%(link)s", company=company, number=document.number, link=link))
+        return queue_sms(party.phone, text, "signing-reminder")
+    subject = (_("Reminder: please approve %(number)s: %(title)s", number=document.number,
+                 title=document.title)
+               if approving else
+               _("Reminder: please sign %(number)s: %(title)s", number=document.number,
+                 title=document.title))
+    lines = [_("%(company)s is still waiting for you to approve %(number)s %(title)s.",
+               company=company, number=document.number, title=document.title)
+             if approving else
+             _("%(company)s is still waiting for your signature on %(number)s %(title)s.",
+               company=company, number=document.number, title=document.title)]
+    if document.deadline_at is not None:
+        lines.append(_("The link works until %(deadline)s.",
+                       deadline=format_moment(document.deadline_at)))
+    return queue_email(
+        party.email, subject, "notice", "signing-reminder", heading=subject, lines=lines,
+        action_url=link,
+        action_label=_("Review and approve") if approving else _("Review and sign"))

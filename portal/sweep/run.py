@@ -1,0 +1,112 @@
+"""One sweep over everything that waits on the clock, and its place on RQ's schedule."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, current_app
+from rq import get_current_job
+from sqlalchemy import select
+
+from portal.delivery.services import requeue_stale_messages
+from portal.documents.models import Document
+from portal.documents.progress import expire_overdue
+from portal.extensions import db
+from portal.jobs import app_job, queue_for
+from portal.models_base import utcnow
+from portal.sweep.reminders import send_due_reminders
+
+log = logging.getLogger(__name__)
+
+SWEEP_QUEUE = "default"
+SWEEP_JOB_PREFIX = "signet-sweep-"
+# Sealing is queued on completion and retried by RQ for ~22 minutes: only documents left
+# unsealed beyond that (a lost job, a worker that was down) are queued again.
+SEAL_GRACE = timedelta(minutes=5)
+SEAL_RETRY_AFTER = timedelta(minutes=30)
+STALE_MESSAGE_AGE = timedelta(minutes=10)
+
+
+def run_sweep(now: datetime | None = None) -> dict[str, int]:
+    """Expire, remind, re-queue stuck sealing and mail, drop old bundles; counts per step.
+
+    Idempotent: every step decides from stored times, so running it again sends nothing twice.
+    One step failing does not keep the others from running.
+    """
+    now = now or utcnow()
+    steps = {"expired": lambda: expire_overdue(now),
+             "reminded": lambda: send_due_reminders(now),
+             "sealing": lambda: reseal_stuck(now),
+             "messages": lambda: requeue_stale_messages(STALE_MESSAGE_AGE),
+             "bundles": lambda: _purge_bundles(now)}
+    return {name: _step(name, work) for name, work in steps.items()}
+
+
+def _step(name: str, work) -> int:
+    try:
+        return work()
+    except Exception:
+        db.session.rollback()
+        log.exception("Sweep step %s failed", name)
+        return 0
+
+
+def reseal_stuck(now: datetime) -> int:
+    """Queue sealing again for documents completed a while ago and still without a final PDF."""
+    from portal.sealing.finalize import seal_again
+
+    stuck = db.session.scalars(
+        select(Document.id).where(
+            Document.stage == "completed", Document.final_sha256.is_(None),
+            Document.completed_at <= now - SEAL_GRACE,
+            Document.seal_failed_at.is_(None) | (Document.seal_failed_at <= now - SEAL_RETRY_AFTER))
+    ).all()
+    return seal_again(set(stuck)) if stuck else 0
+
+
+def _purge_bundles(now: datetime) -> int:
+    from portal.vault.bundles import purge_expired_bundles
+
+    return purge_expired_bundles(now)
+
+
+# --- on RQ's schedule ------------------------------------------------------------------------
+
+@app_job
+def sweep_job() -> dict[str, int]:
+    """The scheduled sweep; it books the next one before it returns."""
+    try:
+        return run_sweep()
+    finally:
+        schedule_next_sweep(after_slot=_slot_of_current_job())
+
+
+def _slot_of_current_job() -> int | None:
+    job = get_current_job()
+    job_id = job.id if job is not None else ""
+    suffix = job_id[len(SWEEP_JOB_PREFIX):] if job_id.startswith(SWEEP_JOB_PREFIX) else ""
+    return int(suffix) if suffix.isdigit() else None
+
+
+def schedule_next_sweep(app: Flask | None = None, now: datetime | None = None,
+                        after_slot: int | None = None) -> str | None:
+    """Book the sweep of the next time slot on RQ's schedule; its job id, None when off.
+
+    The job id names the slot, so workers booking the same slot at once keep one job (the
+    scheduled registry is a set by job id), and a chain broken by a lost job is mended by the
+    next worker start.
+    """
+    app = app or current_app._get_current_object()
+    period = app.config.get("SIGNET_SWEEP_SECONDS") or 0
+    if period <= 0 or not app.config.get("REDIS_URL"):
+        return None
+    slot = int((now or utcnow()).timestamp() // period) + 1
+    if after_slot is not None:  # a sweep run early (by hand) still books a later slot
+        slot = max(slot, after_slot + 1)
+    job_id = f"{SWEEP_JOB_PREFIX}{slot}"
+    queue = queue_for(SWEEP_QUEUE, app)
+    if job_id in queue.scheduled_job_registry:
+        return job_id  # booked already (by another worker, or by this one before a restart)
+    queue.enqueue_at(
+        datetime.fromtimestamp(slot * period, UTC), sweep_job, job_id=job_id,
+        result_ttl=period, failure_ttl=24 * 3600)
+    return job_id

@@ -1,0 +1,1 @@
+"""The vault: signed (completed and sealed) documents, searchable, and their bulk download."""

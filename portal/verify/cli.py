@@ -1,0 +1,104 @@
+"""`flask signet verify FILE`: the verify page's report in a terminal; exit 0 only if authentic."""
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+VERDICT_LINES = {
+    "authentic": "authentic and unchanged: this exact file was issued by this portal",
+    "modified": "changed after signing: the portal's seal is in it, but the file differs",
+    "foreign": "signed, but not by this portal",
+    "unsigned": "not signed",
+    "invalid": "not a PDF / unreadable",
+}
+
+CODE_LINES = {
+    "unknown": "no document has this verification code",
+    "not_final": "the document with this code is not completed yet",
+    "no_file": "names the document below; give the file to compare",
+    "matches": "the file is exactly the document this code names",
+    "other_document": "the file is another document than the one this code names",
+    "differs": "the file is not the final PDF of the document this code names",
+}
+
+
+@click.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code", default=None, help="The verification code printed on the document.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@with_appcontext
+def verify_command(path: Path, code: str | None, as_json: bool):
+    """Check a PDF as the public verify page does; exit 0 only when it is authentic."""
+    from portal.verify.report import build_report
+    from portal.verify.verdicts import AUTHENTIC
+
+    report = build_report(path.read_bytes(), code=code)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    else:
+        for line in report_lines(report, path.name):
+            click.echo(line)
+    raise SystemExit(0 if report.verdict == AUTHENTIC else 1)
+
+
+def report_lines(report, name: str) -> list[str]:
+    """The report as readable lines."""
+    lines = [f"Verdict: {report.verdict} ({VERDICT_LINES[report.verdict]})",
+             f"File: {name}, {report.size} bytes, sha256 {report.sha256}"]
+    if report.problem:
+        lines.append(f"Problem: {report.problem}")
+    if report.registry is not None:
+        lines += ["Issued by this portal as:", *_document_lines(report.registry)]
+    else:
+        lines.append("Registry: no document issued by this portal has exactly these bytes.")
+    if report.code_status:
+        lines.append(f"Code: {CODE_LINES[report.code_status]}")
+        if report.code_document is not None and report.code_document != report.registry:
+            lines += ["The code names:", *_document_lines(report.code_document)]
+    lines += _seal_lines(report.seal)
+    if report.changes:
+        changes = ", ".join(
+            f"pages (+{report.added_pages})" if kind == "pages" and report.added_pages else kind
+            for kind in report.changes)
+        lines.append(f"Changed after the seal: {changes}")
+    lines.append(f"Checked at: {report.checked_at.isoformat()}")
+    return lines
+
+
+def _document_lines(match) -> list[str]:
+    completed = match.completed_at.isoformat() if match.completed_at else "not recorded"
+    lines = [f"  document {match.number} \"{match.title}\" (id {match.document_id}), "
+             f"{match.company_name}, completed {completed}",
+             f"  verification code {match.verification_code}"]
+    for party in match.parties:
+        signed = party.signed_at.isoformat() if party.signed_at else "not signed"
+        who = f"{party.name} ({party.organization})" if party.organization else party.name
+        lines.append(f"  {party.role}: {who}, {party.masked_contact} via {party.channel}, "
+                     f"{signed}")
+    return lines
+
+
+def _seal_lines(seal) -> list[str]:
+    if seal is None:
+        return ["Signatures: not checked"]
+    if not seal.signed:
+        return ["Signatures: none"]
+    lines = [f"Signatures: {seal.signature_count}"]
+    if seal.signature_count > len(seal.signatures):
+        lines[0] += (f" ({len(seal.signatures)} validated: the portal's seals first, "
+                     f"then the latest others)")
+    for number, check in enumerate(seal.signatures, start=1):
+        flags = [name for name, value in (("intact", check.intact), ("valid", check.valid),
+                                          ("trusted", check.trusted),
+                                          ("covers the whole file", check.covers_whole_file))
+                 if value]
+        signed = check.signed_at.isoformat() if check.signed_at else "time unknown"
+        lines.append(f"  {number}. {check.signer_subject or 'unreadable signer'}, {signed}: "
+                     f"{', '.join(flags) or 'broken'}; later changes: "
+                     f"{check.modification_level}")
+        if check.timestamp:
+            trust = "trusted" if check.timestamp_trusted else "not trusted"
+            lines.append(f"     timestamp {check.timestamp.isoformat()} ({trust})")
+    return lines

@@ -1,0 +1,339 @@
+"""What a PDF's structure and signatures say, read with pyHanko (runs in a sandboxed child).
+
+Everything here trusts nothing in the file: the caller runs it in a separate process with a
+memory and time limit (portal/verify/sandbox.py). It needs no app and no database: the trust
+roots come in as DER bytes and the answer goes back as plain picklable values.
+"""
+
+import io
+import logging
+from dataclasses import dataclass, field
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import enumerate_sig_fields
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+from portal.sealing.pades import SealCheck, SignatureCheck, check_signature
+from portal.verify.verdicts import (
+    CHANGE_ANNOTATIONS,
+    CHANGE_FORM,
+    CHANGE_OTHER,
+    CHANGE_PAGES,
+    PROBLEM_DAMAGED,
+    PROBLEM_ENCRYPTED,
+)
+
+# pyHanko logs every oddity of a hostile file with a traceback; the verdict says enough.
+logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+# Signatures validated in full (ours first, then the latest others); the rest are only counted.
+MAX_VALIDATED_SIGNATURES = 20
+# An intermediate CA chain longer than this is not one we ever issue.
+MAX_CHAIN_DEPTH = 5
+UNREADABLE = (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+              AssertionError, RecursionError)
+# Catalog entries a reader may touch without it being "other" content (DSS: validation data).
+EXPLAINED_CATALOG_KEYS = {"/Pages", "/AcroForm", "/DSS", "/Perms"}
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The file's signatures and, when one is ours, what changed after it."""
+
+    problem: str = ""  # a PROBLEM_* code when the file could not be read
+    seal: SealCheck | None = None
+    ours: bool = False  # a signature's certificate chains to our trust roots
+    changes: tuple[str, ...] = field(default_factory=tuple)
+    added_pages: int = 0
+
+
+def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
+                timestamp_roots_der: tuple[bytes, ...] = ()) -> Inspection:
+    """Read the PDF, validate its signatures (capped) and describe changes after our seal."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
+        if reader.encrypted:
+            return Inspection(problem=PROBLEM_ENCRYPTED)
+        embedded, broken = _embedded_signatures(reader)
+    except UNREADABLE:
+        return Inspection(problem=PROBLEM_DAMAGED)
+    if not embedded and not broken:
+        return Inspection(seal=SealCheck(signed=False))
+    roots = [x509.load_der_x509_certificate(der) for der in roots_der]
+    ours = _ours(embedded, roots)
+    chosen = _chosen_for_validation(embedded, ours)
+    checks = {id(signature): _validated(signature, roots_der, timestamp_roots_der)
+              for signature in chosen}
+    reported = ours[-1] if ours else (chosen[-1] if chosen else None)
+    seal = _seal_check(chosen, checks, reported, total=len(embedded) + broken)
+    if not ours:
+        return Inspection(seal=seal)
+    changes, added_pages = _changes_after(reader, reported, checks[id(reported)], pdf_bytes)
+    return Inspection(seal=seal, ours=True, changes=changes, added_pages=added_pages)
+
+
+# --- signatures ------------------------------------------------------------------------------
+
+def _embedded_signatures(reader) -> tuple[list[EmbeddedPdfSignature], int]:
+    """The readable signatures in signing order, and how many filled fields were not."""
+    readable, broken = [], 0
+    for fq_name, _value, sig_field in enumerate_sig_fields(reader, filled_status=True):
+        try:
+            readable.append(EmbeddedPdfSignature(reader, sig_field, fq_name))
+        except UNREADABLE:
+            broken += 1
+    return sorted(readable, key=lambda signature: signature.signed_revision), broken
+
+
+def _ours(embedded, roots) -> list[EmbeddedPdfSignature]:
+    # Finding the signer costs ~2 ms per signature; a file repeating one signature thousands
+    # of times pays it once.
+    verdicts: dict[bytes, bool] = {}
+    ours = []
+    for signature in embedded:
+        content = bytes(signature.pkcs7_content)
+        if content not in verdicts:
+            verdicts[content] = _chains_to(signature, roots)
+        if verdicts[content]:
+            ours.append(signature)
+    return ours
+
+
+def _chosen_for_validation(embedded, ours) -> list:
+    # Thousands of signatures must not mean thousands of validations: ours matter most.
+    chosen = {id(s): s for s in ours[-MAX_VALIDATED_SIGNATURES:]}
+    for signature in reversed(embedded):
+        if len(chosen) >= MAX_VALIDATED_SIGNATURES:
+            break
+        chosen.setdefault(id(signature), signature)
+    return [signature for signature in embedded if id(signature) in chosen]
+
+
+def _chains_to(signature: EmbeddedPdfSignature, roots: list[x509.Certificate]) -> bool:
+    """The signer certificate is, or was issued by, one of our roots (via embedded intermediates).
+
+    Checked by the certificates' own signatures, not validity dates: a seal made by us years ago
+    is still ours after its certificate expired.
+    """
+    try:
+        current = _as_cryptography(signature.signer_cert)
+        intermediates = [_as_cryptography(cert) for cert in signature.other_embedded_certs]
+    except UNREADABLE:
+        return False
+    for _depth in range(MAX_CHAIN_DEPTH):
+        if current in roots or any(_issued_by(current, root) for root in roots):
+            return True
+        issuer = next((cert for cert in intermediates
+                       if cert != current and _issued_by(current, cert)), None)
+        if issuer is None:
+            return False
+        current = issuer
+    return False
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def _as_cryptography(cert: asn1_x509.Certificate) -> x509.Certificate:
+    return x509.load_der_x509_certificate(cert.dump())
+
+
+def _validated(signature, roots_der, timestamp_roots_der) -> SignatureCheck:
+    roots = [asn1_x509.Certificate.load(der) for der in roots_der]
+    timestamp_roots = [asn1_x509.Certificate.load(der) for der in timestamp_roots_der]
+    try:
+        return check_signature(signature, roots, timestamp_roots)
+    # A hostile signature can break pyHanko in any way; it then simply does not hold.
+    except Exception:
+        return SignatureCheck(intact=False, valid=False, trusted=False, covers_whole_file=False,
+                              modification_level="UNKNOWN",
+                              signer_subject=_subject_of(signature), signed_at=None,
+                              timestamp=None)
+
+
+def _subject_of(signature) -> str:
+    try:
+        return signature.signer_cert.subject.human_friendly
+    except UNREADABLE:
+        return ""
+
+
+def _seal_check(chosen, checks, reported, total: int) -> SealCheck:
+    listed = tuple(checks[id(signature)] for signature in chosen)
+    if reported is None:  # every filled signature field was unreadable
+        return SealCheck(signed=True, signature_count=total, signatures=listed)
+    headline = checks[id(reported)]
+    return SealCheck(
+        signed=True,
+        intact=headline.intact,
+        valid=headline.valid,
+        trusted=headline.trusted,
+        covers_whole_file=headline.covers_whole_file,
+        modification_level=headline.modification_level,
+        signer_subject=headline.signer_subject,
+        signed_at=headline.signed_at,
+        timestamp=headline.timestamp,
+        timestamp_trusted=headline.timestamp_trusted,
+        signature_count=total,
+        signatures=listed,
+    )
+
+
+# --- what changed after our seal -------------------------------------------------------------
+
+def _changes_after(reader, signature, check: SignatureCheck,
+                   pdf_bytes: bytes) -> tuple[tuple[str, ...], int]:
+    """Kinds of change after the signed revision, and how many pages were added."""
+    if not check.intact:
+        return (CHANGE_OTHER,), 0  # the signed bytes themselves were altered
+    signed_revision = signature.signed_revision
+    changes, added_pages = set(), 0
+    if signed_revision < reader.xrefs.total_revisions - 1:
+        try:
+            changes, added_pages = _revision_changes(reader, signed_revision)
+        except UNREADABLE:
+            changes = {CHANGE_OTHER}
+    if not changes or _bytes_after_last_eof(pdf_bytes):
+        # Also a whole-file seal whose bytes are not the issued ones (e.g. a re-padded hole).
+        changes.add(CHANGE_OTHER)
+    return tuple(kind for kind in (CHANGE_PAGES, CHANGE_ANNOTATIONS, CHANGE_FORM, CHANGE_OTHER)
+                 if kind in changes), added_pages
+
+
+def _revision_changes(reader, signed_revision: int) -> tuple[set[str], int]:
+    then = reader.get_historical_resolver(signed_revision)
+    changed = _refs_changed_after(reader, signed_revision)
+    old_pages, new_pages = _page_refs(then.root), _page_refs(reader.root)
+    changes = set()
+    if [ref.idnum for ref in old_pages] != [ref.idnum for ref in new_pages]:
+        changes.add(CHANGE_PAGES)
+    annotations, widgets = _annotation_refs(reader, new_pages)
+    if changed & annotations:
+        changes.add(CHANGE_ANNOTATIONS)
+    if changed & (widgets | _field_refs(reader.root)):
+        changes.add(CHANGE_FORM)
+    if _kept_pages_redrawn(reader, then, old_pages, new_pages, changed) or \
+            _catalog_changed(then.root, reader.root):
+        changes.add(CHANGE_OTHER)
+    return changes, max(len(new_pages) - len(old_pages), 0)
+
+
+def _refs_changed_after(reader, revision: int) -> set[tuple[int, int]]:
+    changed = set()
+    for later in range(revision + 1, reader.xrefs.total_revisions):
+        changed |= {(ref.idnum, ref.generation)
+                    for ref in reader.xrefs.explicit_refs_in_revision(later)}
+    return changed
+
+
+def _key(ref) -> tuple[int, int]:
+    return ref.idnum, ref.generation
+
+
+def _page_refs(root) -> list:
+    """References of the leaf pages, in order; cycles and shared nodes are visited once."""
+    pages, seen = [], set()
+    stack = [root.raw_get("/Pages")]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, generic.IndirectObject) or _key(item) in seen:
+            continue
+        seen.add(_key(item))
+        node = item.get_object()
+        if not isinstance(node, generic.DictionaryObject):
+            continue
+        kids = node.get("/Kids") if "/Kids" in node else None
+        if kids is None:
+            pages.append(item.reference)
+        elif isinstance(kids, generic.ArrayObject):
+            stack.extend(reversed(list(kids)))
+    return pages
+
+
+def _annotation_refs(reader, pages) -> tuple[set, set]:
+    """Indirect annotations on the pages: (comments, drawings, stamps ...) and form widgets."""
+    annotations, widgets = set(), set()
+    for page_ref in pages:
+        page = reader.get_object(page_ref)
+        listed = page.get("/Annots") if isinstance(page, generic.DictionaryObject) else None
+        if not isinstance(listed, generic.ArrayObject):
+            continue
+        for item in listed:
+            if not isinstance(item, generic.IndirectObject):
+                continue
+            annotation = item.get_object()
+            is_widget = isinstance(annotation, generic.DictionaryObject) and \
+                annotation.get("/Subtype") == "/Widget"
+            (widgets if is_widget else annotations).add(_key(item))
+    return annotations, widgets
+
+
+def _field_refs(root) -> set:
+    """Every indirect form field (and its kids), whatever its type."""
+    form = root.get("/AcroForm")
+    fields = form.raw_get("/Fields") if isinstance(form, generic.DictionaryObject) and \
+        "/Fields" in form else None
+    found, stack = set(), [fields]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, generic.IndirectObject):
+            if _key(item) in found:
+                continue
+            found.add(_key(item))
+            item = item.get_object()
+        if isinstance(item, generic.ArrayObject):
+            stack.extend(item)
+        elif isinstance(item, generic.DictionaryObject) and "/Kids" in item:
+            stack.append(item.raw_get("/Kids"))
+    return found
+
+
+def _kept_pages_redrawn(reader, then, old_pages, new_pages, changed) -> bool:
+    """A page that existed when sealed got other content or resources (not just annotations)."""
+    kept = {_key(ref) for ref in old_pages} & {_key(ref) for ref in new_pages}
+    for page_key in kept & changed:
+        before = then.get_object(generic.Reference(*page_key))
+        after = reader.get_object(generic.Reference(*page_key))
+        for name in ("/Contents", "/Resources", "/MediaBox", "/CropBox", "/Rotate"):
+            if _raw_repr(before, name) != _raw_repr(after, name):
+                return True
+    for page_key in kept:
+        page = reader.get_object(generic.Reference(*page_key))
+        streams = page.raw_get("/Contents") if isinstance(page, generic.DictionaryObject) and \
+            "/Contents" in page else None
+        refs = list(streams) if isinstance(streams, generic.ArrayObject) else [streams]
+        if any(isinstance(ref, generic.IndirectObject) and _key(ref) in changed for ref in refs):
+            return True
+    return False
+
+
+def _catalog_changed(before, after) -> bool:
+    keys = (set(before.keys()) | set(after.keys())) - EXPLAINED_CATALOG_KEYS
+    return any(_raw_repr(before, key) != _raw_repr(after, key) for key in keys)
+
+
+def _raw_repr(dictionary, key) -> str:
+    if not isinstance(dictionary, generic.DictionaryObject) or key not in dictionary:
+        return ""
+    value = dictionary.raw_get(key)
+    if isinstance(value, generic.IndirectObject):
+        return f"ref {value.idnum} {value.generation}"
+    return repr(value)[:10_000]
+
+
+def _bytes_after_last_eof(pdf_bytes: bytes) -> bool:
+    end = pdf_bytes.rfind(b"%%EOF")
+    return end < 0 or bool(pdf_bytes[end + 5:].strip())

@@ -1,0 +1,74 @@
+"""The board in headless Chromium: columns scroll sideways on a phone, a card opens the panel."""
+
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import browser_log_in
+from tests.pipeline.support import at_client_signing, draft
+from tests.progress.support import sent_document
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder: save screenshots there to look at
+
+
+def shot(page, name):
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, name), full_page=False)
+
+
+def console_errors(page) -> list[str]:
+    # A Playwright screenshot injects a style (hiding the caret) that our CSP blocks.
+    return [error for error in page.console_errors
+            if not (SHOTS and "inline style" in error)]
+
+
+def test_phone_columns_scroll_sideways_and_a_card_opens_the_panel(app, phone, admin):
+    with app.app_context():
+        draft(admin["id"])
+        waiting = sent_document(admin["id"])
+        at_client_signing(admin["id"])
+    browser_log_in(phone, admin["email"], admin["password"])
+    phone.goto("/pipeline")
+    board = phone.locator("#board")
+    expect(board).to_be_visible()
+    widths = board.evaluate("b => [b.scrollWidth, b.clientWidth]")
+    assert widths[0] > widths[1] + 300  # several columns side by side, wider than the screen
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the page does not
+    shot(phone, "board-390.png")
+    board.evaluate("b => b.scrollBy(300, 0)")
+    phone.wait_for_function("document.getElementById('board').scrollLeft > 0")
+    phone.locator(f"#card-{waiting} .card-title a").click()
+    panel = phone.locator("#side-panel #panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("Anna Petrova")
+    expect(panel.locator("text=Remind now")).to_be_visible()
+    assert phone.url.endswith("/pipeline")  # the board stays underneath
+    shot(phone, "panel-390.png")
+    panel.locator("text=Remind now").click()
+    expect(panel.locator(".flash-success")).to_contain_text("was reminded")
+    phone.locator("[data-close-panel]").click()
+    expect(phone.locator("#side-panel #panel")).to_have_count(0)
+    assert console_errors(phone) == []
+
+
+def test_desktop_filter_swaps_the_columns_and_keeps_the_url(app, desktop, admin):
+    with app.app_context():
+        draft(admin["id"], title="Supply contract")
+        draft(admin["id"], title="Акт сверки")
+    browser_log_in(desktop, admin["email"], admin["password"])
+    desktop.goto("/pipeline")
+    expect(desktop.locator(".pipeline-card")).to_have_count(2)
+    shot(desktop, "board-1280.png")
+    desktop.fill("input[name=q]", "АКТ")
+    expect(desktop.locator(".pipeline-card")).to_have_count(1)
+    expect(desktop.locator(".pipeline-card")).to_contain_text("Акт сверки")
+    assert "q=" in desktop.url
+    desktop.locator(".segmented input[value=list] + span").click()
+    expect(desktop.locator("table.pipeline-list")).to_be_visible()
+    assert "view=list" in desktop.url
+    desktop.locator("table.pipeline-list a").first.click()
+    expect(desktop.locator("#side-panel #panel")).to_be_visible()
+    shot(desktop, "panel-1280.png")
+    assert console_errors(desktop) == []
