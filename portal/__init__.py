@@ -67,6 +67,9 @@ def _init_extensions(app: Flask) -> None:
     from portal.sweep import timer as sweep_timer
 
     sweep_timer.init_app(app)
+    from portal.automation import engine as automation
+
+    automation.init_app(app)
 
 
 def _import_models() -> None:
@@ -74,6 +77,7 @@ def _import_models() -> None:
     import portal.api.models  # noqa: F401
     import portal.audit.models  # noqa: F401
     import portal.auth.models  # noqa: F401
+    import portal.automation.models  # noqa: F401
     import portal.delivery.models  # noqa: F401
     import portal.doctemplates.models  # noqa: F401
     import portal.documents.models  # noqa: F401
@@ -89,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.invite_views import bp as invite_bp
     from portal.auth.role_views import bp as roles_bp
     from portal.auth.views import bp as auth_bp
+    from portal.automation.views import bp as automation_bp
+    from portal.automation.webhook_views import bp as webhooks_bp
     from portal.delivery.views import bp as outbox_bp
     from portal.doctemplates.views import bp as doctemplates_bp
     from portal.documents.views import bp as documents_bp
@@ -102,7 +108,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, invite_bp, parties_bp, outbox_bp,
                       profile_bp, api_bp, documents_bp, doctemplates_bp, downloads_bp,
-                      signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp, pipeline_bp):
+                      signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp, pipeline_bp,
+                      automation_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

@@ -148,6 +148,13 @@ def build_config(folder: Path) -> dict:
         # The periodic sweep (reminders, expiry, stuck sealing and mail): RQ schedules it with
         # Redis, a timer thread in the web process runs it without; 0 turns it off.
         "SIGNET_SWEEP_SECONDS": _env_int("SIGNET_SWEEP_SECONDS", 300),
+        # Automation: how deep rules may set off rules, and the waits between retries.
+        "SIGNET_AUTOMATION_MAX_DEPTH": _env_int("SIGNET_AUTOMATION_MAX_DEPTH", 3),
+        "SIGNET_RETRY_SECONDS": [
+            int(part) for part in
+            os.environ.get("SIGNET_RETRY_SECONDS", "30,120,600,1800,7200").replace(",", " ").split()
+        ],
+        "SIGNET_WEBHOOK_TIMEOUT": float(os.environ.get("SIGNET_WEBHOOK_TIMEOUT") or 10),
         # Zip files of the vault's bulk download (default <instance>/bundles); kept one day.
         "SIGNET_BUNDLE_DIR": os.environ.get("SIGNET_BUNDLE_DIR", ""),
         "BABEL_DEFAULT_LOCALE": os.environ.get("SIGNET_DEFAULT_LOCALE", "en"),

@@ -9,6 +9,7 @@ from flask import has_request_context, request
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.automation.hooks import note_event
 from portal.extensions import db
 from portal.models_base import utcnow
 
@@ -102,6 +103,7 @@ def record(event_type: str, document_id: int | None = None, actor=None,
     event.hash = event_hash(event)
     db.session.add(event)
     db.session.flush()
+    note_event(event)
     return event
 
 

@@ -27,7 +27,8 @@ STALE_MESSAGE_AGE = timedelta(minutes=10)
 
 
 def run_sweep(now: datetime | None = None) -> dict[str, int]:
-    """Expire, remind, re-queue stuck sealing and mail, drop old bundles; counts per step.
+    """Expire, remind, re-queue stuck sealing and mail, drop old bundles, run "stuck" rules and
+    due automation retries; counts per step.
 
     Idempotent: every step decides from stored times, so running it again sends nothing twice.
     One step failing does not keep the others from running.
@@ -37,7 +38,9 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
              "reminded": lambda: send_due_reminders(now),
              "sealing": lambda: reseal_stuck(now),
              "messages": lambda: requeue_stale_messages(STALE_MESSAGE_AGE),
-             "bundles": lambda: _purge_bundles(now)}
+             "bundles": lambda: _purge_bundles(now),
+             "stuck_rules": lambda: _stuck_rules(now),
+             "automation_retries": lambda: _automation_retries(now)}
     return {name: _step(name, work) for name, work in steps.items()}
 
 
@@ -67,6 +70,18 @@ def _purge_bundles(now: datetime) -> int:
     from portal.vault.bundles import purge_expired_bundles
 
     return purge_expired_bundles(now)
+
+
+def _stuck_rules(now: datetime) -> int:
+    from portal.automation.engine import run_stuck_rules
+
+    return run_stuck_rules(now)
+
+
+def _automation_retries(now: datetime) -> int:
+    from portal.automation.engine import retry_due
+
+    return retry_due(now)
 
 
 # --- on RQ's schedule ------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""What can set a rule off, and which audit events webhooks carry."""
+
+from flask_babel import lazy_gettext as _l
+
+# trigger -> (label, the board column its rules hang on). "stuck" watches a stage it is given.
+TRIGGERS = {
+    "sent": (_l("Document sent"), "draft"),
+    "company_signed": (_l("Signed by the company"), "company_signing"),
+    "client_signed": (_l("Signed by the client"), "client_signing"),
+    "all_signed": (_l("Signed by all"), "completed"),
+    "declined": (_l("Declined"), "declined"),
+    "stopped": (_l("Stopped"), "stopped"),
+    "expired": (_l("Expired"), "expired"),
+    "stuck": (_l("Stuck in a stage for N days"), None),
+}
+# A document can sit too long in any stage it has not left by itself.
+STUCK_STAGES = ("draft", "approval", "company_signing", "client_signing")
+MAX_STUCK_DAYS = 365
+
+# The audit events that set off a trigger directly.
+_EVENT_TRIGGERS = {
+    "document.sent": "sent",
+    "document.completed": "all_signed",
+    "document.declined": "declined",
+    "document.stopped": "stopped",
+    "document.expired": "expired",
+}
+_SIGNED_BY_ROLE = {"company": "company_signed", "client": "client_signed"}
+
+# What integrations hear about: every step of a document's life, none of the signing
+# ceremony's private steps (codes, single field fills).
+WEBHOOK_EVENTS = {
+    "document.created": _l("Created"),
+    "document.sent": _l("Sent"),
+    "document.stage_changed": _l("Moved to another stage"),
+    "party.invited": _l("Signer invited"),
+    "party.opened": _l("Signer opened the document"),
+    "party.signed": _l("Signer signed"),
+    "party.declined": _l("Signer declined"),
+    "party.reminded": _l("Signer reminded"),
+    "document.completed": _l("Signed by all"),
+    "document.finalized": _l("Sealed PDF ready"),
+    "document.declined": _l("Declined"),
+    "document.stopped": _l("Stopped"),
+    "document.expired": _l("Expired"),
+    "document.reassigned": _l("Responsible changed"),
+    "document.deadline_changed": _l("Deadline changed"),
+}
+# Recorded events worth a look after commit: rules' triggers and the webhooks' events.
+WATCHED_EVENTS = frozenset(WEBHOOK_EVENTS) | frozenset(_EVENT_TRIGGERS) | {"party.signed"}
+
+
+def trigger_label(trigger: str) -> str:
+    return str(TRIGGERS.get(trigger, (trigger, None))[0])
+
+
+def stage_of_trigger(trigger: str) -> str | None:
+    """The board column of an event trigger (None for "stuck": its rule names the stage)."""
+    return TRIGGERS.get(trigger, (None, None))[1]
+
+
+def trigger_of(event_type: str, details: dict, party_role: str | None = None) -> str | None:
+    """The trigger an audit event sets off, if any.
+
+    A signature counts as "signed by the company" or "by the client" by the signer's role;
+    an approver's approval is neither.
+    """
+    if event_type == "party.signed":
+        return _SIGNED_BY_ROLE.get(party_role or (details or {}).get("role") or "")
+    return _EVENT_TRIGGERS.get(event_type)
