@@ -370,6 +370,6 @@ def resend_delivery(actor, delivery_id: int):
     if delivery is None:
         raise DomainError(_("There is no such delivery."), 404)
     record("webhook.resent", None, actor, None, delivery_id=delivery.id,
-           endpoint_id=delivery.endpoint_id, event_type=delivery.event_type)
+           endpoint_id=delivery.endpoint_id, event=delivery.event_type)
     db.session.commit()
     return send_again(delivery_id)
