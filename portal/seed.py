@@ -1,4 +1,5 @@
-"""Demo data for the embedded default: an administrator, a company, three counterparties."""
+"""Demo data for the embedded default: an administrator, a company, three counterparties,
+two automation rules."""
 
 import os
 import secrets
@@ -38,6 +39,7 @@ def seed() -> list[str]:
         _create_demo(email, password)
         db.session.commit()
         install_builtin_templates()
+        _demo_rules(db.session.scalar(db.select(User).where(User.email == email)))
         head = "Seeded the demo data."
     else:
         head = "Data already present; nothing seeded."
@@ -62,6 +64,17 @@ def _create_demo(email: str, password: str) -> None:
     give_role(admin, ADMINISTRATOR)
     admin.set_password(password)
     db.session.add_all([management, admin, _demo_company(), *_demo_counterparties()])
+
+
+def _demo_rules(admin: User) -> None:
+    """Two everyday rules, so the rules view is not empty on first look."""
+    from portal.automation.services import create_rule
+
+    create_rule(admin, {"name": "Tell the responsible when the client signs",
+                        "trigger": "client_signed", "action": "notify_responsible"})
+    create_rule(admin, {"name": "Remind a client who waits 3 days", "trigger": "stuck",
+                        "stage": "client_signing", "stuck_days": "3",
+                        "action": "remind_signer"})
 
 
 def _demo_company() -> Company:

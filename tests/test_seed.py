@@ -26,6 +26,12 @@ def test_seed_creates_demo_data_once_and_prints_the_login(app, monkeypatch):
         counterparties = db.session.execute(db.select(Counterparty)).scalars().all()
     assert sorted(c.kind for c in counterparties) == ["company", "company", "person"]
     assert any("Вектор" in c.name for c in counterparties)
+    with app.app_context():
+        from portal.automation.models import AutomationRule
+
+        rules = db.session.execute(db.select(AutomationRule)).scalars().all()
+        assert sorted(rule.trigger for rule in rules) == ["client_signed", "stuck"]
+        assert all(rule.enabled for rule in rules)
     login(app.test_client(), "boss@example.com", "a-long-demo-password")
 
 

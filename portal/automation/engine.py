@@ -7,7 +7,7 @@ sees an event that was rolled back, and never runs before the work that recorded
 
 Rules can set off rules (a rule creates and sends a document, whose "sent" sets off another).
 Each event carries its depth: 0 when a person (or the clock) caused it, one more for each
-rule in between. Rules for an event deeper than SIGNET_AUTOMATION_MAXDEPTH are logged as
+rule in between. Rules for an event deeper than SIGNET_AUTOMATION_MAX_DEPTH are logged as
 stopped and do nothing, which ends any loop.
 """
 
@@ -58,11 +58,12 @@ def _hand_over(_error=None) -> None:
     events = g.pop(_READY_KEY, None) if has_app_context() else None
     if not events:
         return
+    items = [list(item) for item in events]
     try:
-        if current_app.config.get("REDIS_URL"):
-            enqueue(handle_events, [list(item) for item in events], queue=AUTOMATION_QUEUE)
-        else:
-            handle_events([list(item) for item in events])  # its own context and session
+        queued = current_app.config.get("REDIS_URL") and enqueue(
+            handle_events, items, queue=AUTOMATION_QUEUE)
+        if not queued:  # no Redis, or Redis is down: run now rather than lose the events
+            handle_events(items)  # in its own app context and session
     except Exception:  # the caller's work is done and committed: never fail it
         log.exception("Automation for events %s failed", events)
 
@@ -149,7 +150,7 @@ def start_runs(trigger: str, document: Document, event_key: str, event_id: int |
     Past the depth limit the runs are logged as stopped. A run already logged for this rule
     and event (a job delivered twice) is not logged again.
     """
-    limit = current_app.config.get("SIGNET_AUTOMATION_MAXDEPTH", 3)
+    limit = current_app.config.get("SIGNET_AUTOMATION_MAX_DEPTH", 3)
     to_do = []
     for rule in rules if rules is not None else rules_for(trigger):
         if unmet(rule.conditions, document) is not None:

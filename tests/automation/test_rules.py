@@ -368,3 +368,14 @@ def test_a_run_is_logged_once_however_often_its_event_is_handled(app, boss):
         assert handle_events([[sent.id, 0]]) == 0  # delivered again: nothing new
         assert len(runs()) == 1
         assert db.session.scalar(db.select(db.func.count()).select_from(RuleRun)) == 1
+
+
+def test_rules_still_run_when_redis_is_down(make_app):
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with app.app_context():
+        boss = make_user(email="boss@example.com", name="Bo Boss", is_admin=True)
+        rule(boss, name="Tell me", trigger="sent", action="notify_responsible")
+        sent_document(boss.id)
+    with app.app_context():
+        [run] = runs()
+        assert run.status == "succeeded"  # run in the request instead of lost
