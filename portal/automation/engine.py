@@ -236,8 +236,7 @@ def _log_success(run_id: int, document_id: int, rule_id: int, name: str, action:
     # On the document's own trail: whoever reads it later sees the rule did it, not a person.
     record("automation.ran", document_id, None, None, rule_id=rule_id, rule=name,
            action=action, result=result[:300])
-    db.session.commit()
-    retry.succeed(RuleRun, run_id, result)
+    retry.succeed(RuleRun, run_id, result, keep_session=True)
 
 
 # --- the clock: stuck documents and due retries ----------------------------------------------

@@ -50,9 +50,12 @@ def claim(model, row_id: int, now: datetime | None = None) -> bool:
     return result.rowcount == 1
 
 
-def succeed(model, row_id: int, result: str = "", **values) -> None:
-    _settle(model, row_id, status="succeeded", result=(result or "")[:RESULT_LIMIT],
-            last_error="", next_attempt_at=None, finished_at=utcnow(), **values)
+def succeed(model, row_id: int, result: str = "", keep_session: bool = False,
+            **values) -> None:
+    """Mark it done; `keep_session` commits it with what the caller added (one transaction)."""
+    _settle(model, row_id, keep_session, status="succeeded",
+            result=(result or "")[:RESULT_LIMIT], last_error="", next_attempt_at=None,
+            finished_at=utcnow(), **values)
 
 
 def fail(model, row_id: int, error: str, permanent: bool = False, **values) -> int | None:
@@ -70,8 +73,9 @@ def fail(model, row_id: int, error: str, permanent: bool = False, **values) -> i
     return delay
 
 
-def _settle(model, row_id: int, **values) -> None:
-    db.session.rollback()  # whatever the failed attempt left half-done is not ours to keep
+def _settle(model, row_id: int, keep_session: bool = False, **values) -> None:
+    if not keep_session:
+        db.session.rollback()  # whatever a failed attempt left half-done is not ours to keep
     db.session.execute(update(model.__table__).where(model.__table__.c.id == row_id)
                        .values(**values))
     db.session.commit()
