@@ -2,6 +2,7 @@
 test server, webhooks to a real HTTP receiver that checks the HMAC."""
 
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -42,6 +43,35 @@ def receiver():
 def redis_app(make_app, redis_url, redis_client, smtp_server):
     return make_app(REDIS_URL=redis_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
                     SIGNET_RETRY_SECONDS=[0, 0])
+
+
+@pytest.fixture(params=["in-process", "rq"])
+def runner(request, make_app, smtp_server):
+    """(app, work): jobs in-process, or on RQ over a real Redis with a burst worker."""
+    settings = {"SIGNET_AUTOMATION_MAX_DEPTH": 2, "SIGNET_RETRY_SECONDS": [0, 0]}
+    if request.param == "in-process":
+        return make_app(**settings), lambda: None
+    redis_url = request.getfixturevalue("redis_url")
+    redis_client = request.getfixturevalue("redis_client")
+    app = make_app(REDIS_URL=redis_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port,
+                   **settings)
+    return app, lambda: work(redis_client)
+
+
+@contextmanager
+def step(runner):
+    """One step of a test in its own app context, then whatever it queued is worked off."""
+    app, work_off = runner
+    with app.app_context():
+        yield
+    with app.app_context():
+        work_off()
+
+
+@pytest.fixture
+def runner_boss(runner):
+    with runner[0].app_context():
+        return make_user(email="boss@example.com", name="Bo Boss", is_admin=True).id
 
 
 @pytest.fixture
@@ -96,21 +126,22 @@ def test_each_signing_trigger_runs_its_rules_through_rq_and_mail_arrives(
         ("plain",)).get_content()
 
 
-def test_declined_stopped_and_expired_set_off_their_rules(app, boss):
-    with app.app_context():
+def test_declined_stopped_and_expired_set_off_their_rules(runner, runner_boss):
+    boss = runner_boss
+    with step(runner):
         actor = user(boss)
         for trigger in ("declined", "stopped", "expired"):
             rule(actor, name=trigger, trigger=trigger, action="notify_responsible",
                  note=f"{trigger} {{{{ document.number }}}}")
         declined, stopped, expired = (sent_document(boss) for _ in range(3))
-    with app.app_context():
+    with step(runner):
         sign_as(declined, "company")
         decline_as(declined, "client")
-    with app.app_context():
+    with step(runner):
         services.stop(user(boss), META, stopped, "Wrong client")
-    with app.app_context():
+    with step(runner):
         assert expire_overdue(utcnow() + timedelta(days=60)) == 1
-    with app.app_context():
+    with step(runner):
         by_trigger = {run.trigger: run for run in runs()}
         assert set(by_trigger) == {"declined", "stopped", "expired"}
         assert (by_trigger["declined"].document_id, by_trigger["stopped"].document_id,
@@ -121,8 +152,9 @@ def test_declined_stopped_and_expired_set_off_their_rules(app, boss):
         assert any(f"stopped {load(stopped).number}" in text for text in notes)
 
 
-def test_a_stuck_rule_runs_once_per_stay_in_the_stage(app, boss):
-    with app.app_context():
+def test_a_stuck_rule_runs_once_per_stay_in_the_stage(runner, runner_boss):
+    boss = runner_boss
+    with step(runner):
         stuck = rule(user(boss), trigger="stuck", stage="company_signing", stuck_days=3,
                      action="notify_responsible").id
         document_id = sent_document(boss)
@@ -190,14 +222,15 @@ def test_conditions_choose_which_documents_a_rule_acts_on(app, boss):
 
 # --- actions ------------------------------------------------------------------------------------
 
-def test_change_responsible_and_remind_the_current_signer(app, boss):
-    with app.app_context():
+def test_change_responsible_and_remind_the_current_signer(runner, runner_boss):
+    boss = runner_boss
+    with step(runner):
         deputy = make_user(email="deputy@example.com", name="Dee Deputy")
         rule(user(boss), name="Hand over", trigger="sent", action="change_responsible",
              user_id=str(deputy.id))
         rule(user(boss), name="Nudge", trigger="sent", action="remind_signer")
         document_id = sent_document(boss)
-    with app.app_context():
+    with step(runner):
         document = load(document_id)
         assert document.responsible.email == "deputy@example.com"
         hand_over, nudge = runs()
@@ -211,8 +244,9 @@ def test_change_responsible_and_remind_the_current_signer(app, boss):
         assert reassigned[0].actor_type == "system"
 
 
-def test_create_and_send_a_document_for_the_same_counterparty(app, boss):
-    with app.app_context():
+def test_create_and_send_a_document_for_the_same_counterparty(runner, runner_boss):
+    boss = runner_boss
+    with step(runner):
         invoice_id = make_template(name="Invoice").id
         act = make_template(name="Act")
         rule(user(boss), name="Invoice on signing", trigger="sent",
@@ -228,7 +262,7 @@ def test_create_and_send_a_document_for_the_same_counterparty(app, boss):
                                                      signature_for(client, x=0.6)])
         services.send(actor, META, source.id)
         source_id, counterparty_id = source.id, source.counterparty_id
-    with app.app_context():
+    with step(runner):
         created = [document for document in documents() if document.id != source_id]
         [invoice_document] = created
         assert invoice_document.counterparty_id == counterparty_id
@@ -239,10 +273,9 @@ def test_create_and_send_a_document_for_the_same_counterparty(app, boss):
         assert run.status == "succeeded" and f"(#{invoice_document.id})" in run.result
 
 
-def test_a_rule_that_sets_itself_off_is_stopped_by_the_depth_limit(make_app):
-    app = make_app(SIGNET_AUTOMATION_MAX_DEPTH=2)
-    with app.app_context():
-        boss = make_user(email="boss@example.com", name="Bo Boss", is_admin=True)
+def test_a_rule_that_sets_itself_off_is_stopped_by_the_depth_limit(runner, runner_boss):
+    with step(runner):
+        boss = user(runner_boss)
         template = make_template()
         # Every document sent from this template makes and sends another one from it.
         rule(boss, name="Echo", trigger="sent", action="create_document",
@@ -254,7 +287,7 @@ def test_a_rule_that_sets_itself_off_is_stopped_by_the_depth_limit(make_app):
             signature_for(source.parties_with_role("company")[0]),
             signature_for(source.parties_with_role("client")[0], x=0.6)])
         services.send(boss, META, source.id)
-    with app.app_context():
+    with step(runner):
         logged = runs()
         assert [(run.depth, run.status) for run in logged] == [
             (0, "succeeded"), (1, "succeeded"), (2, "stopped")]
