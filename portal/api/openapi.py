@@ -511,6 +511,59 @@ PATHS = {
 }
 
 
+_SIGNATURE_HEADER = {
+    "name": "Signet-Signature", "in": "header", "required": True,
+    "description": "`t=<unix time>,v1=<hex>`: v1 is HMAC-SHA256 with the endpoint's (or the "
+                   "rule's) secret over `<t>.` followed by the raw body. Refuse stale t.",
+    "schema": {"type": "string"},
+}
+WEBHOOK_SCHEMAS = {
+    "WebhookEvent": {
+        "type": "object",
+        "description": "A document event sent to a registered webhook endpoint.",
+        "properties": {
+            "id": {"type": "string", "description": "evt_<event id>; the same on a resend."},
+            "type": {"type": "string", "examples": ["document.completed"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "actor": {"type": "object", "properties": {"type": {"type": "string"},
+                                                       "label": {"type": "string"}}},
+            "details": {"type": "object"},
+            "party": {"oneOf": [ref("Party"), {"type": "null"}]},
+            "document": {"type": "object", "description": "The document now: the list "
+                         "fields, responsible, verification code, variables, parties."},
+        },
+        "required": ["id", "type", "created_at", "document"],
+    },
+    "RuleWebhook": {
+        "type": "object",
+        "description": "Sent by an automation rule's \"call a webhook\" action.",
+        "properties": {
+            "id": {"type": "string", "description": "run_<run id>"},
+            "type": {"type": "string", "examples": ["rule.client_signed"]},
+            "trigger": {"type": "string"},
+            "rule": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                      "name": {"type": "string"}}},
+            "event_id": {"type": ["integer", "null"]},
+            "document": {"type": "object"},
+        },
+        "required": ["id", "type", "trigger", "rule", "document"],
+    },
+}
+
+
+def _webhook(operation_id: str, summary: str, schema: str) -> dict:
+    return {"post": {
+        "operationId": operation_id, "summary": summary, "tags": ["webhooks"],
+        "parameters": [_SIGNATURE_HEADER,
+                       {"name": "Signet-Event", "in": "header", "schema": {"type": "string"}},
+                       {"name": "Signet-Delivery", "in": "header",
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}},
+        "responses": {"200": {"description": "Any 2xx: received. Anything else (or no answer "
+                                             "within the timeout) is tried again with backoff."}},
+    }}
+
+
 def build_spec(base_url: str = "") -> dict:
     """The whole OpenAPI document."""
     return {
@@ -527,14 +580,22 @@ def build_spec(base_url: str = "") -> dict:
         },
         "servers": [{"url": base_url or "/"}],
         "security": [{"bearerToken": []}],
-        "tags": [{"name": "documents"}, {"name": "directory"}, {"name": "meta"}],
+        "tags": [{"name": "documents"}, {"name": "directory"}, {"name": "meta"},
+                 {"name": "webhooks"}],
         "paths": PATHS,
+        "webhooks": {
+            "documentEvent": _webhook("documentEvent", "A document event, to each endpoint "
+                                      "registered under Administration > Webhooks",
+                                      "WebhookEvent"),
+            "ruleWebhook": _webhook("ruleWebhook", "An automation rule calls your URL",
+                                    "RuleWebhook"),
+        },
         "components": {
             "securitySchemes": {
                 "bearerToken": {"type": "http", "scheme": "bearer",
                                 "description": "A personal API token (sgt_...)."},
             },
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | WEBHOOK_SCHEMAS,
             "responses": {
                 "Unauthorized": _error("No token, or a revoked or unknown one, or the user "
                                        "is deactivated."),

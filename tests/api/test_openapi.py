@@ -28,6 +28,9 @@ def test_openapi_is_public_json_of_version_3_1(client):
     assert spec["openapi"].startswith("3.1")
     assert spec["components"]["securitySchemes"]["bearerToken"]["scheme"] == "bearer"
     assert {"Document", "Party", "Field", "Error"} <= set(spec["components"]["schemas"])
+    hook = spec["webhooks"]["documentEvent"]["post"]
+    assert hook["parameters"][0]["name"] == "Signet-Signature"
+    assert "HMAC-SHA256" in hook["parameters"][0]["description"]
 
 
 def test_every_route_is_described_and_every_description_is_served(app, client):
