@@ -56,6 +56,7 @@ EVENT_LABELS = {
     "document.expired": _l("Expired"),
     "document.finalized": _l("Final PDF issued"),
     "document.draft_deleted": _l("Draft deleted"),
+    "automation.ran": _l("Automation rule ran"),
     "party.invited": _l("Invitation sent"),
     "party.invitation_resent": _l("Invitation sent again"),
     "party.reminded": _l("Reminder sent"),

@@ -431,6 +431,8 @@ def event_description(event: AuditEvent) -> str:
     details = event.details if isinstance(event.details, dict) else {}
     if event.type == "party.invited" and details.get("name"):
         return f"{text}: {details['name']}"
+    if event.type == "automation.ran" and details.get("rule"):
+        return f"{text}: {details['rule']}"
     if event.type == "document.stage_changed" and details.get("stage") in STAGE_LABELS:
         return f"{text}: {STAGE_LABELS[details['stage']]}"
     return text
