@@ -274,10 +274,11 @@ def delete_rule(actor, rule_id: int) -> None:
 
 
 def move_rule(actor, rule_id: int, step: int) -> AutomationRule:
-    """Swap the rule with its neighbour among the rules of the same trigger (-1 up, +1 down)."""
+    """Swap the rule with its neighbour among its trigger's rules in its column (-1 up, +1 down)."""
     rule = get_rule(rule_id)
     siblings = list(db.session.scalars(
-        select(AutomationRule).where(AutomationRule.trigger == rule.trigger)
+        select(AutomationRule).where(AutomationRule.trigger == rule.trigger,
+                                     AutomationRule.stage == rule.stage)
         .order_by(AutomationRule.position, AutomationRule.id)))
     index = siblings.index(rule)
     other = index + (1 if step > 0 else -1)
