@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from portal import DATABASE_INT_MAX
 from portal.auth.departments import department_choices
 from portal.auth.models import Department, User
-from portal.auth.permissions import can, require
+from portal.auth.permissions import can, require, visible
 from portal.automation import services
 from portal.automation.actions import VARIABLES, action_label
 from portal.automation.forms import AMOUNT_OP_LABELS, RuleForm, rule_form
@@ -21,7 +21,7 @@ from portal.automation.models import RETRY_STATUSES, AutomationRule, RuleRun
 from portal.automation.triggers import TRIGGERS, trigger_label
 from portal.automation.webhooks import SIGNATURE_HEADER
 from portal.doctemplates.models import DocumentTemplate
-from portal.documents.models import STAGES
+from portal.documents.models import STAGES, Document
 from portal.documents.services.queries import active_templates, responsible_choices
 from portal.extensions import db
 from portal.htmx import is_htmx, vary_on_htmx
@@ -342,7 +342,10 @@ def _number(raw: str | None, limit: int) -> int | None:
 
 
 def _runs_page(rule_id: int | None, status: str | None, page: int):
+    # Runs on documents the user may not see are not theirs to know of (nor to count).
+    seen = select(Document.id).where(visible(current_user, "documents", Document))
     query = (select(RuleRun).options(joinedload(RuleRun.rule), joinedload(RuleRun.document))
+             .where(RuleRun.document_id.is_(None) | RuleRun.document_id.in_(seen))
              .order_by(RuleRun.created_at.desc(), RuleRun.id.desc()))
     if rule_id is not None:
         query = query.where(RuleRun.rule_id == rule_id)

@@ -320,3 +320,27 @@ def test_the_run_log_lists_runs_and_filters_them(app, admin, admin_client):
     assert "No runs match this filter." in nothing
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RuleRun)) == 2
+
+
+def test_the_run_log_shows_only_runs_on_documents_the_user_may_see(app, admin):
+    from portal.auth.models import Role, RoleGrant
+
+    with app.app_context():
+        watch = rule(_user(admin["id"]), name="Watch", trigger="all_signed",
+                     action="notify_responsible").id
+        clerk = make_user(email="clerk@example.com", name="Cleo Clerk")
+        role = Role(name="Rules clerk", grants=[
+            RoleGrant(section="automation", action="view", scope="all"),
+            RoleGrant(section="documents", action="view", scope="own")])
+        clerk.roles.append(role)
+        db.session.commit()
+        mine = make_document_row(clerk.id, number="MINE-1")
+        theirs = make_document_row(admin["id"], number="THEIRS-1", company=mine.company)
+        _run(watch, mine.id, "a", "succeeded", result="Emailed mine")
+        _run(watch, theirs.id, "b", "succeeded", result="Emailed theirs")
+    client = app.test_client()
+    login(client, "clerk@example.com", "correct horse battery")
+    html = text_of(client.get("/automation/runs"))
+    assert "MINE-1" in html and "Emailed mine" in html
+    assert "THEIRS-1" not in html and "Emailed theirs" not in html
+    assert "1 run" in html
