@@ -13,7 +13,11 @@ ACTOR_TYPES = ("user", "party", "system", "api")
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_document_id_id", "document_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_document_id_id", "document_id", "id"),
+        # The automation sweep looks for recent events whose job was lost.
+        Index("ix_audit_events_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int | None] = mapped_column(

@@ -9,7 +9,7 @@ from flask import has_request_context, request
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.automation.hooks import note_event
+from portal.automation.hooks import DEPTH, note_event
 from portal.extensions import db
 from portal.models_base import utcnow
 
@@ -88,8 +88,15 @@ def _chain_head(document_id: int | None) -> str:
 
 def record(event_type: str, document_id: int | None = None, actor=None,
            meta: RequestMeta | None = None, via_api: bool = False, **details) -> AuditEvent:
-    """Add an event to the session (the caller's transaction commits it with the change)."""
+    """Add an event to the session (the caller's transaction commits it with the change).
+
+    An event caused by an automation rule says so (automation_depth): the trail shows it, and
+    a replay after a lost job keeps the loop guard's count.
+    """
     meta = meta or RequestMeta()
+    depth = DEPTH.get()
+    if depth and document_id is not None:
+        details = {**details, "automation_depth": depth}
     event = AuditEvent(
         document_id=document_id,
         created_at=utcnow(),

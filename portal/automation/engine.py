@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, has_app_context
 from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,9 +27,10 @@ from portal.automation import retry
 from portal.automation.actions import RunContext, perform
 from portal.automation.conditions import unmet
 from portal.automation.hooks import DEPTH, SESSION_KEY
-from portal.automation.models import AutomationRule, RuleRun, WebhookDelivery
-from portal.automation.triggers import WEBHOOK_EVENTS, trigger_of
+from portal.automation.models import AutomationRule, HandledEvent, RuleRun, WebhookDelivery
+from portal.automation.triggers import WATCHED_EVENTS, WEBHOOK_EVENTS, trigger_of
 from portal.documents.models import Document, Party
+from portal.documents.services.common import as_utc
 from portal.extensions import db
 from portal.jobs import app_job, enqueue
 from portal.models_base import utcnow
@@ -37,6 +38,10 @@ from portal.models_base import utcnow
 log = logging.getLogger(__name__)
 
 AUTOMATION_QUEUE = "default"
+# Events older than this without a mark lost their job; older than the window are left alone.
+REPLAY_GRACE = timedelta(minutes=5)
+REPLAY_WINDOW = timedelta(days=2)
+REPLAY_BATCH = 500
 _READY_KEY = "_signet_automation_ready"
 STUCK_BATCH = 500
 
@@ -92,18 +97,41 @@ def anything_listens() -> bool:
 
 @app_job
 def handle_events(events: list) -> int:
-    """Webhooks and rules for each (event id, depth); the number of rule runs started."""
+    """Webhooks and rules for each (event id, depth); the number of rule runs started.
+
+    Each event is marked handled once its work is started, so the sweep replays only the
+    events whose job was lost (a Redis restart, a worker killed mid-way).
+    """
     if not anything_listens():
-        db.session.rollback()
+        mark_handled([int(event_id) for event_id, _depth in events])
         return 0
     started = 0
     for event_id, depth in events:
+        if _handled(int(event_id)):
+            continue  # delivered twice, or replayed while its job still ran
         try:
             started += handle_event(int(event_id), int(depth))
+            mark_handled([int(event_id)])
         except Exception:
             db.session.rollback()
             log.exception("Automation for event %s failed", event_id)
     return started
+
+
+def _handled(event_id: int) -> bool:
+    return db.session.get(HandledEvent, event_id) is not None
+
+
+def mark_handled(event_ids: list[int]) -> None:
+    db.session.rollback()
+    known = set(db.session.scalars(select(AuditEvent.id).where(AuditEvent.id.in_(event_ids))))
+    done = set(db.session.scalars(select(HandledEvent.event_id)
+                                  .where(HandledEvent.event_id.in_(known or [-1]))))
+    db.session.add_all(HandledEvent(event_id=event_id) for event_id in known - done)
+    try:
+        db.session.commit()
+    except IntegrityError:  # marked by a concurrent job meanwhile: the same result
+        db.session.rollback()
 
 
 def handle_event(event_id: int, depth: int = 0) -> int:
@@ -251,7 +279,6 @@ def run_stuck_rules(now: datetime | None = None) -> int:
 
 
 def _stuck_rule(rule: AutomationRule, now: datetime) -> int:
-    from portal.documents.services.common import as_utc
 
     entered = func.coalesce(Document.stage_changed_at, Document.created_at)
     cutoff = now - timedelta(days=rule.stuck_days or 1)
@@ -289,3 +316,38 @@ def retry_due(now: datetime | None = None) -> int:
         enqueue(deliver_webhook, delivery_id, queue=WEBHOOK_QUEUE)
         count += 1
     return count
+
+
+def replay_lost_events(now: datetime | None = None) -> int:
+    """Hand over again the recent watched events nobody handled; the count.
+
+    Only events after the first one ever handled count: an upgrade or a first rule never
+    reaches back to events from before automation was there.
+    """
+    now = now or utcnow()
+    since = db.session.scalar(select(func.min(HandledEvent.handled_at)))
+    if since is None:
+        db.session.rollback()
+        return 0
+    handled = select(HandledEvent.event_id).where(HandledEvent.event_id == AuditEvent.id)
+    rows = db.session.execute(
+        select(AuditEvent.id, AuditEvent.details).where(
+            AuditEvent.type.in_(WATCHED_EVENTS), AuditEvent.document_id.is_not(None),
+            AuditEvent.created_at >= max(as_utc(since), now - REPLAY_WINDOW),
+            AuditEvent.created_at <= now - REPLAY_GRACE, ~handled.exists())
+        .order_by(AuditEvent.id).limit(REPLAY_BATCH)).all()
+    db.session.rollback()
+    if rows:
+        log.warning("Replaying %s automation events whose job was lost", len(rows))
+        handle_events([[event_id, int((details or {}).get("automation_depth") or 0)]
+                       for event_id, details in rows])
+    return len(rows)
+
+
+def forget_old_marks(now: datetime | None = None) -> int:
+    """Marks older than the replay window are of no more use."""
+    now = now or utcnow()
+    result = db.session.execute(delete(HandledEvent).where(
+        HandledEvent.handled_at < now - REPLAY_WINDOW - timedelta(days=1)))
+    db.session.commit()
+    return result.rowcount or 0

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -103,11 +104,25 @@ class WebhookEndpoint(TimestampMixin, db.Model):
         ForeignKey("users.id", ondelete="SET NULL"))
 
 
+class HandledEvent(db.Model):
+    """An audit event whose rules and webhooks were started: the sweep replays the others."""
+
+    __tablename__ = "automation_handled_events"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_events.id", ondelete="CASCADE"), primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class WebhookDelivery(RetriedWork, db.Model):
     """One event sent (and resent) to one endpoint: the delivery log."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
+        # One first delivery per endpoint and event, even if the event is handled twice at once.
+        Index("uq_webhook_deliveries_first", "endpoint_id", "event_id", unique=True,
+              sqlite_where=text("resent_from_id IS NULL"),
+              postgresql_where=text("resent_from_id IS NULL")),
         Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
     )

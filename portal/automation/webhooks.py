@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.api.serializers import document_status, document_summary, iso, party_json, plain
 from portal.audit.models import AuditEvent
@@ -172,7 +173,11 @@ def fan_out(event: AuditEvent, document: Document) -> list[int]:
                                   document_id=document.id, event_type=event.type, payload=body)
                   for endpoint in endpoints if endpoint.id not in already]
     db.session.add_all(deliveries)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same event fanned out by a concurrent job: theirs stand
+        db.session.rollback()
+        return []
     return [delivery.id for delivery in deliveries]
 
 

@@ -40,7 +40,8 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
              "messages": lambda: requeue_stale_messages(STALE_MESSAGE_AGE),
              "bundles": lambda: _purge_bundles(now),
              "stuck_rules": lambda: _stuck_rules(now),
-             "automation_retries": lambda: _automation_retries(now)}
+             "automation_retries": lambda: _automation_retries(now),
+             "lost_events": lambda: _lost_events(now)}
     return {name: _step(name, work) for name, work in steps.items()}
 
 
@@ -82,6 +83,13 @@ def _automation_retries(now: datetime) -> int:
     from portal.automation.engine import retry_due
 
     return retry_due(now)
+
+
+def _lost_events(now: datetime) -> int:
+    from portal.automation.engine import forget_old_marks, replay_lost_events
+
+    forget_old_marks(now)
+    return replay_lost_events(now)
 
 
 # --- on RQ's schedule ------------------------------------------------------------------------

@@ -412,3 +412,37 @@ def test_rules_still_run_when_redis_is_down(make_app):
     with app.app_context():
         [run] = runs()
         assert run.status == "succeeded"  # run in the request instead of lost
+
+
+def test_events_whose_job_was_lost_are_replayed_by_the_sweep_once(
+        make_app, redis_url, redis_client):
+    from portal.automation.engine import replay_lost_events
+
+    app = make_app(REDIS_URL=redis_url)
+    with app.app_context():
+        boss = make_user(email="boss@example.com", name="Bo Boss", is_admin=True).id
+        assert replay_lost_events(utcnow() + timedelta(hours=1)) == 0  # nothing to reach back to
+        rule(user(boss), name="Tell me", trigger="sent", action="notify_responsible")
+        first = sent_document(boss)
+    with app.app_context():
+        work(redis_client)
+        lost = sent_document(boss)
+    with app.app_context():
+        redis_client.flushdb()  # Redis restarted without persistence: the job is gone
+        assert replay_lost_events() == 0  # too fresh: its job may still be on its way
+        assert replay_lost_events(utcnow() + timedelta(minutes=10)) > 0
+        assert {run.document_id for run in runs()} == {first, lost}
+        assert replay_lost_events(utcnow() + timedelta(minutes=10)) == 0  # once
+        assert all(run.status == "succeeded" for run in runs())
+
+
+def test_events_caused_by_a_rule_carry_their_depth_on_the_trail(app, boss):
+    with app.app_context():
+        deputy = make_user(email="deputy@example.com", name="Dee Deputy")
+        rule(user(boss), name="Hand over", trigger="sent", action="change_responsible",
+             user_id=str(deputy.id))
+        document_id = sent_document(boss)
+    with app.app_context():
+        by_type = {event.type: event for event in events_for(document_id)}
+        assert by_type["document.reassigned"].details["automation_depth"] == 1
+        assert "automation_depth" not in by_type["document.sent"].details
