@@ -155,6 +155,8 @@ def build_config(folder: Path) -> dict:
             os.environ.get("SIGNET_RETRY_SECONDS", "30,120,600,1800,7200").replace(",", " ").split()
         ],
         "SIGNET_WEBHOOK_TIMEOUT": float(os.environ.get("SIGNET_WEBHOOK_TIMEOUT") or 10),
+        # Finished rule runs and webhook deliveries (with their payloads) are kept this long.
+        "SIGNET_AUTOMATION_LOG_DAYS": _env_int("SIGNET_AUTOMATION_LOG_DAYS", 90),
         # Zip files of the vault's bulk download (default <instance>/bundles); kept one day.
         "SIGNET_BUNDLE_DIR": os.environ.get("SIGNET_BUNDLE_DIR", ""),
         "BABEL_DEFAULT_LOCALE": os.environ.get("SIGNET_DEFAULT_LOCALE", "en"),

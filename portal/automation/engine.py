@@ -351,3 +351,22 @@ def forget_old_marks(now: datetime | None = None) -> int:
         HandledEvent.handled_at < now - REPLAY_WINDOW - timedelta(days=1)))
     db.session.commit()
     return result.rowcount or 0
+
+
+def forget_old_logs(now: datetime | None = None) -> int:
+    """Drop finished runs and deliveries past SIGNET_AUTOMATION_LOG_DAYS; how many.
+
+    Payloads carry names and contacts: they are not kept forever. What a rule did stays on
+    the document's own audit trail.
+    """
+    days = current_app.config.get("SIGNET_AUTOMATION_LOG_DAYS") or 0
+    if days <= 0:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    finished = ("succeeded", "failed", "stopped")
+    dropped = 0
+    for model in (RuleRun, WebhookDelivery):
+        dropped += db.session.execute(delete(model).where(
+            model.status.in_(finished), model.created_at < cutoff)).rowcount or 0
+    db.session.commit()
+    return dropped

@@ -41,7 +41,8 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
              "bundles": lambda: _purge_bundles(now),
              "stuck_rules": lambda: _stuck_rules(now),
              "automation_retries": lambda: _automation_retries(now),
-             "lost_events": lambda: _lost_events(now)}
+             "lost_events": lambda: _lost_events(now),
+             "automation_logs": lambda: _old_automation_logs(now)}
     return {name: _step(name, work) for name, work in steps.items()}
 
 
@@ -90,6 +91,12 @@ def _lost_events(now: datetime) -> int:
 
     forget_old_marks(now)
     return replay_lost_events(now)
+
+
+def _old_automation_logs(now: datetime) -> int:
+    from portal.automation.engine import forget_old_logs
+
+    return forget_old_logs(now)
 
 
 # --- on RQ's schedule ------------------------------------------------------------------------

@@ -131,3 +131,26 @@ def test_bad_endpoint_input_is_refused_and_nothing_is_saved(app, boss):
                 automation.create_endpoint(user(boss), values)
             assert field in refused.value.errors
         assert db.session.scalar(db.select(db.func.count()).select_from(WebhookEndpoint)) == 0
+
+
+def test_old_finished_logs_are_dropped_and_open_ones_kept(make_app, receiver):
+    from datetime import timedelta
+
+    from portal.automation.engine import forget_old_logs
+    from portal.automation.models import WebhookDelivery
+    from portal.extensions import db
+    from portal.models_base import utcnow
+
+    app = make_app(SIGNET_AUTOMATION_LOG_DAYS=30)
+    with app.app_context():
+        boss = make_user(email="boss@example.com", name="Bo Boss", is_admin=True).id
+        endpoint = automation.create_endpoint(user(boss), {"url": receiver.url})
+        old = utcnow() - timedelta(days=31)
+        db.session.add_all([
+            WebhookDelivery(endpoint_id=endpoint.id, event_type="document.sent", payload="{}",
+                            status=status, created_at=created)
+            for status, created in (("succeeded", old), ("failed", old), ("retrying", old),
+                                    ("succeeded", utcnow()))])
+        db.session.commit()
+        assert forget_old_logs() == 2
+        assert sorted(delivery.status for delivery in deliveries()) == ["retrying", "succeeded"]
