@@ -123,6 +123,10 @@ def build_config(folder: Path) -> dict:
         "SIGNET_UPLOAD_MAX_BYTES": _env_int("SIGNET_UPLOAD_MAX_MB", 20) * 1024 * 1024,
         "SIGNET_MAX_PAGES": _env_int("SIGNET_MAX_PAGES", 200),
         "SIGNET_IMAGE_MAX_PIXELS": _env_int("SIGNET_IMAGE_MAX_MEGAPIXELS", 40) * 1_000_000,
+        # Every parse of a file the portal did not make (upload checks, page images, template
+        # renders, burn-in) runs in a child process killed past these seconds / megabytes.
+        "SIGNET_FILE_TIMEOUT": float(os.environ.get("SIGNET_FILE_TIMEOUT") or 15),
+        "SIGNET_FILE_MEMORY_MB": _env_int("SIGNET_FILE_MEMORY_MB", 768),  # as pdfs/bounded.py
         "SIGNET_DEADLINE_DAYS": _env_int("SIGNET_DEADLINE_DAYS", 30),
         # The pipeline board highlights a card that has waited longer than this in its stage.
         "SIGNET_STUCK_DAYS": _env_int("SIGNET_STUCK_DAYS", 3),

@@ -4,6 +4,7 @@ A test compares its paths and methods with the routes Flask actually serves, bot
 """
 
 from portal.documents.models import CHANNELS, FIELD_TYPES, PARTY_ROLES, PARTY_STATUSES, STAGES
+from portal.pdfs.active import KINDS as ACTIVE_CONTENT_KINDS
 
 API_VERSION = "1.0.0"
 
@@ -137,6 +138,15 @@ SCHEMAS = {
                     "source_sha256": NULLABLE_STRING,
                     "final_sha256": NULLABLE_STRING,
                     "page_count": {"type": "integer"},
+                    "removed_content": {
+                        "type": "array",
+                        "description": "What was cut out of an uploaded PDF before it was "
+                                       "kept: scripts, actions, attached files, media. "
+                                       "Empty when the file was kept byte for byte.",
+                        "items": {"type": "object", "properties": {
+                            "kind": {"type": "string", "enum": list(ACTIVE_CONTENT_KINDS)},
+                            "detail": STRING, "count": {"type": "integer"}}},
+                    },
                     "variables": {"type": "object",
                                   "description": "Template variables (place, date, items...)."},
                     "parties": {"type": "array", "items": ref("Party")},

@@ -121,6 +121,8 @@ def document_json(document) -> dict:
         "source_sha256": document.source_sha256,
         "final_sha256": document.final_sha256,
         "page_count": document.page_count,
+        # Scripts, actions and attached files cut out of an uploaded PDF before it was kept.
+        "removed_content": document.removed_content or [],
         "variables": plain(document.variables or {}),
         "parties": [party_json(party) for party in document.parties],
         "fields": [field_json(field) for field in document.fields],

@@ -4,6 +4,10 @@ Field anchors: `{{ anchor("client.signature") }}` draws a fully transparent imag
 size (the space a signature needs). Each anchor's image has its own pixel size, so after the
 render PDFium finds every anchor by its image object and reads its box. One render is
 enough, the layout is exactly the one printed, and the PDF carries no marker text.
+
+The HTML comes from a template its editors wrote (images as data: URIs included), so the
+render, the anchor search and the editor's page images run in the sandbox: render_pdf is
+called through portal.pdfs.bounded.run_bounded and needs no app.
 """
 
 import base64
@@ -16,13 +20,18 @@ from pathlib import Path
 import pypdfium2.raw as pdfium_c
 from flask_babel import gettext as _
 from markupsafe import Markup
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 from portal.doctemplates.sandbox import TemplateRefused
 from portal.documents.models import FIELD_TYPES
+from portal.pdfs.active import remove_active_content
+from portal.pdfs.isolated import encode_jpeg, render_page_image
 from portal.pdfs.pdfium import open_document
+from portal.sandbox import ExpectedError, preload
+
+preload(__name__)
 
 FONT_DIR = (Path(__file__).resolve().parent.parent / "fonts").resolve()
 FONT_SCHEME = "signet-font:"
@@ -107,6 +116,12 @@ class RenderedPdf:
     pdf_bytes: bytes
     page_count: int
     anchors: dict[str, AnchorBox] = field(default_factory=dict)
+    # JPEGs of the first pages with the anchors outlined, when the editor asked for them.
+    previews: tuple[bytes, ...] = ()
+
+
+class RenderFailed(ExpectedError):
+    """xhtml2pdf could not make the PDF; the one argument says why (untranslated)."""
 
 
 @lru_cache(maxsize=MAX_ANCHORS)
@@ -174,20 +189,29 @@ def _document(html: str) -> str:
     return f'<style type="text/css">{BASE_CSS}</style>\n{html}'
 
 
+def render_pdf(html: str, recorded: dict, preview_pages: int = 0,
+               preview_width: int = 700) -> RenderedPdf:
+    """The PDF of `html`, where its `recorded` anchors landed, and page images if asked."""
+    # A template may link to javascript: or file: addresses like any HTML: cut them out.
+    pdf_bytes, _removed = remove_active_content(html_to_pdf(html))
+    page_count, anchors = locate_anchors(pdf_bytes, recorded)
+    previews = tuple(_outlined_page(pdf_bytes, page, preview_width, anchors)
+                     for page in range(1, min(page_count, preview_pages) + 1))
+    return RenderedPdf(pdf_bytes, page_count, anchors, previews)
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Render HTML to PDF bytes; xhtml2pdf's errors become TemplateRefused."""
+    """Render HTML to PDF bytes; xhtml2pdf's errors become RenderFailed."""
     output = io.BytesIO()
     try:
         status = pisa.CreatePDF(_document(html), dest=output, encoding="utf-8",
                                 link_callback=_link_callback,
                                 resource_policy=RESOURCE_POLICY)
     except Exception as error:  # xhtml2pdf raises many kinds on bad markup or limits
-        raise TemplateRefused(_("The PDF could not be made: %(error)s",
-                                error=f"{type(error).__name__}: {error}")) from error
+        raise RenderFailed(f"{type(error).__name__}: {error}"[:500]) from error
     if status.err:
         errors = [message for mode, _line, message, _fragment in status.log if mode == "error"]
-        raise TemplateRefused(_("The PDF could not be made: %(error)s",
-                                error=errors[0] if errors else "unknown error"))
+        raise RenderFailed(str(errors[0] if errors else "unknown error")[:500])
     return output.getvalue()
 
 
@@ -227,3 +251,32 @@ def locate_anchors(pdf_bytes: bytes, recorded: dict) -> tuple[int, dict[str, Anc
                if index in by_index}
     return page_count, anchors
 
+
+
+# --- the editor's page images ----------------------------------------------------------------
+
+ROLE_COLOURS = {"company": (37, 99, 235), "client": (22, 163, 74), "approver": (217, 119, 6)}
+
+
+@lru_cache(maxsize=1)
+def _label_font():
+    return ImageFont.truetype(str(FONT_DIR / "DejaVuSans.ttf"), 11)
+
+
+def _outlined_page(pdf_bytes: bytes, page: int, width: int, anchors: dict) -> bytes:
+    image = render_page_image(pdf_bytes, page, width)
+    _outline_anchors(image, anchors, page)
+    return encode_jpeg(image)
+
+
+def _outline_anchors(image, anchors: dict, page: int) -> None:
+    draw = ImageDraw.Draw(image)
+    width, height = image.size
+    for name, box in anchors.items():
+        if box.page != page:
+            continue
+        colour = ROLE_COLOURS.get(name.split(".")[0], (100, 100, 100))
+        left, top = box.x * width, box.y * height
+        right, bottom = left + box.w * width, top + box.h * height
+        draw.rectangle((left, top, right, bottom), outline=colour, width=2)
+        draw.text((left + 3, top + 2), name, fill=colour, font=_label_font())

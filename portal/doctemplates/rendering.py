@@ -8,14 +8,16 @@ Public API (the documents area calls these):
     TemplateRefused, RenderedPdf, AnchorBox
 """
 
+from flask_babel import gettext as _
+
 from portal.doctemplates.layout import LayoutRefused, clean_layout, resolve_layout
 from portal.doctemplates.pdf import (
     ANCHOR_SIZES_MM,
     AnchorBox,
     AnchorRecorder,
     RenderedPdf,
-    html_to_pdf,
-    locate_anchors,
+    RenderFailed,
+    render_pdf,
 )
 from portal.doctemplates.sandbox import (
     TemplateRefused,
@@ -25,6 +27,8 @@ from portal.doctemplates.sandbox import (
     render_html,
 )
 from portal.doctemplates.variables import build_context, compute_totals, item_rows
+from portal.pdfs.bounded import run_bounded
+from portal.pdfs.errors import PdfRejected
 
 
 def _source_of(template_or_html) -> str:
@@ -40,12 +44,20 @@ def render_template_html(template_or_html, context: dict) -> tuple[str, AnchorRe
     return html, recorder
 
 
-def render_document_pdf(template_or_html, context: dict) -> RenderedPdf:
-    """Render a template (a DocumentTemplate or its HTML) with `context` to a PDF."""
+def render_document_pdf(template_or_html, context: dict, preview_pages: int = 0) -> RenderedPdf:
+    """Render a template (a DocumentTemplate or its HTML) with `context` to a PDF.
+
+    The PDF is made in the sandbox (a template's images are files nobody checked); with
+    `preview_pages`, images of the first pages come back too. TemplateRefused says why not.
+    """
     html, recorder = render_template_html(template_or_html, context)
-    pdf_bytes = html_to_pdf(html)
-    page_count, anchors = locate_anchors(pdf_bytes, recorder.anchors)
-    return RenderedPdf(pdf_bytes=pdf_bytes, page_count=page_count, anchors=anchors)
+    try:
+        return run_bounded(render_pdf, html, recorder.anchors, preview_pages)
+    except RenderFailed as failed:
+        raise TemplateRefused(_("The PDF could not be made: %(error)s",
+                                error=failed.args[0])) from None
+    except PdfRejected as refused:
+        raise TemplateRefused(refused.message) from None
 
 
 __all__ = [

@@ -168,11 +168,15 @@ def save_default_layout(template_id: int, layout: list[dict], actor) -> Document
 
 # --- previews ------------------------------------------------------------------------------
 
-def render_sample(body_html: str, kind: str, language: str) -> RenderedPdf:
-    """The template rendered with the sample company, client and three items."""
+def render_sample(body_html: str, kind: str, language: str,
+                  preview_pages: int = 0) -> RenderedPdf:
+    """The template rendered with the sample company, client and three items.
+
+    With `preview_pages`, images of that many first pages come with it (anchors outlined).
+    """
     kind = kind if kind in TEMPLATE_KINDS else "other"
     language = language if language in LANGUAGES else "en"
-    return render_document_pdf(body_html, sample_context(kind, language))
+    return render_document_pdf(body_html, sample_context(kind, language), preview_pages)
 
 
 __all__ = [

@@ -158,7 +158,7 @@ def _preview_fragment(body_html: str, kind: str, language: str):
     context = {"error": None, "pages": [], "anchors": {}, "page_count": 0,
                "max_pages": MAX_PREVIEW_PAGES}
     try:
-        rendered = services.render_sample(body_html, kind, language)
+        rendered = services.render_sample(body_html, kind, language, MAX_PREVIEW_PAGES)
     except TemplateRefused as refused:
         context["error"] = refused
     else:

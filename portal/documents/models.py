@@ -84,6 +84,9 @@ class Document(TimestampMixin, db.Model):
     source_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     source_filename: Mapped[str] = mapped_column(String(255), default="")
     page_count: Mapped[int] = mapped_column(Integer, default=0)
+    # What was cut out of an uploaded PDF before it was kept (scripts, actions, attachments):
+    # [{"kind", "detail", "count"}]; None or [] when the file was kept byte for byte.
+    removed_content: Mapped[list | None] = mapped_column(JSON)
     # Template variables (place, date, items, vat rate...), kept to re-render a draft.
     variables: Mapped[dict] = mapped_column(JSON, default=dict)
 

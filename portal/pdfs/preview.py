@@ -1,25 +1,27 @@
-"""Page previews: what the user sees (crop box, rotation), rendered once and kept on disk."""
+"""Page previews: what the user sees (crop box, rotation), rendered once and kept on disk.
+
+The drawing itself runs bounded in the sandbox (portal/pdfs/isolated.py); a page too costly
+to draw raises PdfRejected, and the views answer with a picture that says so.
+"""
 
 import hashlib
 import os
 import re
 import tempfile
-from io import BytesIO
+import textwrap
+from functools import lru_cache
+from html import escape
 from pathlib import Path
 
-from flask import current_app, has_app_context
-from PIL import Image
+from flask import Response, current_app
 
-from portal.pdfs.pdfium import open_document
+from portal.pdfs.bounded import run_bounded
+from portal.pdfs.isolated import page_sizes, render_page_jpeg
 
 MIN_WIDTH, MAX_WIDTH = 200, 2000
-# JPEG, measured on a dense 9 pt text page at 1000 px: PNG level 6 took 68 ms for 659 KB,
-# JPEG quality 80 takes 6 ms for 461 KB and small text stays crisp. Without chroma
-# subsampling (4:4:4) thin coloured strokes (blue ink, stamps) keep their edges.
-PREVIEW_FORMAT = "JPEG"
 PREVIEW_EXTENSION = "jpg"
 PREVIEW_MIMETYPE = "image/jpeg"
-JPEG_OPTIONS = {"quality": 80, "subsampling": 0}
+PLACEHOLDER_MIMETYPE = "image/svg+xml"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -46,8 +48,8 @@ def render_preview(pdf_bytes_or_sha256: bytes | str, page: int, width: int = 100
     """The image of page `page` (1-based), `width` pixels wide (clamped to 200..2000).
 
     Pass the PDF bytes, or the sha256 of a stored blob (then the file is read only when
-    the preview is not cached yet). Cached under (sha256, page, width) when an app context
-    exists. Raises ValueError for a page the PDF does not have.
+    the preview is not cached yet). Cached under (sha256, page, width). Raises ValueError
+    for a page the PDF does not have, PdfRejected for one too costly to draw.
     """
     width = clamp_width(width)
     page = int(page)
@@ -62,46 +64,50 @@ def render_preview(pdf_bytes_or_sha256: bytes | str, page: int, width: int = 100
         pdf_bytes = bytes(source)
         sha256 = hashlib.sha256(pdf_bytes).hexdigest()
 
-    cached = preview_path(sha256, page, width) if has_app_context() else None
-    if cached is not None and cached.is_file():
+    cached = preview_path(sha256, page, width)
+    if cached.is_file():
         return cached.read_bytes()
     if pdf_bytes is None:
         from portal.storage import read
 
         pdf_bytes = read(sha256)
-    image = encode_preview(render_page_image(pdf_bytes, page, width))
-    if cached is not None:
-        _write_atomically(cached, image)
+    image = run_bounded(render_page_jpeg, pdf_bytes, page, width)
+    _write_atomically(cached, image)
     return image
 
 
-def render_page_image(pdf_bytes: bytes, page: int, width: int) -> Image.Image:
-    """Render one displayed page to an RGB image exactly `width` pixels wide."""
-    with open_document(pdf_bytes, with_forms=True) as document:
-        if page > len(document):
-            raise ValueError(f"page {page} does not exist (the PDF has {len(document)})")
-        pdf_page = document[page - 1]
-        try:
-            page_width, page_height = pdf_page.get_size()
-            scale = width / page_width
-            bitmap = pdf_page.render(scale=scale, may_draw_forms=True)
-            try:
-                # A copy: the bitmap's memory belongs to PDFium and is freed under the lock.
-                image = bitmap.to_pil().convert("RGB")
-            finally:
-                bitmap.close()
-        finally:
-            pdf_page.close()
-    height = max(1, round(page_height * scale))
-    if image.size != (width, height):
-        image = image.resize((width, height), Image.Resampling.BILINEAR)
-    return image
+def placeholder_image(message: str, width: int = 1000) -> bytes:
+    """An SVG page-sized picture saying why the page cannot be shown (not cached)."""
+    width = clamp_width(width)
+    height = round(width * 1.414)
+    lines = textwrap.wrap(message, 44)[:8]
+    size = width / 34
+    top = height / 2 - len(lines) * size * 0.7
+    text = "".join(
+        f'<text x="{width / 2:.0f}" y="{top + index * size * 1.4:.0f}">{escape(line)}</text>'
+        for index, line in enumerate(lines))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><rect width="100%" height="100%" fill="#f3f4f7"/>'
+            f'<g font-family="sans-serif" font-size="{size:.0f}" fill="#5b6070" '
+            f'text-anchor="middle">{text}</g></svg>').encode()
 
 
-def encode_preview(image: Image.Image) -> bytes:
-    buffer = BytesIO()
-    image.save(buffer, PREVIEW_FORMAT, **JPEG_OPTIONS)
-    return buffer.getvalue()
+def page_unavailable(message: str, width: int = 1000) -> Response:
+    """The answer to a page image request for a page that cannot be drawn: a picture of why."""
+    response = Response(placeholder_image(message, width), mimetype=PLACEHOLDER_MIMETYPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@lru_cache(maxsize=2048)
+def stored_page_sizes(sha256: str) -> tuple[tuple[float, float], ...]:
+    """Each page's displayed (width, height) in points, of a stored PDF (never changes).
+
+    BlobMissing if the file is gone, PdfRejected if it cannot be read within the bounds.
+    """
+    from portal.storage import read
+
+    return tuple(run_bounded(page_sizes, read(sha256)))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -5,6 +5,10 @@ convention as portal.pdfs.page_geometry and the previews. One multi-page reportl
 is drawn in displayed coordinates and each of its pages is drawn over its page (a form
 XObject) with the matrix for the page's rotation and crop box, so marks land where the user
 put them on any page.
+
+compose() makes the final PDF's pages (marks, certificate pages, footers) from the stored
+source, a file someone uploaded: it runs in the sandbox (portal/sandbox.py), bounded in time
+and memory, and needs no app.
 """
 
 import math
@@ -30,7 +34,11 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from portal.config import REPO_ROOT
+from portal.pdfs.active import remove_active_content
 from portal.pdfs.geometry import PageGeometry, geometry_of
+from portal.sandbox import ExpectedError, preload
+
+preload(__name__)
 
 FONT_NAME = "Signet-DejaVuSans"
 BOLD_FONT_NAME = "Signet-DejaVuSans-Bold"
@@ -45,12 +53,22 @@ INK = (0.05, 0.05, 0.1)
 OVERLAY_NAME = "/SignetOverlay"
 # Fractions may be a hair outside 0..1 after float round trips through the browser.
 EPSILON = 1e-6
+FOOTER_SIZE = 6.5
+FOOTER_BASELINE = 10.0  # points above the displayed page's bottom edge
+FOOTER_GREY = (0.42, 0.44, 0.5)
+FOOTER_SIDE_MARGIN = 12.0
+# In a footer text, where the page's number and the page total go.
+PAGE_PLACEHOLDER, TOTAL_PLACEHOLDER = "{page}", "{total}"
 
 # Paints one page of an overlay: a canvas the size of the displayed page, origin bottom-left.
 Draw = Callable[[canvas.Canvas, PageGeometry], None]
 
 _font_lock = threading.Lock()
 _font_registered = False
+
+
+class BadMark(ExpectedError, ValueError):
+    """A mark that cannot be drawn (a page the PDF lacks, a box off the page...)."""
 
 
 @dataclass(frozen=True)
@@ -70,11 +88,45 @@ class Mark:
 
 def burn_marks(pdf_bytes: bytes, marks: Sequence[Mark]) -> bytes:
     """A new PDF: `pdf_bytes` with every mark drawn into its page content."""
+    return compose(pdf_bytes, marks)
+
+
+def compose(pdf_bytes: bytes, marks: Sequence[Mark], appended: bytes | None = None,
+            footer: str | None = None) -> bytes:
+    """`pdf_bytes` with `marks` burned in, `appended`'s pages after its own, and a footer.
+
+    `footer` is drawn at the foot of every page, with PAGE_PLACEHOLDER and
+    TOTAL_PLACEHOLDER replaced. Marks and footers are drawn in one overlay pass; BadMark (a
+    ValueError) if a mark is bad.
+    """
     reader = PdfReader(BytesIO(pdf_bytes), strict=False)
-    draw = marks_drawer(marks, len(reader.pages))
+    draw_marks = marks_drawer(marks, len(reader.pages))
     writer = PdfWriter(clone_from=reader)
-    overlay_pages(writer, {mark.page for mark in marks}, draw)
-    return written(writer)
+    if appended:
+        writer.append(PdfReader(BytesIO(appended)), import_outline=False)
+    total = len(writer.pages)
+
+    def draw(pdf, geometry) -> None:
+        draw_marks(pdf, geometry)
+        if footer:
+            text = footer.replace(PAGE_PLACEHOLDER, str(geometry.number))
+            _draw_footer(pdf, text.replace(TOTAL_PLACEHOLDER, str(total)),
+                         geometry.width, geometry.height)
+
+    overlay_pages(writer, range(1, total + 1) if footer else {mark.page for mark in marks},
+                  draw)
+    # The source was cleaned when it was kept; this holds for sources kept before that, too.
+    final, _removed = remove_active_content(written(writer))
+    return final
+
+
+def _draw_footer(pdf, text: str, width: float, height: float) -> None:
+    # Shrunk to fit a narrow page rather than run off its edges.
+    room = max(1.0, width - 2 * min(FOOTER_SIDE_MARGIN, width / 10))
+    size = min(FOOTER_SIZE, room / max(1.0, pdfmetrics.stringWidth(text, FONT_NAME, 1)))
+    pdf.setFont(FONT_NAME, size)
+    pdf.setFillColorRGB(*FOOTER_GREY)
+    pdf.drawCentredString(width / 2, min(FOOTER_BASELINE, height / 4), text)
 
 
 def marks_drawer(marks: Sequence[Mark], page_total: int) -> Draw:
@@ -215,21 +267,21 @@ def written(writer: PdfWriter) -> bytes:
 
 def _validate(mark: Mark, page_total: int) -> None:
     if mark.kind not in MARK_KINDS:
-        raise ValueError(f"unknown mark kind {mark.kind!r}")
+        raise BadMark(f"unknown mark kind {mark.kind!r}")
     if not 1 <= mark.page <= page_total:
-        raise ValueError(f"page {mark.page} does not exist (the PDF has {page_total})")
+        raise BadMark(f"page {mark.page} does not exist (the PDF has {page_total})")
     values = (mark.x, mark.y, mark.w, mark.h)
     if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
-        raise ValueError("mark position must be finite numbers")
+        raise BadMark("mark position must be finite numbers")
     if mark.w <= 0 or mark.h <= 0:
-        raise ValueError("mark must have a positive width and height")
+        raise BadMark("mark must have a positive width and height")
     if (mark.x < -EPSILON or mark.y < -EPSILON or mark.x + mark.w > 1 + EPSILON
             or mark.y + mark.h > 1 + EPSILON):
-        raise ValueError("mark lies outside the page")
+        raise BadMark("mark lies outside the page")
     if mark.kind == "image" and not mark.image:
-        raise ValueError("an image mark needs image bytes")
+        raise BadMark("an image mark needs image bytes")
     if mark.font_size is not None and not mark.font_size > 0:
-        raise ValueError("font size must be positive")
+        raise BadMark("font size must be positive")
 
 
 def register_font() -> str:

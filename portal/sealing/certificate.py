@@ -17,7 +17,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image as PilImage
-from pypdf import PdfReader, PdfWriter
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -42,15 +41,15 @@ from portal.config import LANGUAGES
 from portal.documents.labels import CHANNEL_LABELS, EVENT_LABELS, ROLE_LABELS, STAGE_LABELS
 from portal.documents.models import Document, Party
 from portal.documents.progress import format_moment, mask_contact
+from portal.pdfs.bounded import run_bounded
 from portal.sealing.burn import (
     BOLD_FONT_NAME,
     FONT_NAME,
-    Draw,
+    PAGE_PLACEHOLDER,
+    TOTAL_PLACEHOLDER,
     Mark,
-    marks_drawer,
-    overlay_pages,
+    compose,
     register_font,
-    written,
 )
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -71,10 +70,6 @@ QR_SIDE = 34 * mm
 QR_PIXELS_PER_MODULE = 8
 QR_QUIET_ZONE = 4  # modules of white around the code, as the standard asks
 
-FOOTER_SIZE = 6.5
-FOOTER_BASELINE = 10.0  # points above the displayed page's bottom edge
-FOOTER_GREY = (0.42, 0.44, 0.5)
-FOOTER_SIDE_MARGIN = 12.0
 
 EMPTY = "—"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -89,19 +84,14 @@ def assemble_final(pdf: bytes, document: Document, *, original_sha256: str,
                    marks: Sequence[Mark] = ()) -> bytes:
     """pdf with `marks` burned in + the certificate pages + a footer on every page.
 
-    The marks and the footers are drawn in one overlay pass (ValueError if a mark is bad).
-    Call inside an app context: the texts are in the document's language, the times in the
-    app's time zone (BABEL_DEFAULT_TIMEZONE).
+    The pages are composed in the sandbox (the source is a file someone uploaded);
+    PdfRejected if that is too much for its bounds. Call inside an app context: the texts are
+    in the document's language, the times in the app's time zone (BABEL_DEFAULT_TIMEZONE).
     """
-    reader = PdfReader(BytesIO(pdf), strict=False)
-    draw_marks = marks_drawer(marks, len(reader.pages))
     certificate = certificate_pages(document, original_sha256=original_sha256, events=events,
                                     chain_head=chain_head, verify_url=verify_url)
-    writer = PdfWriter(clone_from=reader)
-    writer.append(PdfReader(BytesIO(certificate)), import_outline=False)
-    _stamp_footer(writer, document.id, document.verification_code, language_of(document),
-                  draw_marks)
-    return written(writer)
+    footer = footer_pattern(document.id, document.verification_code, language_of(document))
+    return run_bounded(compose, pdf, list(marks), certificate, footer)
 
 
 def language_of(document: Document) -> str:
@@ -116,39 +106,19 @@ def add_footer(pdf_bytes: bytes, *, document_id: int, verification_code: str,
 
     In `locale` when given, else in the current one.
     """
-    writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf_bytes), strict=False))
-    _stamp_footer(writer, document_id, verification_code, locale)
-    return written(writer)
+    footer = footer_pattern(document_id, verification_code, locale)
+    return run_bounded(compose, pdf_bytes, [], None, footer)
 
 
-def footer_text(document_id: int, verification_code: str, page: int, total: int) -> str:
+def footer_text(document_id: int, verification_code: str, page, total) -> str:
     return _("Document %(id)s · Verification code %(code)s · Page %(page)s of %(total)s",
              id=document_id, code=verification_code, page=page, total=total)
 
 
-def _stamp_footer(writer: PdfWriter, document_id: int, verification_code: str,
-                  locale: str | None, draw_first: Draw | None = None) -> None:
-    """The footer on every page, after whatever `draw_first` paints in the same overlay."""
-    total = len(writer.pages)
+def footer_pattern(document_id: int, verification_code: str, locale: str | None) -> str:
+    """The footer in `locale` (else the current language) with the page numbers left open."""
     with force_locale(locale) if locale else nullcontext():
-        texts = [footer_text(document_id, verification_code, page, total)
-                 for page in range(1, total + 1)]
-
-    def draw(pdf, geometry) -> None:
-        if draw_first is not None:
-            draw_first(pdf, geometry)
-        _draw_footer(pdf, texts[geometry.number - 1], geometry.width, geometry.height)
-
-    overlay_pages(writer, range(1, total + 1), draw)
-
-
-def _draw_footer(pdf, text: str, width: float, height: float) -> None:
-    # Shrunk to fit a narrow page rather than run off its edges.
-    room = max(1.0, width - 2 * min(FOOTER_SIDE_MARGIN, width / 10))
-    size = min(FOOTER_SIZE, room / max(1.0, pdfmetrics.stringWidth(text, FONT_NAME, 1)))
-    pdf.setFont(FONT_NAME, size)
-    pdf.setFillColorRGB(*FOOTER_GREY)
-    pdf.drawCentredString(width / 2, min(FOOTER_BASELINE, height / 4), text)
+        return footer_text(document_id, verification_code, PAGE_PLACEHOLDER, TOTAL_PLACEHOLDER)
 
 
 # --- the certificate pages -------------------------------------------------------------------

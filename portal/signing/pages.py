@@ -21,7 +21,7 @@ from portal.signing.filling import (
     next_missing,
 )
 from portal.signing.images import initials_of
-from portal.storage import BlobMissing, read
+from portal.storage import BlobMissing
 
 PAGE_WIDTH = 1000  # the preview width the page asks for; marks use the same scale
 DEFAULT_PAGE_HEIGHT = 1414  # A4 at 1000 px wide, when the geometry cannot be read
@@ -50,13 +50,13 @@ class Mark:
 
 def page_views(party: Party) -> list[PageView]:
     """Each page's preview size and this party's field boxes on it (in preview pixels)."""
-    from portal.pdfs import page_geometry
+    from portal.pdfs import PdfRejected, stored_page_sizes
 
     document = party.document
     try:
-        sizes = [(PAGE_WIDTH, max(1, round(PAGE_WIDTH * page.height / page.width)))
-                 for page in page_geometry(read(document.source_sha256 or ""))]
-    except (BlobMissing, ValueError, TypeError):
+        sizes = [(PAGE_WIDTH, max(1, round(PAGE_WIDTH * height / width)))
+                 for width, height in stored_page_sizes(document.source_sha256 or "")]
+    except (BlobMissing, PdfRejected):
         current_app.logger.warning("No page geometry for document %s", document.id)
         sizes = []
     if len(sizes) != document.page_count:

@@ -227,7 +227,7 @@ def decline(token: str):
 @signing_view
 def page_image(token: str, page_number: int):
     """One page of the document as an image, only for a party whose turn it is."""
-    from portal.pdfs import preview_mimetype, render_preview
+    from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype, render_preview
 
     party = find_party(token)
     document = party.document
@@ -241,6 +241,8 @@ def page_image(token: str, page_number: int):
         image = render_preview(document.source_sha256, page_number, width)
     except (BlobMissing, ValueError):
         abort(404)
+    except PdfRejected as refused:
+        return page_unavailable(refused.message, width)
     response = make_response(image)
     response.headers["Content-Type"] = preview_mimetype()
     response.headers["Cache-Control"] = "private, max-age=3600"

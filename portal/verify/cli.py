@@ -63,8 +63,19 @@ def report_lines(report, name: str) -> list[str]:
             f"pages (+{report.added_pages})" if kind == "pages" and report.added_pages else kind
             for kind in report.changes)
         lines.append(f"Changed after the seal: {changes}")
+    lines.append(_active_content_line(report.active_content))
     lines.append(f"Checked at: {report.checked_at.isoformat()}")
     return lines
+
+
+def _active_content_line(records) -> str:
+    if records is None:
+        return "Active content: could not be examined"
+    if not records:
+        return "Active content: none (no scripts, actions, attached files or media)"
+    found = ", ".join(f"{record['kind']} ({record['detail']})" if record["detail"]
+                      else record["kind"] for record in records)
+    return f"Active content: {found}"
 
 
 def _document_lines(match) -> list[str]:

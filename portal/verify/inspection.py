@@ -1,13 +1,13 @@
 """What a PDF's structure and signatures say, read with pyHanko (runs in a sandboxed child).
 
 Everything here trusts nothing in the file: the caller runs it in a separate process with a
-memory and time limit (portal/verify/sandbox.py). It needs no app and no database: the trust
+memory and time limit (portal/sandbox.py). It needs no app and no database: the trust
 roots come in as DER bytes and the answer goes back as plain picklable values.
 """
 
 import io
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -18,6 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
+from portal.pdfs import active
 from portal.sealing.pades import SealCheck, SignatureCheck, check_signature
 from portal.verify.verdicts import (
     CHANGE_ANNOTATIONS,
@@ -51,11 +52,29 @@ class Inspection:
     ours: bool = False  # a signature's certificate chains to our trust roots
     changes: tuple[str, ...] = field(default_factory=tuple)
     added_pages: int = 0
+    # Scripts, actions, attachments, media the file carries (portal.pdfs.active findings);
+    # None when the file could not be examined for them.
+    active_content: tuple[active.Finding, ...] | None = ()
 
 
 def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
                 timestamp_roots_der: tuple[bytes, ...] = ()) -> Inspection:
-    """Read the PDF, validate its signatures (capped) and describe changes after our seal."""
+    """Read the PDF: its signatures (capped), changes after our seal, its active content."""
+    inspection = _signatures_of(pdf_bytes, roots_der, timestamp_roots_der)
+    if inspection.problem:
+        return inspection
+    return replace(inspection, active_content=_active_content(pdf_bytes))
+
+
+def _active_content(pdf_bytes: bytes) -> tuple[active.Finding, ...] | None:
+    try:
+        return active.find_active_content(pdf_bytes)
+    except Exception:  # qpdf refuses it or the walk is past its bound: say it is unknown
+        return None
+
+
+def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
+                   timestamp_roots_der: tuple[bytes, ...]) -> Inspection:
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
         if reader.encrypted:

@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.pdfs.findings import as_records
+from portal.sandbox import BUSY, SandboxFailure, preload, run_isolated
 from portal.verify.inspection import Inspection, inspect_pdf
 from portal.verify.registry import (
     RegistryMatch,
@@ -22,7 +24,6 @@ from portal.verify.registry import (
     readable_size,
     sha256_of,
 )
-from portal.verify.sandbox import BUSY, SandboxFailure, run_isolated
 from portal.verify.verdicts import (
     AUTHENTIC,
     CODE_DIFFERS,
@@ -48,6 +49,8 @@ from portal.verify.verdicts import (
 )
 
 log = logging.getLogger(__name__)
+# The checks run in the sandbox's children: they start with pyHanko imported and warmed up.
+preload("portal.verify.inspection", "portal.verify.warmup")
 
 # Readers accept a PDF header anywhere in the first kilobyte (junk before it is common).
 HEADER_WINDOW = 1024
@@ -83,6 +86,7 @@ def build_report(pdf_bytes: bytes | None, *, code: str | None = None) -> VerifyR
         changes=inspection.changes if ours_changed else (),
         added_pages=inspection.added_pages if ours_changed else 0,
         checked_at=checked_at,
+        active_content=_active_content(inspection),
     )
 
 
@@ -98,6 +102,12 @@ def _verdict(registry: RegistryMatch | None, inspection: Inspection | None,
 
 
 # --- the file --------------------------------------------------------------------------------
+
+def _active_content(inspection: Inspection | None) -> list[dict] | None:
+    if inspection is None or inspection.active_content is None:
+        return None
+    return as_records(inspection.active_content)
+
 
 def _inspected(pdf_bytes: bytes) -> tuple[Inspection | None, str | None]:
     """The sandboxed inspection, or the PROBLEM_* code of why there is none."""

@@ -68,6 +68,9 @@ class VerifyReport:
     # No file was given (a code alone): the verdict is INVALID with PROBLEM_NO_FILE until one is.
     needs_file: bool = False
     code_status: str = CODE_NONE  # one of CODE_STATUSES
+    # What in the file can run, open or hide something: [{"kind", "detail", "count"}] with
+    # the kinds of portal.pdfs.active; None when the file could not be examined for it.
+    active_content: list[dict] | None = field(default_factory=list)
 
     def as_json(self) -> dict:
         """Plain JSON types (datetimes as ISO 8601 with offset)."""

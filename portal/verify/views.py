@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from portal.documents.progress import format_moment
 from portal.extensions import csrf, limiter
+from portal.pdfs.findings import describe
 from portal.sealing.store import portal_certificates, trust_roots
 from portal.verify.registry import MAX_CODE_LENGTH, UploadTooLarge, read_upload_safely
 from portal.verify.report import build_report
@@ -178,6 +179,7 @@ def _file_answer(data: bytes, filename: str, code: str):
     else:
         response = Response(render_template("verify/result.html", report=report,
                                             filename=_shown_name(filename),
+                                            active_lines=describe(report.active_content),
                                             **_page_context(code=code)))
     response.status_code = status
     if status == 503:

@@ -71,13 +71,13 @@ def test_pages_are_one_based_and_must_exist(app):
 
 def test_a_second_call_reads_the_cached_file_without_rendering(app, monkeypatch):
     calls = []
-    real_render = preview_module.render_page_image
+    real_run = preview_module.run_bounded
 
-    def counting_render(*args):
+    def counting_run(target, *args):
         calls.append(args[1:])
-        return real_render(*args)
+        return real_run(target, *args)
 
-    monkeypatch.setattr(preview_module, "render_page_image", counting_render)
+    monkeypatch.setattr(preview_module, "run_bounded", counting_run)
     data = fixture_bytes("plain.pdf")
     sha256 = hashlib.sha256(data).hexdigest()
     with app.app_context():

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from portal.verify.report import build_report
-from portal.verify.sandbox import (
+from portal.sandbox import (
     CRASHED,
     FAILED,
     OUT_OF_MEMORY,

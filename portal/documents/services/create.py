@@ -1,5 +1,6 @@
 """Creating a draft: from a template (rendered to PDF) or from an uploaded file."""
 
+import hashlib
 from datetime import date as Date
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
@@ -26,6 +27,7 @@ from portal.documents.services.parties import (
 )
 from portal.extensions import db
 from portal.parties.models import Company, Counterparty
+from portal.pdfs.findings import as_records
 from portal.storage import store
 
 ITEM_LIMIT = 200
@@ -221,9 +223,18 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
     document.source_sha256 = blob.sha256
     document.source_filename = _safe_filename(filename)
     document.page_count = prepared.page_count
+    document.removed_content = as_records(prepared.removed)
     _add_parties(document, company, client_party)
     audit("document.created", document, actor, meta, source="upload", number=number,
           title=title, filename=document.source_filename, kind=prepared.source_kind,
-          sha256=blob.sha256, page_count=document.page_count)
+          sha256=blob.sha256, page_count=document.page_count,
+          **_cleaning_details(data, document.removed_content))
     db.session.commit()
     return document
+
+
+def _cleaning_details(uploaded: bytes, removed: list[dict]) -> dict:
+    """For the audit trail: what was cut out of the upload, and the upload's own digest."""
+    if not removed:
+        return {}
+    return {"removed_content": removed, "uploaded_sha256": hashlib.sha256(uploaded).hexdigest()}

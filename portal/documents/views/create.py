@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.parties.models import Counterparty
 from portal.parties.services import list_companies, search_counterparties
 from portal.pdfs import PdfRejected
+from portal.pdfs.findings import describe
 
 PICKER_SIZE = 8
 _ITEM_KEY = re.compile(r"^items-(\d+)-")
@@ -70,6 +71,10 @@ def _picker_context(query: str, chosen: int | None) -> dict:
 def _created(document):
     flash(_("Draft %(number)s created. Check the parties and the fields, then send it.",
             number=document.number), "success")
+    if document.removed_content:
+        flash(_("Signet removed from this PDF what could run or hide inside it: %(what)s. "
+                "Signers see and sign the cleaned file; its pages are unchanged.",
+                what="; ".join(describe(document.removed_content))), "warning")
     return redirect(url_for("documents.show", document_id=document.id))
 
 

@@ -26,6 +26,7 @@ from portal.documents.views import bp
 from portal.documents.views.common import document_for, page_after_handover, reassign_form
 from portal.errors import DomainError
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
+from portal.pdfs.findings import describe
 from portal.storage import BlobMissing, read
 
 PREVIEW_WIDTHS = (400, 600, 800, 1000, 1200, 1600, 2000)
@@ -41,6 +42,7 @@ def document_page(document, **context):
     context.setdefault("reassign_form", reassign_form(document))
     return render_template(
         "documents/document.html", document=document, events=events_for(document.id),
+        removed_content=describe(document.removed_content),
         problems=services.sending_problems(document) if document.is_draft else [], **context)
 
 
@@ -111,7 +113,7 @@ def signed_filename(document) -> str:
 @require("view", "documents")
 def page_image(document_id: int, page: int):
     """One page as an image for the placement editor (cached privately by the browser)."""
-    from portal.pdfs import preview_mimetype, render_preview
+    from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype, render_preview
 
     document = document_for(document_id)
     if not document.source_sha256 or not 1 <= page <= document.page_count:
@@ -125,6 +127,8 @@ def page_image(document_id: int, page: int):
         image = render_preview(document.source_sha256, page, width)
     except (BlobMissing, ValueError):
         abort(404)
+    except PdfRejected as refused:
+        return page_unavailable(refused.message, width)
     response = make_response(image)
     response.headers["Content-Type"] = preview_mimetype()
     response.headers["Cache-Control"] = "private, max-age=86400"

@@ -25,7 +25,7 @@ from portal.documents.views import bp
 from portal.documents.views.common import document_for
 from portal.documents.views.document import may_save_layout
 from portal.errors import DomainError
-from portal.storage import BlobMissing, read
+from portal.storage import BlobMissing
 
 PARTY_COLOURS = 6
 
@@ -79,13 +79,13 @@ def fields(document_id: int):
 
 def _page_sizes(document) -> list[tuple[int, int]]:
     """Each page's image size at 1000 px wide, so the layout does not jump while loading."""
-    from portal.pdfs import page_geometry
+    from portal.pdfs import PdfRejected, stored_page_sizes
 
     try:
-        pages = page_geometry(read(document.source_sha256))
-    except (BlobMissing, ValueError, TypeError):
-        pages = []
-    sizes = [(1000, max(1, round(1000 * page.height / page.width))) for page in pages]
+        pages = stored_page_sizes(document.source_sha256)
+    except (BlobMissing, PdfRejected):
+        pages = ()
+    sizes = [(1000, max(1, round(1000 * height / width))) for width, height in pages]
     return sizes if len(sizes) == document.page_count else [(1000, 1414)] * document.page_count
 
 

@@ -1,11 +1,14 @@
 """Run work on untrusted input in a short-lived child process with a memory and time limit.
 
-The verify page is public: a PDF can be built to exhaust memory, recurse until the interpreter
-crashes, or keep a parser busy for minutes. Each check runs in a fresh child forked from a
-"forkserver" that already imported pyHanko (so a check costs a fork, not a 1 s import); the
-child gets an address-space limit, and the parent kills it at the deadline. Whatever happens in
-the child, the parent gets a result or a SandboxFailure, never a crash: this works the same from
-Flask's threads, a gunicorn worker, an RQ job or a test session with an event loop running.
+Uploads, page previews, template renders, burn-in and the public verify page all parse files
+the portal did not make: a PDF can be built to exhaust memory (a 2 MB file whose page is a
+2 GiB deflate stream), recurse until the interpreter crashes, or keep a parser busy for
+minutes. Each piece of such work runs in a fresh child forked from a "forkserver" that already
+imported the parsers (so it costs a fork, not a 1 s import); the child gets an address-space
+limit, and the parent kills it at the deadline. Whatever happens in the child, the parent gets
+a result, the ExpectedError the work raised on purpose, or a SandboxFailure, never a crash:
+this works the same from Flask's threads, a gunicorn worker, an RQ job or a test session with
+an event loop running. The web process itself never loads PDFium or decodes a stream.
 """
 
 import contextlib
@@ -21,17 +24,18 @@ log = logging.getLogger(__name__)
 # Imported once in the forkserver; every child starts with them loaded. "__main__" (the flask,
 # gunicorn, rq or pytest script) too, or each child would import it again: like any
 # multiprocessing program, a script that checks files must keep its work under
-# `if __name__ == "__main__":`.
-PRELOADED_MODULES = ["__main__", "portal.verify.inspection", "portal.verify.warmup"]
+# `if __name__ == "__main__":`. Modules whose functions run here add themselves (preload()).
+_preloaded = ["__main__"]
 # A child that answered gets this long to exit before it is killed outright.
 REAP_SECONDS = 1.0
 # An orphaned child (its parent killed) still stops after its CPU time runs out.
 CPU_GRACE_SECONDS = 5
 
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(PRELOADED_MODULES)
-# Each check may take its full memory limit: at most one per core at a time per process.
-SLOTS = max(os.cpu_count() or 1, 1)
+_context.set_forkserver_preload(_preloaded)
+# Each child may take its full memory limit: at most this many at a time per process, so a
+# process's children never hold more than SLOTS x the memory limit.
+SLOTS = max(os.cpu_count() or 1, 2)
 _slots = threading.BoundedSemaphore(SLOTS)
 
 TIMEOUT = "timeout"
@@ -39,6 +43,27 @@ OUT_OF_MEMORY = "memory"
 CRASHED = "crashed"
 FAILED = "error"
 BUSY = "busy"
+RAISED = "raised"
+
+
+def preload(*module_names: str) -> None:
+    """Have the forkserver import these modules, so children start with them loaded.
+
+    Call at import time of a module whose functions run here: the list is read when the
+    forkserver starts (the first run_isolated); a module added later still works, its import
+    is then paid by each child.
+    """
+    for name in module_names:
+        if name not in _preloaded:
+            _preloaded.append(name)
+    _context.set_forkserver_preload(list(_preloaded))
+
+
+class ExpectedError(Exception):
+    """An answer the work gives by raising (a file refused, with its reason): it crosses back.
+
+    Subclasses must pickle: keep their constructor arguments in `args`.
+    """
 
 
 class SandboxFailure(RuntimeError):
@@ -54,6 +79,7 @@ def run_isolated(target, *args, timeout: float, memory_mb: int):
     """target(*args) computed in a child process; SandboxFailure when it gives no result.
 
     `target` must be importable by name (a module-level function) and its result picklable.
+    An ExpectedError it raises is raised here again.
     """
     if not _slots.acquire(timeout=timeout):
         raise SandboxFailure(BUSY, "every sandbox slot stayed busy until the deadline")
@@ -67,14 +93,14 @@ def _run_in_child(target, args, timeout: float, memory_mb: int):
     receiver, sender = _context.Pipe(duplex=False)
     limits = (memory_mb * 1024 * 1024, int(timeout) + CPU_GRACE_SECONDS)
     process = _context.Process(target=_child_main, args=(sender, target, args, limits),
-                               daemon=True, name="signet-verify")
+                               daemon=True, name="signet-sandbox")
     outcome = (CRASHED, "the child did not start")
     try:
         process.start()
         sender.close()  # so a child that dies shows as end-of-file, not as silence
         outcome = _wait_for(receiver, timeout)
     except (OSError, EOFError, RuntimeError) as error:  # the forkserver itself failed
-        log.exception("The verification sandbox could not start a child")
+        log.exception("The sandbox could not start a child")
         outcome = (CRASHED, str(error))
     finally:
         sender.close()
@@ -83,6 +109,8 @@ def _run_in_child(target, args, timeout: float, memory_mb: int):
     status, value = outcome
     if status == "ok":
         return value
+    if status == RAISED:
+        raise value
     if status == CRASHED and exit_code:
         value = f"exit code {exit_code}"
     raise SandboxFailure(status, value or "")
@@ -141,6 +169,8 @@ def _child_main(sender, target, args, limits) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     try:
         outcome = ("ok", target(*args))
+    except ExpectedError as error:
+        outcome = (RAISED, error)
     except MemoryError:
         outcome = (OUT_OF_MEMORY, "")
     # The child exists to contain failures: whatever the input broke, report it and exit.
