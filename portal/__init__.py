@@ -1,11 +1,14 @@
 """Signet: a self-hosted e-signature portal."""
 
+import os
+import threading
 from pathlib import Path
 
 from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from portal import sandbox
 from portal.config import REPO_ROOT, build_config, instance_path
 
 
@@ -31,7 +34,24 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _harden(app)
+    _start_sandbox_with_first_request(app)
     return app
+
+
+def _start_sandbox_with_first_request(app: Flask) -> None:
+    """The sandbox's forkserver imports PDFium, pyHanko and xhtml2pdf (seconds): begin early.
+
+    Not in tests, which start it when they first need it.
+    """
+    if app.testing:
+        return
+    started_in: set[int] = set()
+
+    @app.before_request
+    def start_sandbox():
+        if os.getpid() not in started_in:
+            started_in.add(os.getpid())
+            threading.Thread(target=sandbox.start, daemon=True, name="signet-sandbox").start()
 
 
 DATABASE_INT_MAX = 2**31 - 1
@@ -49,12 +69,12 @@ class DatabaseId(IntegerConverter):
 
 
 def _init_extensions(app: Flask) -> None:
-    import portal.sqlite  # noqa: F401  (transaction fix for the embedded database)
-    from portal import errors, i18n
+    from portal import errors, i18n, sqlite
     from portal.auth import login as auth_login
     from portal.auth import permissions
     from portal.extensions import csrf, db, limiter, migrate
 
+    sqlite.init_app(app)  # first: engine options, and the first hook of every request
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     csrf.init_app(app)

@@ -21,11 +21,10 @@ import threading
 
 log = logging.getLogger(__name__)
 
-# Imported once in the forkserver; every child starts with them loaded. "__main__" (the flask,
-# gunicorn, rq or pytest script) too, or each child would import it again: like any
-# multiprocessing program, a script that checks files must keep its work under
-# `if __name__ == "__main__":`. Modules whose functions run here add themselves (preload()).
-_preloaded = ["__main__"]
+# Imported once in the forkserver; every child starts with them loaded. Modules whose functions
+# run here add themselves (preload()). The main script (flask, gunicorn, rq, pytest) is never
+# run in a child: portal.sandbox_server sees to that, so targets must be importable by name.
+_preloaded = ["portal.sandbox_server"]
 # A child that answered gets this long to exit before it is killed outright.
 REAP_SECONDS = 1.0
 # An orphaned child (its parent killed) still stops after its CPU time runs out.
@@ -44,6 +43,18 @@ CRASHED = "crashed"
 FAILED = "error"
 BUSY = "busy"
 RAISED = "raised"
+
+
+def start() -> None:
+    """Start the forkserver now, so the first file a user sends does not wait for its imports.
+
+    It imports every preloaded module (pyHanko, PDFium, xhtml2pdf: a few seconds); call from
+    a thread when a server starts.
+    """
+    try:
+        multiprocessing.forkserver.ensure_running()
+    except OSError:
+        log.exception("The sandbox's forkserver could not start; it will be tried again")
 
 
 def preload(*module_names: str) -> None:

@@ -19,6 +19,7 @@ ENCRYPTED = "encrypted"
 NO_PAGES = "no_pages"
 TOO_MANY_PAGES = "too_many_pages"
 IMAGE_TOO_LARGE = "image_too_large"
+PDF_IMAGE_TOO_LARGE = "pdf_image_too_large"
 IMAGE_UNREADABLE = "image_unreadable"
 DYNAMIC_FORM = "dynamic_form"
 TOO_COMPLEX = "too_complex"
@@ -86,6 +87,10 @@ _MESSAGES = {
     IMAGE_TOO_LARGE: lambda n: _(
         "This image is too large (%(size)s megapixels; the limit is %(limit)s). Reduce "
         "its size and upload it again.",
+        size=f"{n['pixels'] / 1_000_000:.0f}", limit=f"{n['limit'] / 1_000_000:.0f}"),
+    PDF_IMAGE_TOO_LARGE: lambda n: _(
+        "This PDF contains an image too large to process safely (%(size)s megapixels; the "
+        "limit is %(limit)s). Export the PDF with smaller images and upload it again.",
         size=f"{n['pixels'] / 1_000_000:.0f}", limit=f"{n['limit'] / 1_000_000:.0f}"),
     IMAGE_UNREADABLE: lambda n: _(
         "This image is damaged and cannot be read. Save it again, or upload a PDF instead."),

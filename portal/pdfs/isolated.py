@@ -18,6 +18,7 @@ from io import BytesIO
 from typing import Literal
 
 import pikepdf
+import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 from pypdf import PdfWriter
 from pypdf.errors import LimitReachedError
@@ -32,6 +33,7 @@ from portal.pdfs.errors import (
     IMAGE_TOO_LARGE,
     IMAGE_UNREADABLE,
     NO_PAGES,
+    PDF_IMAGE_TOO_LARGE,
     TOO_COMPLEX,
     TOO_MANY_PAGES,
     FileRefused,
@@ -75,19 +77,22 @@ class PreparedPdf:
 
 def prepare_upload(data: bytes, kind: SourceKind, max_pages: int,
                    max_pixels: int) -> PreparedPdf:
-    """The PDF to keep for an upload already sniffed as `kind`, or FileRefused."""
+    """The PDF to keep for an upload already sniffed as `kind`, or FileRefused.
+
+    `max_pixels` bounds an uploaded image and every image inside an uploaded PDF alike.
+    """
     if kind == "pdf":
-        return prepare_pdf(data, max_pages)
+        return prepare_pdf(data, max_pages, max_pixels)
     pdf_bytes = image_to_pdf(data, max_pixels)
     pages = [geometry_of(page, 1) for page in reader_for(pdf_bytes).pages]
     return PreparedPdf(pdf_bytes, 1, pages, kind)
 
 
-def prepare_pdf(data: bytes, max_pages: int) -> PreparedPdf:
+def prepare_pdf(data: bytes, max_pages: int, max_pixels: int) -> PreparedPdf:
     _count_pages(data, max_pages)
     cleaned, removed = _without_active_content(data)
     pages = _read_with_pypdf(cleaned)
-    _check_with_pdfium(cleaned, pages)
+    _check_with_pdfium(cleaned, pages, max_pixels)
     return PreparedPdf(cleaned, len(pages), pages, "pdf", removed)
 
 
@@ -138,14 +143,14 @@ def _read_with_pypdf(data: bytes) -> list[PageGeometry]:
     return pages
 
 
-def _check_with_pdfium(data: bytes, pages: list[PageGeometry]) -> None:
+def _check_with_pdfium(data: bytes, pages: list[PageGeometry], max_pixels: int) -> None:
     """PDFium draws the previews: it must open the file, see the same pages and draw each."""
     try:
         with open_document(data, with_forms=True) as document:
             if len(document) != len(pages):
                 raise FileRefused(DAMAGED)
             for geometry in pages:
-                _probe_page(document, geometry)
+                _probe_page(document, geometry, max_pixels)
     except FileRefused:
         raise
     except Exception as error:
@@ -154,16 +159,26 @@ def _check_with_pdfium(data: bytes, pages: list[PageGeometry]) -> None:
         raise FileRefused(DAMAGED) from error
 
 
-def _probe_page(document, geometry: PageGeometry) -> None:
+def _probe_page(document, geometry: PageGeometry, max_pixels: int) -> None:
     page = document[geometry.number - 1]
     try:
         width, height = page.get_size()
         if (abs(width - geometry.width) > SIZE_TOLERANCE_PT
                 or abs(height - geometry.height) > SIZE_TOLERANCE_PT):
             raise FileRefused(DAMAGED)
+        _refuse_huge_images(page, max_pixels)
         page.render(scale=PROBE_SCALE, may_draw_forms=True).close()
     finally:
         page.close()
+
+
+def _refuse_huge_images(page, max_pixels: int) -> None:
+    """An image's size is read from its dictionary: decoding a billion pixels takes seconds."""
+    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=8):
+        image_width, image_height = image.get_px_size()
+        if image_width * image_height > max_pixels:
+            raise FileRefused(PDF_IMAGE_TOO_LARGE, pixels=image_width * image_height,
+                              limit=max_pixels)
 
 
 # --- page images ---------------------------------------------------------------------------

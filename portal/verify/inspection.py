@@ -61,8 +61,9 @@ def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
                 timestamp_roots_der: tuple[bytes, ...] = ()) -> Inspection:
     """Read the PDF: its signatures (capped), changes after our seal, its active content."""
     inspection = _signatures_of(pdf_bytes, roots_der, timestamp_roots_der)
-    if inspection.problem:
-        return inspection
+    # A file pyHanko cannot read (junk before the header, say) may still open in a reader.
+    if inspection.problem == PROBLEM_ENCRYPTED:
+        return replace(inspection, active_content=None)
     return replace(inspection, active_content=_active_content(pdf_bytes))
 
 

@@ -82,7 +82,7 @@ def reference_bomb(levels: int = 60) -> bytes:
     ])
 
 
-def page_flood(count: int = 100_000) -> bytes:
+def page_flood(count: int = 20_000) -> bytes:
     """`count` pages (a few MB), far over any page limit."""
     first_page = 3
     kids = b" ".join(b"%d 0 R" % number for number in range(first_page, first_page + count))
@@ -111,7 +111,7 @@ BOMBS = {
     "reference-bomb-2pow60.pdf": reference_bomb,
     "object-graph-200k.pdf": huge_object_graph,
     "nested-arrays-100k.pdf": deeply_nested_arrays,
-    "page-flood-100k.pdf": page_flood,
+    "page-flood-20k.pdf": page_flood,
     "png-claiming-2g-pixels.png": lambda: png_claiming(50_000, 50_000),
 }
 
