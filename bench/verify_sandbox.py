@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
+from portal.sandbox import run_isolated  # noqa: E402
 from portal.sealing.pades import seal_pdf  # noqa: E402
 from portal.sealing.store import portal_certificates  # noqa: E402
 from portal.verify.inspection import inspect_pdf  # noqa: E402
 from portal.verify.report import build_report  # noqa: E402
-from portal.sandbox import run_isolated  # noqa: E402
 from tests.fixtures import fixture_bytes  # noqa: E402
 
 RUNS = 41

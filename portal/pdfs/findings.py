@@ -1,5 +1,7 @@
 """Active content in words: what was removed from an upload, what /verify found in a file."""
 
+import re
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -21,8 +23,10 @@ LABELS = {
     active.XFA: _l("an XFA form layer"),
     active.EXTRA_DATA: _l("data hidden before or after the PDF itself"),
 }
-# Kinds whose detail (a file name) tells the reader something; the others say where.
+# Kinds whose detail names a file the reader may recognise ("page 1: attached file 'a.exe'");
+# the other details say where, in English, and stay in the JSON and the audit trail.
 NAMED_DETAILS = {active.EMBEDDED_FILES}
+QUOTED_NAME = re.compile(r"'([^']+)'")
 
 
 def as_records(findings) -> list[dict]:
@@ -39,8 +43,9 @@ def describe(records) -> list[str]:
         detail = record["detail"] if isinstance(record, dict) else record.detail
         if kind not in details:
             details[kind] = []
-        if kind in NAMED_DETAILS and detail and detail not in details[kind]:
-            details[kind].append(detail)
+        name = QUOTED_NAME.search(detail or "") if kind in NAMED_DETAILS else None
+        if name and name.group(1) not in details[kind]:
+            details[kind].append(name.group(1))
     for kind, named in details.items():
         label = str(LABELS.get(kind, kind))
         lines.append(_("%(what)s: %(names)s", what=label, names=", ".join(named[:5]))

@@ -119,7 +119,7 @@ def _without_active_content(data: bytes) -> tuple[bytes, tuple[active.Finding, .
         return active.remove_active_content(data)
     except active.DynamicXfaForm as error:
         raise FileRefused(DYNAMIC_FORM) from error
-    except active.TooManyObjects as error:
+    except active.TooComplex as error:
         raise FileRefused(TOO_COMPLEX) from error
     except pikepdf.PdfError as error:  # qpdf refuses what it cannot repair
         raise FileRefused(DAMAGED) from error

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from portal.verify.report import build_report
 from portal.sandbox import SLOTS
+from portal.verify.report import build_report
 from portal.verify.verdicts import AUTHENTIC, MODIFIED, VERDICTS
 from tests.fixtures import fixture_bytes
 from tests.verify.support import register_final, sealed_by_portal, signature_hole

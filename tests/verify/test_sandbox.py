@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from portal.verify.report import build_report
 from portal.sandbox import (
     CRASHED,
     FAILED,
@@ -16,6 +15,7 @@ from portal.sandbox import (
     SandboxFailure,
     run_isolated,
 )
+from portal.verify.report import build_report
 from portal.verify.verdicts import (
     AUTHENTIC,
     FOREIGN,
