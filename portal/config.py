@@ -108,6 +108,10 @@ def build_config(folder: Path) -> dict:
             os.environ.get("DATABASE_URL") or _default_database_url(folder)
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: how long a write waits for the lock before "database is locked". Above the
+        # longest writer: 8 creates from a template take ~3 s in a row here, and an upload
+        # holds the lock while it is checked (up to SIGNET_FILE_TIMEOUT).
+        "SIGNET_SQLITE_TIMEOUT": float(os.environ.get("SIGNET_SQLITE_TIMEOUT") or 30),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "SIGNET_BASE_URL": base_url,
         "SIGNET_MAIL_FROM": os.environ.get("SIGNET_MAIL_FROM", "Signet <signet@localhost>"),

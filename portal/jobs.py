@@ -119,6 +119,11 @@ def app_job(func):
 
     @wraps(func)
     def run(*args, **kwargs):
+        if has_app_context():
+            # In-process, after the caller's commit: what the caller still holds is a read,
+            # or on SQLite the write lock, which the job's own connection would wait on
+            # forever (the holder is this very thread).
+            db.session.rollback()
         with _app_for_job().app_context():
             return func(*args, **kwargs)
 

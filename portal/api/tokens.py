@@ -3,7 +3,7 @@
 from datetime import UTC, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from portal.api.models import ApiToken
 from portal.auth.models import User
@@ -101,9 +101,22 @@ def _as_utc(moment):
 
 
 def touch(token: ApiToken) -> None:
-    """Record that the token was used, at most once per TOUCH_INTERVAL."""
+    """Record that the token was used, at most once per TOUCH_INTERVAL.
+
+    It runs before every API call, GETs too, after the token was read: the read ends first
+    and the update starts a transaction of its own, so on SQLite it waits for the write lock
+    instead of failing to upgrade a read (see portal/sqlite.py). Of two calls at once, the
+    condition lets one write.
+    """
     now = utcnow()
     if token.last_used_at is not None and now - _as_utc(token.last_used_at) < TOUCH_INTERVAL:
         return
-    token.last_used_at = now
+    token_id = token.id
+    db.session.commit()
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id,
+               or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_INTERVAL))
+        .values(last_used_at=now)
+    )
     db.session.commit()
