@@ -7,6 +7,7 @@ The file handling does not depend on the database: these run on SQLite only.
 """
 
 import re
+import shutil
 import threading
 import time
 from io import BytesIO
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from portal import create_app
 from portal.audit.models import AuditEvent
 from portal.documents.models import Document
 from portal.extensions import db
@@ -31,13 +33,12 @@ from portal.sandbox import run_isolated
 from portal.storage import read
 from portal.storage.models import Blob
 from tests.api.support import Api, error_of, make_token
-from tests.factories import make_company, make_counterparty
+from tests.conftest import base_config
+from tests.factories import DEFAULT_PASSWORD, make_company, make_counterparty, make_user
 from tests.fixtures import FIXTURES_DIR as FIXTURES
-from tests.helpers import post_form, text_of
+from tests.helpers import login, post_form, text_of
 from tests.hostile import active_pdfs, bombs
 from tests.hostile.checks import active_keys_in
-
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 TIMEOUT = 8.0
 # The answer may take the child's whole time limit, plus the fork and the page around it.
@@ -73,14 +74,52 @@ def corpus(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
-@pytest.fixture
-def portal(make_app):
-    app = make_app(SIGNET_FILE_TIMEOUT=TIMEOUT, SIGNET_VERIFY_TIMEOUT=TIMEOUT)
+# What a test leaves behind and the next must not see; users, companies and tokens stay.
+PER_TEST_TABLES = ("fields", "parties", "audit_events", "documents", "number_sequences",
+                   "messages", "blobs")
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    """One app for the whole module (SQLite), with an administrator, a company and a client."""
+    folder = tmp_path_factory.mktemp("hostile-portal")
+    app = create_app({**base_config(folder, f"sqlite:///{folder / 'signet.db'}"),
+                      "SIGNET_FILE_TIMEOUT": TIMEOUT, "SIGNET_VERIFY_TIMEOUT": TIMEOUT,
+                      "SIGNET_VERIFY_LIMIT": "1000 per minute"})
     with app.app_context():
+        db.create_all()
+        admin = make_user(email="admin@example.com", is_admin=True)
         company = make_company(signer_email="anna@acme.example")
         counterparty = make_counterparty()
-        ids = {"company": company.id, "counterparty": counterparty.id}
-    return app, ids
+        ids = {"admin": admin.id, "company": company.id, "counterparty": counterparty.id}
+    yield app, ids
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept_between_tests(portal):
+    yield
+    app, _ids = portal
+    with app.app_context():
+        for name in PER_TEST_TABLES:
+            db.session.execute(db.metadata.tables[name].delete())
+        db.session.commit()
+    shutil.rmtree(Path(app.instance_path) / "blobs", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def admin_client(portal):
+    app, _ids = portal
+    client = app.test_client()
+    login(client, "admin@example.com", DEFAULT_PASSWORD)
+    return client
+
+
+@pytest.fixture(scope="module")
+def api(portal):
+    app, ids = portal
+    return Api(app.test_client(), make_token(app, ids["admin"]))
 
 
 class MemoryWatch:
@@ -161,9 +200,8 @@ def test_each_file_through_the_upload_page(portal, admin_client, corpus, name):
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_each_file_through_the_api(portal, admin, corpus, name):
+def test_each_file_through_the_api(portal, api, corpus, name):
     app, ids = portal
-    api = Api(app.test_client(), make_token(app, admin["id"]))
     data = corpus[name].read_bytes()
     started = time.monotonic()
     with MemoryWatch() as memory:
@@ -199,8 +237,9 @@ def test_each_file_through_the_api(portal, admin, corpus, name):
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_each_file_through_verify(portal, client, corpus, name):
+def test_each_file_through_verify(portal, corpus, name):
     app, _ids = portal
+    client = app.test_client()
     data = corpus[name].read_bytes()
     started = time.monotonic()
     with MemoryWatch() as memory:
@@ -218,9 +257,8 @@ def test_each_file_through_verify(portal, client, corpus, name):
         assert report["active_content"] == []
 
 
-def test_others_keep_being_served_while_a_bomb_is_opened(portal, admin_client, corpus):
+def test_others_keep_being_served_while_a_bomb_is_opened(portal, api, admin_client, corpus):
     app, ids = portal
-    api = Api(app.test_client(), make_token(app, _admin_id(app)))
     good = api.post("/api/v1/documents/upload", content_type="multipart/form-data",
                     data={"file": (BytesIO((FIXTURES / "three-pages.pdf").read_bytes()), "a.pdf"),
                           "title": "Good", "company_id": str(ids["company"]),
@@ -251,24 +289,14 @@ def test_others_keep_being_served_while_a_bomb_is_opened(portal, admin_client, c
     assert max(seconds for _, seconds in answers) < 3, answers
 
 
-def _admin_id(app) -> int:
-    from portal.auth.models import User
-
-    with app.app_context():
-        return db.session.execute(db.select(User.id)).scalars().first()
-
-
-def test_a_refusal_is_in_the_senders_language(portal, admin_client, corpus):
+def test_a_refusal_is_in_the_senders_language(portal, corpus):
     app, ids = portal
-    from portal.auth.models import User
-
-    with app.app_context():
-        for user in db.session.execute(db.select(User)).scalars():
-            user.locale = "ru"
-        db.session.commit()
+    client = app.test_client()
+    login(client, "admin@example.com", DEFAULT_PASSWORD)
     form = {"company_id": str(ids["company"]), "title": "Бомба",
             "counterparty_id": str(ids["counterparty"]),
             "file": (BytesIO(corpus["content-bomb-2gib.pdf"].read_bytes()), "bomb.pdf")}
-    page = text_of(post_form(admin_client, "/documents/new/upload", form,
-                             content_type="multipart/form-data"))
+    page = text_of(post_form(client, "/documents/new/upload", form,
+                             content_type="multipart/form-data",
+                             headers={"Accept-Language": "ru-RU,ru;q=0.9"}))
     assert "слишком сложный" in page
