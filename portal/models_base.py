@@ -15,3 +15,19 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+def end_read_before_slow_work() -> None:
+    """End the transaction so far (it only read) before work that takes seconds.
+
+    On SQLite every write request holds the database's one write lock from its first query
+    (BEGIN IMMEDIATE, see portal/sqlite.py): checking an upload or sealing while holding it
+    would keep every other writer waiting. The next query begins a fresh transaction; loaded
+    objects are read again when next touched.
+    """
+    from portal.extensions import db
+
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read_before_slow_work: the session has unsaved changes")
+    session.rollback()

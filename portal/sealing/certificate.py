@@ -41,6 +41,7 @@ from portal.config import LANGUAGES
 from portal.documents.labels import CHANNEL_LABELS, EVENT_LABELS, ROLE_LABELS, STAGE_LABELS
 from portal.documents.models import Document, Party
 from portal.documents.progress import format_moment, mask_contact
+from portal.models_base import end_read_before_slow_work
 from portal.pdfs.bounded import run_bounded
 from portal.sealing.burn import (
     BOLD_FONT_NAME,
@@ -91,6 +92,7 @@ def assemble_final(pdf: bytes, document: Document, *, original_sha256: str,
     certificate = certificate_pages(document, original_sha256=original_sha256, events=events,
                                     chain_head=chain_head, verify_url=verify_url)
     footer = footer_pattern(document.id, document.verification_code, language_of(document))
+    end_read_before_slow_work()
     return run_bounded(compose, pdf, list(marks), certificate, footer)
 
 

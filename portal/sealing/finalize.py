@@ -73,9 +73,16 @@ def finalize_document(document_id: int) -> str | None:
 
 
 def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = ()) -> bytes:
-    """`marks` burned in, certificate pages and footers added, then the PAdES seal over it all."""
+    """`marks` burned in, certificate pages and footers added, then the PAdES seal over it all.
+
+    Everything read from the database is read first: composing and sealing take a while and
+    hold no transaction.
+    """
     from portal.sealing.certificate import assemble_final
 
+    config = current_app.config
+    with force_locale(document.language):
+        reason = _("All parties signed document %(number)s", number=document.number)
     events = events_for(document.id)
     assembled = assemble_final(
         pdf, document,
@@ -85,9 +92,6 @@ def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = ()) -> bytes:
         chain_head=events[-1].hash if events else "",
         verify_url=verify_url(document.verification_code),
     )
-    config = current_app.config
-    with force_locale(document.language):
-        reason = _("All parties signed document %(number)s", number=document.number)
     return seal_pdf(
         assembled, portal_certificates(),
         reason=reason,

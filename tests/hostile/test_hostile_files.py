@@ -300,3 +300,32 @@ def test_a_refusal_is_in_the_senders_language(portal, corpus):
                              content_type="multipart/form-data",
                              headers={"Accept-Language": "ru-RU,ru;q=0.9"}))
     assert "слишком сложный" in page
+
+
+def test_a_file_being_checked_keeps_no_writer_waiting(portal, api, corpus):
+    """SQLite has one write lock: the upload gives it up while its file is in the sandbox."""
+    app, ids = portal
+    form = {"title": "Slow", "company_id": str(ids["company"]),
+            "counterparty_id": str(ids["counterparty"])}
+    slow_started, slow_done = threading.Event(), threading.Event()
+
+    def upload_slow_file():
+        slow_started.set()
+        api.post("/api/v1/documents/upload", content_type="multipart/form-data",
+                 data={**form, "file": (BytesIO(corpus["object-graph-200k.pdf"].read_bytes()),
+                                        "slow.pdf")})
+        slow_done.set()
+
+    slow = threading.Thread(target=upload_slow_file)
+    slow.start()
+    slow_started.wait()
+    time.sleep(0.5)  # the slow file is in its check by now
+    started = time.monotonic()
+    quick = api.post("/api/v1/documents/upload", content_type="multipart/form-data",
+                     data={**form, "file": (BytesIO((FIXTURES / "plain.pdf").read_bytes()),
+                                            "quick.pdf")})
+    took = time.monotonic() - started
+    still_checking = not slow_done.is_set()
+    slow.join()
+    assert quick.status_code == 201, quick.get_data(as_text=True)[:300]
+    assert still_checking and took < 1.5, took

@@ -26,6 +26,7 @@ from portal.documents.services.parties import (
     company_signer,
 )
 from portal.extensions import db
+from portal.models_base import end_read_before_slow_work
 from portal.parties.models import Company, Counterparty
 from portal.pdfs.findings import as_records
 from portal.storage import store
@@ -215,6 +216,7 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
     language = clean_language(language, errors, getattr(actor, "locale", None) or "en")
     _refuse_if(errors)
 
+    end_read_before_slow_work()
     prepared = ingest_upload(data, filename)  # PdfRejected carries its own message
     blob = store(prepared.pdf_bytes, "application/pdf")
     db.session.flush()
