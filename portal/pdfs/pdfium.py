@@ -1,4 +1,8 @@
-"""PDFium access: one lock for every call, because PDFium is not thread-safe at all."""
+"""PDFium access: one lock for every call, because PDFium is not thread-safe at all.
+
+Only sandbox children (portal/sandbox.py) open documents: one thread each, so the lock is
+never waited on there, and the web process never loads a page at all.
+"""
 
 import threading
 from contextlib import contextmanager
