@@ -30,7 +30,7 @@ from portal.pdfs.errors import (
     rejection,
 )
 from portal.sandbox import run_isolated
-from portal.storage import read
+from portal.storage import read, store
 from portal.storage.models import Blob
 from tests.api.support import Api, error_of, make_token
 from tests.conftest import base_config
@@ -329,3 +329,24 @@ def test_a_file_being_checked_keeps_no_writer_waiting(portal, api, corpus):
     slow.join()
     assert quick.status_code == 201, quick.get_data(as_text=True)[:300]
     assert still_checking and took < 1.5, took
+
+
+def test_a_page_that_cannot_be_drawn_answers_with_a_picture_saying_so(portal, api,
+                                                                      admin_client, corpus):
+    """A source kept before these checks existed: its page images say why, never a 500."""
+    app, ids = portal
+    created = api.post("/api/v1/documents/upload", content_type="multipart/form-data",
+                       data={"file": (BytesIO((FIXTURES / "plain.pdf").read_bytes()), "a.pdf"),
+                             "title": "Old", "company_id": str(ids["company"]),
+                             "counterparty_id": str(ids["counterparty"])}).get_json()
+    with app.app_context():
+        document = db.session.get(Document, created["id"])
+        document.source_sha256 = store(corpus["content-bomb-2gib.pdf"].read_bytes(),
+                                       "application/pdf").sha256
+        db.session.commit()
+    response = admin_client.get(f"/documents/{created['id']}/pages/1.img?w=600")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert b"too complex" in response.data
+    assert admin_client.get(f"/documents/{created['id']}/fields").status_code == 200
