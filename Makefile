@@ -38,6 +38,8 @@ db-upgrade: setup
 db-migrate: setup
 	$(BIN)/flask db migrate -m "$(m)"
 
+# Links in mails, SMS and the certificate point where `make run` serves, unless set.
+run: export SIGNET_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask signet seed

@@ -1,6 +1,7 @@
 """Error pages (full page or htmx fragment): every failure gets a clear message."""
 
-from flask import render_template
+from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -40,6 +41,13 @@ class DomainError(Exception):
             self.status = status
 
 
+def too_large_message() -> str:
+    """An upload over the limit, with the limit in it."""
+    limit = current_app.config["SIGNET_UPLOAD_MAX_BYTES"] / (1024 * 1024)
+    return _("The upload is larger than this portal accepts (%(limit)s MB). Go back and "
+             "choose a smaller file.", limit=f"{limit:.0f}")
+
+
 def render_error(status: int, title=None, message=None):
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
@@ -71,6 +79,8 @@ def init_app(app) -> None:
         # A handler that prepared its own answer (e.g. the login page on too many tries).
         if error.response is not None:
             return error.response
+        if error.code == 413:
+            return render_error(413, message=too_large_message())
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

@@ -22,6 +22,8 @@ IMAGE_TOO_LARGE = "image_too_large"
 PDF_IMAGE_TOO_LARGE = "pdf_image_too_large"
 IMAGE_UNREADABLE = "image_unreadable"
 DYNAMIC_FORM = "dynamic_form"
+ALREADY_SIGNED = "already_signed"
+NOT_SEALABLE = "not_sealable"
 TOO_COMPLEX = "too_complex"
 BUSY_NOW = "busy"
 
@@ -97,6 +99,14 @@ _MESSAGES = {
     DYNAMIC_FORM: lambda n: _(
         "This PDF is a dynamic form whose pages are drawn by the viewer program, so what "
         "signers would see cannot be fixed. Print it to a new PDF and upload that file."),
+    ALREADY_SIGNED: lambda n: _(
+        "This PDF already carries a digital signature. Signing it here would break that "
+        "signature, and the portal's seal must be the document's first. Upload the document "
+        "as it was before it was signed, or print it to a new PDF and upload that file."),
+    NOT_SEALABLE: lambda n: _(
+        "This PDF's inner structure could not be sealed in a test run (it is nested too "
+        "deeply or inconsistent), so it could never become a signed document. Print or "
+        "export it to a new PDF and upload that file."),
     TOO_COMPLEX: lambda n: _(
         "This file is too complex to process safely: opening it needs more time or memory "
         "than the portal allows. Print or export it to a new PDF and upload that file."),

@@ -27,6 +27,7 @@ from reportlab.lib.pagesizes import A4, landscape
 
 from portal.pdfs import active
 from portal.pdfs.errors import (
+    ALREADY_SIGNED,
     DAMAGED,
     DYNAMIC_FORM,
     ENCRYPTED,
@@ -90,6 +91,7 @@ def prepare_upload(data: bytes, kind: SourceKind, max_pages: int,
 
 def prepare_pdf(data: bytes, max_pages: int, max_pixels: int) -> PreparedPdf:
     _count_pages(data, max_pages)
+    _refuse_signed(data)
     cleaned, removed = _without_active_content(data)
     pages = _read_with_pypdf(cleaned)
     _check_with_pdfium(cleaned, pages, max_pixels)
@@ -112,6 +114,32 @@ def _count_pages(data: bytes, max_pages: int) -> None:
         raise FileRefused(TOO_MANY_PAGES, count=count, limit=max_pages)
     if count == 0:
         raise FileRefused(NO_PAGES)
+
+
+# Fields walked to find an existing signature; a real form has a few hundred.
+MAX_FIELDS = 20_000
+
+
+def _refuse_signed(data: bytes) -> None:
+    """A file that already carries a digital signature (ours or anyone's) cannot be sealed:
+    the seal certifies, and a certification must be the document's first signature."""
+    with pikepdf.open(BytesIO(data)) as pdf:
+        form = pdf.Root.get("/AcroForm")
+        pending = list(form.get("/Fields", [])) if isinstance(form, pikepdf.Dictionary) else []
+        seen = set()
+        while pending and len(seen) < MAX_FIELDS:
+            field = pending.pop()
+            if not isinstance(field, pikepdf.Dictionary):
+                continue
+            if field.is_indirect:
+                if field.objgen in seen:
+                    continue
+                seen.add(field.objgen)
+            if field.get("/FT") == "/Sig" and field.get("/V") is not None:
+                raise FileRefused(ALREADY_SIGNED)
+            pending.extend(field.get("/Kids", []))
+        if pending:
+            raise FileRefused(TOO_COMPLEX)
 
 
 def _without_active_content(data: bytes) -> tuple[bytes, tuple[active.Finding, ...]]:

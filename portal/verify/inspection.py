@@ -27,6 +27,7 @@ from portal.verify.verdicts import (
     CHANGE_PAGES,
     PROBLEM_DAMAGED,
     PROBLEM_ENCRYPTED,
+    PROBLEM_TOO_COMPLEX,
 )
 
 # pyHanko logs every oddity of a hostile file with a traceback; the verdict says enough.
@@ -39,6 +40,8 @@ MAX_VALIDATED_SIGNATURES = 20
 MAX_CHAIN_DEPTH = 5
 UNREADABLE = (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
               AssertionError, RecursionError)
+# Readers accept the header anywhere in the first kilobyte.
+HEADER_WINDOW = 1024
 # Catalog entries a reader may touch without it being "other" content (DSS: validation data).
 EXPLAINED_CATALOG_KEYS = {"/Pages", "/AcroForm", "/DSS", "/Perms"}
 
@@ -59,19 +62,26 @@ class Inspection:
 
 def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
                 timestamp_roots_der: tuple[bytes, ...] = ()) -> Inspection:
-    """Read the PDF: its signatures (capped), changes after our seal, its active content."""
-    inspection = _signatures_of(pdf_bytes, roots_der, timestamp_roots_der)
-    # A file pyHanko cannot read (junk before the header, say) may still open in a reader.
+    """Read the PDF: its active content, its signatures (capped), changes after our seal."""
+    # First, and cheap: a file whose interactive layer alone passes the walk's bound would
+    # keep pyHanko busy until the deadline (200,000 form fields: over 20 s).
+    try:
+        active_content = active.find_active_content(pdf_bytes)
+    except active.TooComplex:
+        return Inspection(problem=PROBLEM_TOO_COMPLEX, active_content=None)
+    except Exception:  # qpdf cannot read it: pyHanko says what it can
+        active_content = None
+    inspection = _signatures_of(_from_header(pdf_bytes), roots_der, timestamp_roots_der)
     if inspection.problem == PROBLEM_ENCRYPTED:
         return replace(inspection, active_content=None)
-    return replace(inspection, active_content=_active_content(pdf_bytes))
+    return replace(inspection, active_content=active_content)
 
 
-def _active_content(pdf_bytes: bytes) -> tuple[active.Finding, ...] | None:
-    try:
-        return active.find_active_content(pdf_bytes)
-    except Exception:  # qpdf refuses it or the walk is past its bound: say it is unknown
-        return None
+def _from_header(pdf_bytes: bytes) -> bytes:
+    """The file from its %PDF- header on: readers skip what precedes it (a polyglot's other
+    file), and so do the offsets in its cross-reference table."""
+    start = pdf_bytes.find(b"%PDF-", 0, HEADER_WINDOW)
+    return pdf_bytes[start:] if start > 0 else pdf_bytes
 
 
 def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.models_base import end_read_before_slow_work
 from portal.pdfs.findings import as_records
 from portal.sandbox import BUSY, SandboxFailure, preload, run_isolated
 from portal.verify.inspection import Inspection, inspect_pdf
@@ -70,6 +71,7 @@ def build_report(pdf_bytes: bytes | None, *, code: str | None = None) -> VerifyR
             code_status=CODE_NO_FILE if named is not None else code_status, checked_at=checked_at)
     digest = sha256_of(pdf_bytes)
     registry = named if named is not None and named.sha256 == digest else check_registry(pdf_bytes)
+    end_read_before_slow_work()  # the registry is read: no lock while the sandbox works
     inspection, problem = _inspected(pdf_bytes)
     verdict = _verdict(registry, inspection, problem)
     ours_changed = verdict == MODIFIED

@@ -46,6 +46,45 @@
     });
   }
 
+  // A file over the upload limit is refused here, before minutes of uploading end in an
+  // error page that loses what was typed: <input type=file data-max-bytes data-too-large>.
+  function oversizedFile(input) {
+    var limit = parseInt(input.getAttribute("data-max-bytes"), 10) || 0;
+    var file = input.files && input.files[0];
+    return Boolean(limit && file && file.size > limit);
+  }
+
+  function showFileSize(input) {
+    var note = input.parentNode.querySelector(".file-size-error");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "file-size-error errors";
+      note.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", note);
+    }
+    var refused = oversizedFile(input);
+    note.textContent = refused ? input.getAttribute("data-too-large") : "";
+    note.hidden = !refused;
+    return refused;
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=file][data-max-bytes]")) {
+      showFileSize(event.target);
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var inputs = event.target.querySelectorAll("input[type=file][data-max-bytes]");
+    for (var i = 0; i < inputs.length; i++) {
+      if (showFileSize(inputs[i])) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        inputs[i].focus();
+        return;
+      }
+    }
+  });
+
   // Confirmation for plain forms (htmx has hx-confirm for its own requests).
   document.addEventListener("submit", function (event) {
     var form = event.target;

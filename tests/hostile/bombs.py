@@ -11,7 +11,13 @@ import sys
 import zlib
 from pathlib import Path
 
-from tests.verify.garbage import deeply_nested_arrays, huge_object_graph, pdf_from_objects
+from tests.verify.garbage import (
+    deeply_nested_arrays,
+    deeply_nested_dictionaries,
+    huge_object_graph,
+    pdf_from_objects,
+    signature_field_flood,
+)
 
 GIB = 1024 ** 3
 _BLOCK = 16 * 1024 * 1024
@@ -111,6 +117,8 @@ BOMBS = {
     "reference-bomb-2pow60.pdf": reference_bomb,
     "object-graph-200k.pdf": huge_object_graph,
     "nested-arrays-100k.pdf": deeply_nested_arrays,
+    "nested-dictionaries-50k.pdf": deeply_nested_dictionaries,
+    "signature-flood-3000.pdf": signature_field_flood,
     "page-flood-20k.pdf": page_flood,
     "png-claiming-2g-pixels.png": lambda: png_claiming(50_000, 50_000),
 }

@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.models_base import end_read_before_slow_work
 from portal.parties.models import Company, Counterparty
 from portal.pdfs.findings import as_records
+from portal.sealing.trial import ensure_sealable
 from portal.storage import store
 
 ITEM_LIMIT = 200
@@ -218,6 +219,7 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
 
     end_read_before_slow_work()
     prepared = ingest_upload(data, filename)  # PdfRejected carries its own message
+    ensure_sealable(prepared.pdf_bytes)
     blob = store(prepared.pdf_bytes, "application/pdf")
     db.session.flush()
     number = next_number(company, TEMPLATE_KINDS["other"])

@@ -2,7 +2,7 @@
 
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.parties.models import Counterparty
 from portal.parties.services import list_companies, search_counterparties
 from portal.pdfs import PdfRejected
+from portal.pdfs.errors import TOO_LARGE, rejection
 from portal.pdfs.findings import describe
 
 PICKER_SIZE = 8
@@ -150,7 +151,14 @@ def new_upload():
     # Browsers never refill a file input: after another field's error, say so.
     choose_again = request.method == "POST" and not form.file.errors
     return render_template("documents/new.html", form=form, source="upload",
-                           choose_file_again=choose_again, **_picker(form))
+                           choose_file_again=choose_again, upload_limit=_upload_limit(),
+                           **_picker(form))
+
+
+def _upload_limit() -> dict:
+    """For the page's own size check: the limit and the message the server would give."""
+    return {"data_max_bytes": current_app.config["SIGNET_UPLOAD_MAX_BYTES"],
+            "data_too_large": rejection(TOO_LARGE).message}
 
 
 @bp.get("/documents/new/counterparties")
