@@ -1,4 +1,5 @@
-"""What a rule does. Each action takes the run's context and returns a line for the run log.
+"""What a rule does. Each action takes the run's context and returns its Outcome: a key and
+values, put into words in the reader's language wherever the run is shown.
 
 An action raises PermanentFailure when trying again cannot help (the user to hand the document
 to is deactivated, a template is gone); any other exception is retried with backoff.
@@ -12,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
 from portal.audit.service import RequestMeta
 from portal.automation.conditions import document_amount
@@ -98,7 +100,7 @@ def _meta() -> RequestMeta:
 
 # --- the actions ------------------------------------------------------------------------------
 
-def notify_responsible(context: RunContext) -> str:
+def notify_responsible(context: RunContext) -> Outcome:
     from portal.documents.progress import document_url
 
     document = context.document
@@ -120,7 +122,7 @@ def notify_responsible(context: RunContext) -> str:
             action_url=document_url(document), action_label=_("Open the document"))
     db.session.commit()
     dispatch([message.id])
-    return _("Emailed %(address)s", address=user.email)
+    return Outcome("emailed_responsible", {"address": user.email})
 
 
 def _recipients(context: RunContext) -> list[tuple[str, str]]:
@@ -138,7 +140,7 @@ def _recipients(context: RunContext) -> list[tuple[str, str]]:
             if party.role in roles and party.email]
 
 
-def send_email(context: RunContext) -> str:
+def send_email(context: RunContext) -> Outcome:
     recipients = _recipients(context)
     if not recipients:
         raise PermanentFailure(_("Nobody to write to: the chosen recipient has no email."))
@@ -158,10 +160,10 @@ def send_email(context: RunContext) -> str:
             message_ids.append(message.id)
     db.session.commit()
     dispatch(message_ids)
-    return _("Emailed %(addresses)s", addresses=", ".join(address for address, _l in recipients))
+    return Outcome("emailed", {"addresses": ", ".join(address for address, _l in recipients)})
 
 
-def change_responsible(context: RunContext) -> str:
+def change_responsible(context: RunContext) -> Outcome:
     from portal.documents.services.responsible import reassign
 
     document = context.document
@@ -171,17 +173,17 @@ def change_responsible(context: RunContext) -> str:
         raise PermanentFailure(_refusal_text(refused)) from refused
     db.session.expire_all()
     document = db.session.get(Document, document.id)
-    return _("Responsible: %(name)s", name=document.responsible.name)
+    return Outcome("responsible", {"name": document.responsible.name})
 
 
-def remind_signer(context: RunContext) -> str:
+def remind_signer(context: RunContext) -> Outcome:
     from portal.pipeline.cards import current_signers
     from portal.pipeline.controls import TooSoon, remind
 
     document = context.document
     signers = current_signers(document)
     if not signers:
-        return _("Nobody to remind: the document waits for no signer.")
+        return Outcome("nobody_to_remind")
     reminded, skipped = [], []
     for party in signers:
         try:
@@ -192,11 +194,11 @@ def remind_signer(context: RunContext) -> str:
         except DomainError as refused:
             raise PermanentFailure(_refusal_text(refused)) from refused
     if not reminded:
-        return _("Reminded less than an hour ago: %(names)s", names=", ".join(skipped))
-    return _("Reminded %(names)s", names=", ".join(reminded))
+        return Outcome("reminded_recently", {"names": ", ".join(skipped)})
+    return Outcome("reminded", {"names": ", ".join(reminded)})
 
 
-def call_webhook(context: RunContext) -> str:
+def call_webhook(context: RunContext) -> Outcome:
     from portal.automation.webhooks import WebhookFailed, document_payload, encode, post
 
     payload = {"id": f"run_{context.params.get('_run_id')}", "type": f"rule.{context.trigger}",
@@ -211,10 +213,10 @@ def call_webhook(context: RunContext) -> str:
                               payload["type"], payload["id"])
     except WebhookFailed:
         raise
-    return f"HTTP {status}" + (f": {answer}" if answer else "")
+    return Outcome(plain=f"HTTP {status}" + (f": {answer}" if answer else ""))
 
 
-def create_document(context: RunContext) -> str:
+def create_document(context: RunContext) -> Outcome:
     from portal.documents.services.create import create_from_template
     from portal.documents.services.lifecycle import send
 
@@ -237,9 +239,8 @@ def create_document(context: RunContext) -> str:
     except DomainError as refused:
         db.session.rollback()
         raise PermanentFailure(_refusal_text(refused)) from refused
-    done = _("Created and sent %(number)s") if context.params.get("send", True) \
-        else _("Created %(number)s")
-    return done % {"number": created.number} + f" (#{created.id})"
+    return Outcome("created_and_sent" if context.params.get("send", True) else "created",
+                   {"number": created.number, "id": created.id})
 
 
 def _client_of(document: Document) -> dict | None:
@@ -270,5 +271,5 @@ PERFORMERS = {
 }
 
 
-def perform(context: RunContext, action: str) -> str:
+def perform(context: RunContext, action: str) -> Outcome:
     return PERFORMERS[action](context)

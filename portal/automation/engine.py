@@ -21,6 +21,7 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
 from portal.automation import retry
@@ -246,7 +247,7 @@ def execute_run(run_id: int) -> str | None:
     finally:
         DEPTH.reset(token)
     _log_success(run_id, document.id, rule.id, name, action, result)
-    return result
+    return result.english()
 
 
 def _retry_later(run_id: int, error: Exception) -> None:
@@ -259,12 +260,15 @@ def _retry_later(run_id: int, error: Exception) -> None:
 
 
 def _log_success(run_id: int, document_id: int, rule_id: int, name: str, action: str,
-                 result: str) -> None:
+                 outcome: Outcome) -> None:
     db.session.rollback()
     # On the document's own trail: whoever reads it later sees the rule did it, not a person.
+    # The outcome is kept as a key and values (the English text for the raw row), so the trail
+    # and the run log say it in their reader's language.
+    text = outcome.english()
     record("automation.ran", document_id, None, None, rule_id=rule_id, rule=name,
-           action=action, result=result[:300])
-    retry.succeed(RuleRun, run_id, result, keep_session=True)
+           action=action, result=text[:300], outcome=outcome.stored(), run_id=run_id)
+    retry.succeed(RuleRun, run_id, text, keep_session=True)
 
 
 # --- the clock: stuck documents and due retries ----------------------------------------------

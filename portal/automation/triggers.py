@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
+from portal.audit.labels import EVENT_LABELS
+
 # trigger -> (label, the board column its rules hang on). "stuck" watches a stage it is given.
 TRIGGERS = {
     "sent": (_l("Document sent"), "draft"),
@@ -28,24 +30,13 @@ _EVENT_TRIGGERS = {
 _SIGNED_BY_ROLE = {"company": "company_signed", "client": "client_signed"}
 
 # What integrations hear about: every step of a document's life, none of the signing
-# ceremony's private steps (codes, single field fills).
-WEBHOOK_EVENTS = {
-    "document.created": _l("Created"),
-    "document.sent": _l("Sent"),
-    "document.stage_changed": _l("Moved to another stage"),
-    "party.invited": _l("Signer invited"),
-    "party.opened": _l("Signer opened the document"),
-    "party.signed": _l("Signer signed"),
-    "party.declined": _l("Signer declined"),
-    "party.reminded": _l("Signer reminded"),
-    "document.completed": _l("Signed by all"),
-    "document.finalized": _l("Sealed PDF ready"),
-    "document.declined": _l("Declined"),
-    "document.stopped": _l("Stopped"),
-    "document.expired": _l("Expired"),
-    "document.reassigned": _l("Responsible changed"),
-    "document.deadline_changed": _l("Deadline changed"),
-}
+# ceremony's private steps (codes, single field fills). Named as the audit trail names them.
+WEBHOOK_EVENTS = {name: EVENT_LABELS[name] for name in (
+    "document.created", "document.sent", "document.stage_changed", "party.invited",
+    "party.opened", "party.signed", "party.declined", "party.reminded", "document.completed",
+    "document.finalized", "document.declined", "document.stopped", "document.expired",
+    "document.reassigned", "document.deadline_changed",
+)}
 # Recorded events worth a look after commit: rules' triggers and the webhooks' events.
 WATCHED_EVENTS = frozenset(WEBHOOK_EVENTS) | frozenset(_EVENT_TRIGGERS) | {"party.signed"}
 

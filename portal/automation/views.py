@@ -362,8 +362,10 @@ def runs():
     status = request.args.get("status") or None
     status = status if status in RETRY_STATUSES else None
     page = _number(request.args.get("page"), MAX_PAGE) or 1
+    runs_page = _runs_page(rule_id, status, page)
     context = {
-        "page": _runs_page(rule_id, status, page),
+        "page": runs_page,
+        "outcomes": services.run_outcomes(runs_page.items),
         "rule_id": rule_id,
         "status": status,
         "rules": list(db.session.scalars(select(AutomationRule).order_by(

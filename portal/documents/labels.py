@@ -1,6 +1,8 @@
-"""Names of stages, roles, field types and audit events as people read them."""
+"""Names of stages, roles and field types as people read them (audit events: audit.labels)."""
 
 from flask_babel import lazy_gettext as _l
+
+from portal.audit.labels import EVENT_LABELS, event_label, outcome_text
 
 STAGE_LABELS = {
     "draft": _l("Draft"),
@@ -40,34 +42,6 @@ FIELD_TYPE_LABELS = {
     "requisites": _l("Requisites"),
     "checkbox": _l("Checkbox"),
 }
-EVENT_LABELS = {
-    "document.created": _l("Created"),
-    "document.updated": _l("Details changed"),
-    "document.reassigned": _l("Responsible changed"),
-    "document.parties_set": _l("Parties changed"),
-    "document.fields_set": _l("Fields placed"),
-    "document.deadline_changed": _l("Deadline changed"),
-    "document.sent": _l("Sent for signing"),
-    "document.stopped": _l("Stopped"),
-    "document.stage_changed": _l("Next stage"),
-    "document.completed": _l("Signed by everyone"),
-    "document.declined": _l("Declined"),
-    "document.decline_notified": _l("Parties told of the decline"),
-    "document.expired": _l("Expired"),
-    "document.finalized": _l("Final PDF issued"),
-    "document.draft_deleted": _l("Draft deleted"),
-    "automation.ran": _l("Automation rule ran"),
-    "party.invited": _l("Invitation sent"),
-    "party.invitation_resent": _l("Invitation sent again"),
-    "party.reminded": _l("Reminder sent"),
-    "party.opened": _l("Document opened"),
-    "party.consent": _l("Agreement accepted"),
-    "party.code_sent": _l("Confirmation code sent"),
-    "party.code_confirmed": _l("Code confirmed"),
-    "party.code_failed": _l("Wrong code entered"),
-    "party.signed": _l("Signed"),
-    "party.declined": _l("Declined to sign"),
-}
 CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS")}
 
 
@@ -76,4 +50,5 @@ def template_context() -> dict:
     return {"stage_labels": STAGE_LABELS, "stage_badges": STAGE_BADGES,
             "role_labels": ROLE_LABELS, "party_status_labels": PARTY_STATUS_LABELS,
             "field_type_labels": FIELD_TYPE_LABELS, "event_labels": EVENT_LABELS,
+            "event_label": event_label, "automation_outcome": outcome_text,
             "channel_labels": CHANNEL_LABELS}

@@ -36,9 +36,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from portal.audit.labels import event_label
 from portal.audit.models import AuditEvent
 from portal.config import LANGUAGES
-from portal.documents.labels import CHANNEL_LABELS, EVENT_LABELS, ROLE_LABELS, STAGE_LABELS
+from portal.documents.labels import CHANNEL_LABELS, ROLE_LABELS, STAGE_LABELS
 from portal.documents.models import Document, Party
 from portal.documents.progress import format_moment, mask_contact
 from portal.models_base import end_read_before_slow_work
@@ -397,9 +398,8 @@ def masked_actor(label: str) -> str:
 
 
 def event_description(event: AuditEvent) -> str:
-    """What happened, in words; an unknown type prints as it is."""
-    label = EVENT_LABELS.get(event.type)
-    text = str(label) if label is not None else event.type
+    """What happened, in words; an unknown type reads as "Other event", never as its key."""
+    text = event_label(event.type)
     details = event.details if isinstance(event.details, dict) else {}
     if event.type == "party.invited" and details.get("name"):
         return f"{text}: {details['name']}"

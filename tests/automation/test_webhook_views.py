@@ -238,7 +238,7 @@ def test_the_list_shows_events_status_last_delivery_and_failures(app, admin_clie
     body = text_of(admin_client.get(f"{BASE}/"))
     quiet_row = body[body.index(f'id="endpoint-{quiet}"'):body.index(f'id="endpoint-{busy}"')]
     busy_row = body[body.index(f'id="endpoint-{busy}"'):]
-    assert "2 events" in quiet_row and "Signer signed" in quiet_row and "None yet" in quiet_row
+    assert "2 events" in quiet_row and "Sent for signing" in quiet_row and "None yet" in quiet_row
     assert "All events" in busy_row
     assert '<span class="badge ok">succeeded</span>' in busy_row  # the newest delivery
     assert f'href="{BASE}/{busy}?status=failed#delivery-log"' in busy_row
@@ -349,14 +349,14 @@ def test_the_log_lists_deliveries_newest_first_with_their_details(app, admin_cli
     assert '<span class="badge ok">succeeded</span>' in row
     assert f'<a href="/documents/{document_id}">ACT-42</a>' in row
     assert '<span class="mono">200</span>' in row and "ok thanks" in row
-    assert "Signer signed" not in row and "document.sent" in row
+    assert "Sent for signing" in row and "document.sent" in row
     # The payload, pretty-printed and escaped.
     assert "<details>" in row and '"number": "A-9"' in html.unescape(row)
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in row
     failed_row = body[body.index(f'id="delivery-{old}"'):]
     assert '<span class="badge off">failed</span>' in failed_row
-    assert "HTTP 500: receiver broke" in failed_row and "Signer signed" in failed_row
+    assert "HTTP 500: receiver broke" in failed_row and "Signed" in failed_row
     retrying_row = body[body.index(f'id="delivery-{retrying}"'):body.index(f'id="delivery-{old}"')]
     assert '<span class="badge warn">retrying</span>' in retrying_row
     assert "Next try" in retrying_row and "Connection refused" in retrying_row
