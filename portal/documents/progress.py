@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from portal.auth.models import User
+from portal.auth.services import staff_language
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
 from portal.documents.models import OPEN_STAGES, Document, Party
 from portal.documents.services.common import as_utc, audit
@@ -226,7 +227,7 @@ def _notify_declined(document_id: int, party_id: int) -> bool:
         audit("document.declined", document, party, None, party_id=party.id, reason=reason)
     message_ids = []
     for user in employees_of(document):
-        with force_locale(user.locale or document.language):
+        with force_locale(staff_language(user)):
             message_ids.append(_declined_email(user.email, document, party, reason, True))
     for other in _invited(document, exclude=party.id):
         with force_locale(document.language):
@@ -344,7 +345,7 @@ def _expire(document_id: int, now: datetime) -> bool:
           deadline=deadline.isoformat())
     message_ids = []
     for user in responsible_of(document):
-        with force_locale(user.locale or document.language):
+        with force_locale(staff_language(user)):
             message = queue_email(
                 user.email,
                 _("Expired: %(number)s %(title)s", number=document.number, title=document.title),

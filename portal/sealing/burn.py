@@ -12,7 +12,6 @@ and memory, and needs no app.
 """
 
 import math
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -27,28 +26,32 @@ from pypdf.generic import (
     NameObject,
     StreamObject,
 )
-from reportlab.lib.fonts import addMapping
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from portal.config import REPO_ROOT
+from portal.pdfs import fitting
 from portal.pdfs.active import remove_active_content
+from portal.pdfs.fitting import (  # noqa: F401 (FONT_NAME and friends are imported from here)
+    BOLD_FONT_NAME,
+    FONT_NAME,
+    LINE_SPACING,
+    MAX_FONT_SIZE,
+    READABLE_FONT_SIZE,
+    TextFit,
+    fit_in_box,
+    register_font,
+    text_fits,
+)
 from portal.pdfs.geometry import PageGeometry, geometry_of
 from portal.sandbox import ExpectedError, preload
 
 preload(__name__)
 
-FONT_NAME = "Signet-DejaVuSans"
-BOLD_FONT_NAME = "Signet-DejaVuSans-Bold"
-FONT_PATH = REPO_ROOT / "portal" / "fonts" / "DejaVuSans.ttf"
-BOLD_FONT_PATH = REPO_ROOT / "portal" / "fonts" / "DejaVuSans-Bold.ttf"
 MARK_KINDS = ("text", "image", "check")
-MIN_FONT_SIZE = 4.0
-MAX_FONT_SIZE = 48.0
-LINE_SPACING = 1.2
-TEXT_PADDING = 0.04  # of the box height, at most 2 pt, left and right of the text
+# Text is wrapped and shrunk down to this readable floor; how far below it, and what happens
+# when even that is not enough, is portal/pdfs/fitting.py's to say (never a line dropped).
+MIN_FONT_SIZE = READABLE_FONT_SIZE
 INK = (0.05, 0.05, 0.1)
 OVERLAY_NAME = "/SignetOverlay"
 # Fractions may be a hair outside 0..1 after float round trips through the browser.
@@ -62,9 +65,6 @@ PAGE_PLACEHOLDER, TOTAL_PLACEHOLDER = "{page}", "{total}"
 
 # Paints one page of an overlay: a canvas the size of the displayed page, origin bottom-left.
 Draw = Callable[[canvas.Canvas, PageGeometry], None]
-
-_font_lock = threading.Lock()
-_font_registered = False
 
 
 class BadMark(ExpectedError, ValueError):
@@ -284,119 +284,56 @@ def _validate(mark: Mark, page_total: int) -> None:
         raise BadMark("font size must be positive")
 
 
-def register_font() -> str:
-    """Register DejaVu Sans (regular and bold) with reportlab once per process; the name."""
-    global _font_registered
-    with _font_lock:
-        if not _font_registered:
-            pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
-            pdfmetrics.registerFont(TTFont(BOLD_FONT_NAME, str(BOLD_FONT_PATH)))
-            # <b> in reportlab paragraphs picks the bold face of the family.
-            addMapping(FONT_NAME, 0, 0, FONT_NAME)
-            addMapping(FONT_NAME, 1, 0, BOLD_FONT_NAME)
-            addMapping(FONT_NAME, 0, 1, FONT_NAME)
-            addMapping(FONT_NAME, 1, 1, BOLD_FONT_NAME)
-            _font_registered = True
-    return FONT_NAME
-
-
 def _draw(pdf, mark: Mark, geometry: PageGeometry, images) -> None:
     box = geometry.to_displayed_points(mark.x, mark.y, mark.w, mark.h)
     pdf.saveState()
-    # Nothing may leak outside the box onto the document's own text.
+    if mark.kind == "text":
+        _draw_text(pdf, mark.text, mark.font_size, box)
+    else:
+        _clip_to(pdf, box)
+        if mark.kind == "image":
+            _draw_image(pdf, mark.image, box, images)
+        else:
+            _draw_check(pdf, box)
+    pdf.restoreState()
+
+
+def _clip_to(pdf, box) -> None:
+    """Nothing may leak outside the box onto the document's own text."""
     clip = pdf.beginPath()
     clip.rect(*box)
     pdf.clipPath(clip, stroke=0, fill=0)
-    if mark.kind == "text":
-        _draw_text(pdf, mark.text, mark.font_size, box)
-    elif mark.kind == "image":
-        _draw_image(pdf, mark.image, box, images)
-    else:
-        _draw_check(pdf, box)
-    pdf.restoreState()
 
 
 # --- text ----------------------------------------------------------------------------------
 
-def _wrap(text: str, size: float, max_width: float) -> list[str]:
-    """Lines that fit `max_width`: words wrap, explicit newlines stay, long words break."""
-    lines: list[str] = []
-    for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        current = ""
-        for word in paragraph.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if _width(candidate, size) <= max_width:
-                current = candidate
-                continue
-            if current:
-                lines.append(current)
-            current = ""
-            while _width(word, size) > max_width and len(word) > 1:
-                cut = _longest_prefix(word, size, max_width)
-                lines.append(word[:cut])
-                word = word[cut:]
-            current = word
-        lines.append(current)
-    return lines
-
-
-def _longest_prefix(word: str, size: float, max_width: float) -> int:
-    cut = 1
-    while cut < len(word) and _width(word[: cut + 1], size) <= max_width:
-        cut += 1
-    return cut
-
-
-def _width(text: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, FONT_NAME, size)
-
-
-def _block_height(line_count: int, size: float) -> float:
-    ascent, descent = pdfmetrics.getAscentDescent(FONT_NAME, size)
-    return (line_count - 1) * size * LINE_SPACING + (ascent - descent)
-
-
-def _fits(lines: list[str], size: float, width: float, height: float) -> bool:
-    return (_block_height(len(lines), size) <= height
-            and all(_width(line, size) <= width for line in lines))
-
-
 def fit_text(text: str, font_size: float | None, width: float, height: float):
-    """(size, lines): the requested size (or the largest that fits), shrunk until it fits."""
-    size = font_size or min(MAX_FONT_SIZE, height / LINE_SPACING * 0.95)
-    size = max(MIN_FONT_SIZE, size)
-    lines = _wrap(text, size, width)
-    if _fits(lines, size, width, height):
-        return size, lines
-    low, high = MIN_FONT_SIZE, size  # binary search: the largest size that still fits
-    best = (MIN_FONT_SIZE, _wrap(text, MIN_FONT_SIZE, width))
-    for _step in range(10):  # (48 - 4) / 2**10: finer than 0.05 pt
-        middle = (low + high) / 2
-        candidate = _wrap(text, middle, width)
-        if _fits(candidate, middle, width, height):
-            best, low = (middle, candidate), middle
-        else:
-            high = middle
-    return best
+    """(size, lines) of `text` in `width` x `height` points with no padding (see fitting)."""
+    fit = fitting.fit_lines(text, width, height, font_size)
+    return fit.size, list(fit.lines)
 
 
 def _draw_text(pdf, text: str, font_size: float | None, box) -> None:
+    """Every line of `text` in the box, as fitting.fit_in_box sets it.
+
+    The block is centred vertically. Only a value too long even at the last-resort size
+    (fit.inside False) starts at the box's top and runs below it, unclipped: content that
+    was signed is never cut off (the sender and the signer were warned before).
+    """
     left, bottom, width, height = box
     if not text.strip():
         return
-    padding = min(2.0, height * TEXT_PADDING, width * TEXT_PADDING)
-    inner_width = width - 2 * padding
-    size, lines = fit_text(text, font_size, inner_width, height)
-    ascent, _descent = pdfmetrics.getAscentDescent(FONT_NAME, size)
-    block = _block_height(len(lines), size)
-    # The block is centred vertically; a block too tall starts at the top and is clipped.
-    top = bottom + height - max(0.0, (height - block) / 2)
+    fit: TextFit = fit_in_box(text, width, height, font_size)
+    if fit.inside:
+        _clip_to(pdf, box)
+    ascent, _descent = pdfmetrics.getAscentDescent(FONT_NAME, fit.size)
+    top = bottom + height - max(0.0, (height - fit.block_height) / 2)
     baseline = top - ascent
     pdf.setFillColorRGB(*INK)
-    pdf.setFont(FONT_NAME, size)
-    for line in lines:
-        pdf.drawString(left + padding, baseline, line)
-        baseline -= size * LINE_SPACING
+    pdf.setFont(FONT_NAME, fit.size)
+    for line in fit.lines:
+        pdf.drawString(left + fit.padding, baseline, line)
+        baseline -= fit.size * LINE_SPACING
 
 
 # --- images and check marks ----------------------------------------------------------------

@@ -17,6 +17,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from portal.audit.service import events_for
+from portal.auth.services import staff_language
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
 from portal.documents.models import Document, Field
 from portal.documents.progress import document_url, format_moment, lock_document, responsible_of
@@ -225,7 +226,7 @@ def queue_final_delivery(document: Document, size: int) -> list[int]:
             if sms_id is not None:
                 message_ids.append(sms_id)
     for user in responsible_of(document):
-        mail(user.email, user.locale or document.language, True)
+        mail(user.email, staff_language(user), True)
     return message_ids
 
 
