@@ -1,6 +1,6 @@
 """Language choice: the user's setting, else the session's pick, else the browser's."""
 
-from flask import Blueprint, abort, has_request_context, redirect, request, session, url_for
+from flask import Blueprint, abort, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal.auth.services import set_locale
@@ -13,6 +13,8 @@ bp = Blueprint("i18n", __name__)
 def select_locale() -> str | None:
     if not has_request_context():
         return None  # jobs: Flask-Babel falls back to the default locale
+    if g.get("page_locale") in LANGUAGES:  # a page that speaks its reader's language (signing)
+        return g.page_locale
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     if session.get("locale") in LANGUAGES:

@@ -155,6 +155,8 @@ class Party(TimestampMixin, db.Model):
 
     status: Mapped[str] = mapped_column(String(16), default="waiting")  # PARTY_STATUSES
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The same token sealed (portal.secretbox): only the server can send the link again.
+    link_sealed: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -170,6 +172,8 @@ class Party(TimestampMixin, db.Model):
     codes_sent: Mapped[int] = mapped_column(Integer, default=0)
     code_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     code_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The language the signer picked on the signing page; None: the document's.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     document: Mapped[Document] = relationship(back_populates="parties")
     fields: Mapped[list["Field"]] = relationship(back_populates="party")
@@ -181,6 +185,11 @@ class Party(TimestampMixin, db.Model):
     @property
     def contact(self) -> str:
         return self.phone if self.channel == "sms" else self.email
+
+    @property
+    def speaks(self) -> str:
+        """The language of this party's page and of every message to it."""
+        return self.language or self.document.language
 
 
 class Field(TimestampMixin, db.Model):

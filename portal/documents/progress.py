@@ -21,7 +21,8 @@ from portal.documents.models import OPEN_STAGES, Document, Party
 from portal.documents.services.common import as_utc, audit
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.tokens import new_token
+from portal.secretbox import SIGNING_LINK, seal, unseal
+from portal.tokens import hash_token, new_token
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,25 @@ def signing_link(raw_token: str) -> str:
     return f"{current_app.config['SIGNET_BASE_URL']}/s/{raw_token}"
 
 
+def issue_link(party: Party) -> str:
+    """A new link for the party (the previous one stops working); its raw token.
+
+    The party keeps the token's hash, to find it, and the token sealed, so that only the
+    server can send the same link again (a reminder); no message body is ever read for it.
+    """
+    raw, hashed = new_token()
+    party.token_hash = hashed
+    party.link_sealed = seal(raw, SIGNING_LINK)
+    return raw
+
+
+def current_link_token(party: Party) -> str | None:
+    """The raw token of the party's working link; None when there is none or it cannot be
+    opened any more (SECRET_KEY changed): the caller then issues a new link."""
+    raw = unseal(party.link_sealed, SIGNING_LINK) if party.token_hash else None
+    return raw if raw is not None and hash_token(raw) == party.token_hash else None
+
+
 def mask_contact(contact: str) -> str:
     """Enough of an address or number to recognise it, not enough to harvest it."""
     contact = contact or ""
@@ -168,13 +188,11 @@ def format_moment(moment: datetime | None) -> str:
 
 
 def _invite(document: Document, party: Party) -> int:
-    raw, hashed = new_token()
-    party.token_hash = hashed
+    raw = issue_link(party)
     party.status = "sent"
     party.sent_at = utcnow()
-    link = signing_link(raw)
-    with force_locale(document.language):
-        message = queue_invitation(document, party, link)
+    with force_locale(party.speaks):
+        message = queue_invitation(document, party, raw)
     db.session.flush()
     audit("party.invited", document, None, None, party_id=party.id, role=party.role,
           name=party.name, channel=party.channel, contact=mask_contact(party.contact),
@@ -182,8 +200,11 @@ def _invite(document: Document, party: Party) -> int:
     return message.id
 
 
-def queue_invitation(document: Document, party: Party, link: str):
-    """The invitation message for the party's channel (no flush, no commit)."""
+def queue_invitation(document: Document, party: Party, raw_token: str):
+    """The invitation message for the party's channel (no flush, no commit).
+
+    The token is handed to the outbox as a secret: the stored copy never shows it."""
+    link = signing_link(raw_token)
     company = document.company.display_name
     if party.channel == "sms":
         text = (_("%(company)s asks you to approve document %(number)s: %(link)s",
@@ -191,14 +212,14 @@ def queue_invitation(document: Document, party: Party, link: str):
                 if party.role == "approver" else
                 _("%(company)s asks you to sign document %(number)s: %(link)s",
                   company=company, number=document.number, link=link))
-        return queue_sms(party.phone, text, "signing-invitation")
+        return queue_sms(party.phone, text, "signing-invitation", secrets=[raw_token])
     subject = (_("Please approve %(number)s: %(title)s", number=document.number,
                  title=document.title)
                if party.role == "approver" else
                _("Please sign %(number)s: %(title)s", number=document.number,
                  title=document.title))
     return queue_email(
-        party.email, subject, "invitation", "signing-invitation",
+        party.email, subject, "invitation", "signing-invitation", secrets=[raw_token],
         link=link, document=document, company=document.company, party=party,
         sender=document.responsible, deadline=format_moment(document.deadline_at),
         approving=party.role == "approver", action_url=link,
@@ -230,7 +251,7 @@ def _notify_declined(document_id: int, party_id: int) -> bool:
         with force_locale(staff_language(user)):
             message_ids.append(_declined_email(user.email, document, party, reason, True))
     for other in _invited(document, exclude=party.id):
-        with force_locale(document.language):
+        with force_locale(other.speaks):
             message_ids.append(_declined_to_party(other, document, party, reason))
     db.session.flush()
     audit("document.decline_notified", document, None, None, messages=len(message_ids))
@@ -303,12 +324,12 @@ def _declined_to_party(party: Party, document: Document, decliner: Party, reason
 def queue_stop_notices(document: Document) -> list[int]:
     """Tell every invited party that the document was stopped (in the caller's transaction)."""
     message_ids = []
-    with force_locale(document.language):
-        for party in _invited(document):
-            try:
+    for party in _invited(document):
+        try:
+            with force_locale(party.speaks):
                 message_ids.append(_stop_notice(document, party))
-            except InvalidRecipient:  # typed and checked long ago; never block the stop
-                log.warning("No stop notice for party %s: bad contact", party.id)
+        except InvalidRecipient:  # typed and checked long ago; never block the stop
+            log.warning("No stop notice for party %s: bad contact", party.id)
     return message_ids
 
 

@@ -1,7 +1,8 @@
 """A manager's nudges to a signer: remind now, and resend the invitation to a corrected contact.
 
-Only the hash of a signing link is stored, so both send a fresh link; the previous one stops
-working at that moment. The last reminder per signer is read from the audit trail (there is no
+A reminder repeats the signer's working link (kept sealed on the party, readable only by the
+server); a corrected contact gets a fresh link, and the previous one stops working at that
+moment. The last reminder per signer is read from the audit trail (there is no
 column for it), which also keeps the once-an-hour rule true across processes.
 """
 
@@ -16,12 +17,17 @@ from portal.audit.models import AuditEvent
 from portal.delivery.services import InvalidRecipient, dispatch
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import CHANNELS, Document, Field, Party
-from portal.documents.progress import lock_document, mask_contact, queue_invitation, signing_link
+from portal.documents.progress import (
+    current_link_token,
+    issue_link,
+    lock_document,
+    mask_contact,
+    queue_invitation,
+)
 from portal.documents.services.common import as_utc, audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.tokens import new_token
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
 
 REMIND_INTERVAL = timedelta(hours=1)
@@ -68,14 +74,11 @@ def _current_signer(document: Document | None, party_id: int) -> tuple[Document,
 def _send_fresh_link(document: Document, party: Party, kind: str, keep_link: bool = False) -> int:
     # A reminder repeats the working link (the signer may have the page open); a corrected
     # contact gets a new one, so whoever held the wrong address loses the old.
-    from portal.sweep.reminders import current_token
-
-    raw = current_token(party) if keep_link else None
+    raw = current_link_token(party) if keep_link else None
     if raw is None:
-        raw, hashed = new_token()
-        party.token_hash = hashed
-    with force_locale(document.language):
-        message = queue_invitation(document, party, signing_link(raw))
+        raw = issue_link(party)
+    with force_locale(party.speaks):
+        message = queue_invitation(document, party, raw)
     message.kind = kind
     db.session.flush()
     return message.id

@@ -219,10 +219,10 @@ def queue_final_delivery(document: Document, size: int) -> list[int]:
 
     for party in document.parties:
         if party.email:
-            mail(party.email, document.language, False)
+            mail(party.email, party.speaks, False)
         elif party.phone and party.phone not in seen:
             seen.add(party.phone)
-            sms_id = _final_sms(document, party.phone)
+            sms_id = _final_sms(document, party.phone, party.speaks)
             if sms_id is not None:
                 message_ids.append(sms_id)
     for user in responsible_of(document):
@@ -230,8 +230,8 @@ def queue_final_delivery(document: Document, size: int) -> list[int]:
     return message_ids
 
 
-def _final_sms(document: Document, phone: str) -> int | None:
-    with force_locale(document.language), _skipping_bad_contacts(phone):
+def _final_sms(document: Document, phone: str, language: str) -> int | None:
+    with force_locale(language), _skipping_bad_contacts(phone):
         message = queue_sms(phone, _(
             "Document %(number)s is signed by everyone. Download it: %(link)s",
             number=document.number, link=download_link(document)), "document-completed")

@@ -113,10 +113,14 @@ def require_active(party: Party) -> None:
         raise SigningClosed(state)
 
 
-def step_of(party: Party) -> str:
-    """Where the ceremony stands: agree, then code, then fill (and sign)."""
+def step_of(party: Party, in_ceremony: bool) -> str:
+    """Where the ceremony stands: agree, then code, then fill (and sign).
+
+    `in_ceremony`: this browser holds the session its code confirmation opened; without it a
+    party that confirmed a code elsewhere (or too long ago) is back at the code step.
+    """
     if party.consent_at is None:
         return "agree"
-    if party.code_confirmed_at is None:
+    if not in_ceremony:
         return "code"
     return "fill"

@@ -36,6 +36,7 @@ class PageView:
     width: int
     height: int
     marks: list
+    version: str = ""  # of what the picture draws: in its URL, so a save fetches the new one
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,17 @@ class Mark:
     filled: bool
 
 
-def page_views(party: Party) -> list[PageView]:
-    """Each page's preview size and this party's field boxes on it (in preview pixels)."""
+def page_views(party: Party, include_own: bool | None = None) -> list[PageView]:
+    """Each page's preview size and this party's field boxes on it (in preview pixels).
+
+    `include_own`: whether the pictures draw the party's own values; it must be the rule the
+    page image route applies (the version names what the picture shows).
+    """
     from portal.pdfs import PdfRejected, stored_page_sizes
+    from portal.signing.preview import page_versions
+
+    if include_own is None:
+        include_own = party.code_confirmed_at is not None  # ceremony
 
     document = party.document
     try:
@@ -62,12 +71,13 @@ def page_views(party: Party) -> list[PageView]:
     if len(sizes) != document.page_count:
         sizes = [(PAGE_WIDTH, DEFAULT_PAGE_HEIGHT)] * document.page_count
     own = fields_of(party)
+    versions = page_versions(party, include_own=include_own)
     views = []
     for number, (width, height) in enumerate(sizes, 1):
         marks = [Mark(field.id, round(field.x * width, 1), round(field.y * height, 1),
                       round(field.w * width, 1), round(field.h * height, 1), is_filled(field))
                  for field in own if field.page == number]
-        views.append(PageView(number, width, height, marks))
+        views.append(PageView(number, width, height, marks, versions.get(number, "")))
     return views
 
 
@@ -79,6 +89,9 @@ def code_status(party: Party) -> dict:
         "channel": party.channel,
         "masked_contact": mask_contact(party.contact),
         "sent": party.code_sent_at is not None,
+        "pending": party.code_hash is not None,
+        # Confirmed before, but not in this browser's session: say why a new code is needed.
+        "confirmed_elsewhere": party.code_confirmed_at is not None,
         "expired": party.code_hash is not None and expires is not None and expires <= now,
         "locked": party.code_hash is not None
         and (party.code_attempts or 0) >= codes.MAX_ATTEMPTS,
@@ -100,8 +113,11 @@ def field_view(party: Party, field: Field) -> dict:
     }
 
 
-def ceremony_context(party: Party, token: str, **extra) -> dict:
-    """The whole page's context: document, step, fields, pages, agreement, code status."""
+def ceremony_context(party: Party, token: str, *, in_ceremony: bool, **extra) -> dict:
+    """The whole page's context: document, step, fields, pages, agreement, code status.
+
+    `in_ceremony`: the browser holds the signing session its code confirmation opened.
+    """
     document = party.document
     missing = missing_required(party)
     context = {
@@ -110,7 +126,8 @@ def ceremony_context(party: Party, token: str, **extra) -> dict:
         "party_label": party_label(party),
         "document": document,
         "company": document.company,
-        "step": step_of(party),
+        "step": step_of(party, in_ceremony),
+        "in_ceremony": in_ceremony,
         "fields": [field_view(party, field) for field in fields_of(party)],
         "missing_count": len(missing),
         "first_missing_id": missing[0].id if missing else None,

@@ -2,18 +2,23 @@
 
 Each service takes the link's raw token and a RequestMeta, re-checks the party's state under a
 row lock (the page is never trusted), records the audit event and commits. Views stay thin.
+Steps past the code also take the browser's signing session (`ceremony.read` of its cookie):
+filling, signing and declining happen only in the browser that confirmed the code.
 """
 
 import math
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, update
 
 from portal.audit.service import record
+from portal.config import LANGUAGES
 from portal.delivery.services import dispatch, queue_email, queue_sms
 from portal.documents.models import OPEN_STAGES, Document, Field, Party
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.signing import ceremony as sessions
 from portal.signing import codes
 from portal.signing.access import (
     SigningClosed,
@@ -25,6 +30,7 @@ from portal.signing.access import (
     state_of,
 )
 from portal.signing.agreement import agreement_sha256
+from portal.signing.ceremony import Ceremony
 from portal.signing.filling import (
     AUTO_TYPES,
     FieldInput,
@@ -55,11 +61,16 @@ def _require_consent(party: Party) -> None:
         raise StepRefused(_("First read the document and accept the agreement."))
 
 
-def _require_code(party: Party) -> None:
+def _require_session(party: Party, ceremony: Ceremony | None) -> Ceremony:
+    """The browser's signing session, or a refusal asking for a (new) code."""
     _require_consent(party)
+    if sessions.holds(party, ceremony):
+        return ceremony
+    db.session.rollback()
     if party.code_confirmed_at is None:
-        db.session.rollback()
         raise StepRefused(_("First confirm the code we sent you."))
+    raise StepRefused(_("Your signing session in this browser has ended, or the code was "
+                        "confirmed in another browser. Ask for a new code to go on here."))
 
 
 # --- open -----------------------------------------------------------------------------------
@@ -85,9 +96,21 @@ def open_link(token: str, meta) -> tuple[Party, str]:
     return party, state
 
 
+def choose_language(token: str, language: str) -> Party:
+    """Remember the language the signer picked; later messages to them use it too."""
+    if language not in LANGUAGES:
+        raise StepRefused(_("This language is not available."), 400)
+    party = lock_party(token)
+    if party.language != language:
+        party.language = language
+        party.updated_at = utcnow()
+    db.session.commit()
+    return party
+
+
 # --- agreement and code ---------------------------------------------------------------------
 
-def accept_agreement(token: str, meta) -> Party:
+def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     """Record the consent to sign electronically, then send the first code."""
     party = lock_party(token)
     require_active(party)
@@ -96,8 +119,8 @@ def accept_agreement(token: str, meta) -> Party:
         _event("party.consent", party, meta, agreement_sha256=agreement_sha256(party.document),
                language=party.document.language)
     db.session.commit()
-    if party.code_confirmed_at is None and party.code_hash is None:
-        return send_code(token, meta)
+    if not sessions.holds(party, ceremony) and party.code_hash is None:
+        return send_code(token, meta, ceremony)
     return party
 
 
@@ -123,21 +146,26 @@ def _wait_message(seconds: int) -> str:
 
 
 def _queue_code(party: Party, code: str):
+    # The code is a secret of the message: the outbox keeps only a masked copy of it.
     if party.channel == "sms":
         return queue_sms(party.phone, _("Signet code: %(code)s. Do not share it.", code=code),
-                         kind="signing_code")
+                         kind="signing_code", secrets=[code])
     return queue_email(party.email, _("Your signing code: %(code)s", code=code),
-                       "signing_code", kind="signing_code", code=code, name=party.name,
+                       "signing_code", kind="signing_code", secrets=[code], code=code,
+                       name=party.name,
                        title=party.document.title, number=party.document.number,
                        minutes=int(codes.CODE_LIFETIME.total_seconds() // 60))
 
 
-def send_code(token: str, meta) -> Party:
-    """Send a new one-time code over the party's channel (at most 1 a minute, 5 an hour)."""
+def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
+    """Send a new one-time code over the party's channel (at most 1 a minute, 5 an hour).
+
+    Also after a confirmation elsewhere: this browser then needs its own session.
+    """
     party = lock_party(token)
     require_active(party)
     _require_consent(party)
-    if party.code_confirmed_at is not None:
+    if sessions.holds(party, ceremony):
         db.session.rollback()
         return party
     now = utcnow()
@@ -151,7 +179,8 @@ def send_code(token: str, meta) -> Party:
     party.code_attempts = 0
     party.codes_sent = (party.codes_sent or 0) + 1
     party.code_sent_at = now
-    message = _queue_code(party, code)
+    with force_locale(party.speaks):
+        message = _queue_code(party, code)
     db.session.flush()
     _event("party.code_sent", party, meta, channel=party.channel, message_id=message.id)
     db.session.commit()
@@ -173,14 +202,16 @@ def _reserve_attempt(party: Party) -> int | None:
     return (party.code_attempts or 0) + 1
 
 
-def verify_code(token: str, meta, code: str) -> Party:
-    """Check the typed code: confirm it, or count a failed attempt (5 per code)."""
+def verify_code(token: str, meta, code: str,
+                ceremony: Ceremony | None = None) -> tuple[Party, Ceremony]:
+    """Check the typed code: confirm it and open this browser's signing session, or count a
+    failed attempt (5 per code). A browser already in its session keeps it."""
     party = lock_party(token)
     require_active(party)
     _require_consent(party)
-    if party.code_confirmed_at is not None:
+    if sessions.holds(party, ceremony):
         db.session.rollback()
-        return party
+        return party, ceremony
     typed = "".join(str(code or "").split())
     if len(typed) != codes.CODE_DIGITS or not typed.isdigit():
         db.session.rollback()
@@ -202,9 +233,10 @@ def verify_code(token: str, meta, code: str) -> Party:
         party.code_confirmed_at = utcnow()
         party.code_hash = None
         party.code_expires_at = None
-        _event("party.code_confirmed", party, meta, attempt=used)
+        opened = sessions.open_for(party)
+        _event("party.code_confirmed", party, meta, attempt=used, session=opened.tag)
         db.session.commit()
-        return party
+        return party, opened
     left = codes.MAX_ATTEMPTS - used
     _event("party.code_failed", party, meta, attempts_left=left)
     db.session.commit()
@@ -224,18 +256,19 @@ def own_field(party: Party, field_id: int) -> Field:
     return field
 
 
-def fill_field(token: str, meta, field_id: int, data: FieldInput) -> tuple[Party, Field]:
+def fill_field(token: str, meta, field_id: int, data: FieldInput,
+               ceremony: Ceremony | None = None) -> tuple[Party, Field]:
     """Save one field's value (text, number, tick, drawn/typed/uploaded image or stamp)."""
     party = lock_party(token)
     require_active(party)
-    _require_code(party)
+    current = _require_session(party, ceremony)
     field = own_field(party, field_id)
     try:
         method = apply_input(field, party, data, utcnow())
     except StepRefused:
         db.session.rollback()
         raise
-    details = {"field_id": field.id, "field_type": field.type}
+    details = {"field_id": field.id, "field_type": field.type, "session": current.tag}
     if method:
         details["method"] = method
     _event("field.filled", party, meta, **details)
@@ -245,14 +278,14 @@ def fill_field(token: str, meta, field_id: int, data: FieldInput) -> tuple[Party
 
 # --- sign and decline -----------------------------------------------------------------------
 
-def sign(token: str, meta) -> Party:
+def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     """Sign: every required field filled, then status signed (exactly once), then advance."""
     party = lock_party(token)
     if party.status == "signed":
         db.session.rollback()
         raise AlreadySigned()
     require_active(party)
-    _require_code(party)
+    current = _require_session(party, ceremony)
     missing = missing_required(party)
     if missing:
         db.session.rollback()
@@ -273,7 +306,7 @@ def sign(token: str, meta) -> Party:
     if result.rowcount != 1:
         db.session.rollback()
         raise AlreadySigned()
-    _event("party.signed", party, meta, fields=len(fields_of(party)))
+    _event("party.signed", party, meta, fields=len(fields_of(party)), session=current.tag)
     db.session.commit()
     db.session.refresh(party)
     _advance(party.document_id)
@@ -290,12 +323,16 @@ def clean_reason(reason) -> str:
     return text
 
 
-def decline(token: str, meta, reason) -> Party:
-    """Decline with a reason: the party and the document end as declined; the sender is told."""
+def decline(token: str, meta, reason, ceremony: Ceremony | None = None) -> Party:
+    """Decline with a reason: the party and the document end as declined; the sender is told.
+
+    Like signing, it needs the session a confirmed code opened: a forwarded link must not be
+    able to close the document for everyone.
+    """
     text = clean_reason(reason)
     party = lock_party(token)
-    # No consent needed: a signer who rejects the agreement itself must be able to say no.
     require_active(party)
+    current = _require_session(party, ceremony)
     now = utcnow()
     changed = db.session.execute(
         update(PARTIES).where(PARTIES.c.id == party.id,
@@ -312,7 +349,7 @@ def decline(token: str, meta, reason) -> Party:
         db.session.rollback()
         db.session.refresh(party)
         raise SigningClosed(state_of(party))
-    _event("party.declined", party, meta, reason=text)
+    _event("party.declined", party, meta, reason=text, session=current.tag)
     db.session.commit()
     db.session.refresh(party)
     _notify_declined(party.document_id, party.id)

@@ -1,11 +1,13 @@
 """The public signing pages at /s/<token>: no login; the link's token is the key."""
 
 import functools
+from io import BytesIO
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
@@ -17,6 +19,7 @@ from flask_babel import gettext as _
 from portal.audit.service import request_meta
 from portal.extensions import limiter
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
+from portal.signing import ceremony as sessions
 from portal.signing import pages, services
 from portal.signing.access import LinkInvalid, SigningClosed, StepRefused, find_party, state_of
 from portal.signing.filling import FieldInput, fields_of
@@ -36,11 +39,48 @@ def _image_limit() -> str:
     return current_app.config.get("SIGNET_SIGNING_IMAGE_LIMIT", "300 per minute")
 
 
+@bp.before_request
+def speak_the_signers_language():
+    """The party's language (its own pick, else the document's), not the browser's."""
+    token = (request.view_args or {}).get("token")
+    try:
+        party = find_party(token)
+    except LinkInvalid:
+        return
+    g.page_locale = party.speaks
+
+
+@bp.context_processor
+def language_for_this_link():
+    token = (request.view_args or {}).get("token")
+    if not token or g.get("page_locale") is None:
+        return {}
+    return {"language_action": url_for("signing.choose_language", token=token)}
+
+
 @bp.after_request
 def keep_out_of_caches(response):
     # Addressed by a secret: no shared cache or back-button copy should keep the pages.
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _ceremony_cookie():
+    """The signing session this browser holds (checked against the party by the services)."""
+    return sessions.read(request.cookies.get(sessions.COOKIE_NAME))
+
+
+def _in_ceremony(party) -> bool:
+    return sessions.holds(party, _ceremony_cookie())
+
+
+def _keep_session(response, token: str, opened) -> None:
+    """Hand the browser its signing session: only this link's pages ever receive it."""
+    response.set_cookie(
+        sessions.COOKIE_NAME, sessions.seal(opened),
+        max_age=int(sessions.lifetime().total_seconds()), path=f"/s/{token}", httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure)
 
 
 def signing_view(view):
@@ -57,11 +97,12 @@ def signing_view(view):
 
 
 # Where each kind of refusal is shown when its step is on screen (else above the step).
-ERROR_HOMES = {"code": ("code",), "sign": ("fill",), "decline": ("code", "fill")}
+ERROR_HOMES = {"code": ("code",), "sign": ("fill",), "decline": ("fill",)}
 
 
 def _ceremony(party, token, status=200, error=None, at=None, **extra):
     """The ceremony: the current step as a fragment for htmx, else the whole page."""
+    extra.setdefault("in_ceremony", _in_ceremony(party))
     context = pages.ceremony_context(party, token, **extra)
     if error:
         key = f"{at}_error" if context["step"] in ERROR_HOMES.get(at, ()) else "step_error"
@@ -93,7 +134,7 @@ def page(token: str):
 def consent(token: str):
     """Accept the agreement; the first code goes out at once."""
     try:
-        party = services.accept_agreement(token, request_meta())
+        party = services.accept_agreement(token, request_meta(), _ceremony_cookie())
     except StepRefused as refused:  # the code could not be sent yet: say so in the next step
         return _ceremony(find_party(token), token, error=refused.message, at="code")
     return _ceremony(party, token, code_notice=_("We sent you a code."))
@@ -105,7 +146,7 @@ def consent(token: str):
 def resend_code(token: str):
     """Send a new code (limited: one a minute, five an hour)."""
     try:
-        party = services.send_code(token, request_meta())
+        party = services.send_code(token, request_meta(), _ceremony_cookie())
     except StepRefused as refused:
         return _ceremony(find_party(token), token, error=refused.message, at="code")
     return _ceremony(party, token, code_notice=_("We sent you a new code."))
@@ -115,13 +156,16 @@ def resend_code(token: str):
 @limiter.limit(_page_limit)
 @signing_view
 def confirm_code(token: str):
-    """Check the typed code; on success the fields appear."""
+    """Check the typed code; on success this browser gets its signing session and the fields."""
     try:
-        party = services.verify_code(token, request_meta(), request.form.get("code", ""))
+        party, opened = services.verify_code(token, request_meta(), request.form.get("code", ""),
+                                             _ceremony_cookie())
     except StepRefused as refused:
         return _ceremony(find_party(token), token, error=refused.message, at="code",
                          typed_code=request.form.get("code", "")[:12])
-    return _ceremony(party, token)
+    response = _ceremony(party, token, in_ceremony=True)
+    _keep_session(response, token, opened)
+    return response
 
 
 def _field_response(party, token, field_id, error=None, editing=False):
@@ -129,7 +173,7 @@ def _field_response(party, token, field_id, error=None, editing=False):
     if not is_htmx():
         return _ceremony(party, token, errors={field_id: error} if error else {},
                          editing=field_id if (editing or error) else None)
-    context = pages.ceremony_context(party, token)
+    context = pages.ceremony_context(party, token, in_ceremony=_in_ceremony(party))
     view = next((v for v in context["fields"] if v["field"].id == field_id), None)
     if view is None:
         abort(404)
@@ -145,7 +189,7 @@ def _field_response(party, token, field_id, error=None, editing=False):
 def edit_field(token: str, field_id: int):
     """The form of one field again (to change a value already saved)."""
     party = find_party(token)
-    if state_of(party) != "active" or party.code_confirmed_at is None:
+    if state_of(party) != "active" or not _in_ceremony(party):
         return redirect_to(url_for("signing.page", token=token))
     if not is_htmx():
         return redirect(url_for("signing.page", token=token, edit=field_id,
@@ -165,12 +209,13 @@ def _field_input() -> FieldInput:
 def save_field(token: str, field_id: int):
     """Save one field's value and answer with its fragment (errors beside it, status 200)."""
     try:
-        party, _field = services.fill_field(token, request_meta(), field_id, _field_input())
+        party, _field = services.fill_field(token, request_meta(), field_id, _field_input(),
+                                            _ceremony_cookie())
     except StepRefused as refused:
         if refused.status == 404:
             abort(404)
         party = find_party(token)
-        if party.code_confirmed_at is None:
+        if not _in_ceremony(party):
             return _ceremony(party, token, error=refused.message)
         return _field_response(party, token, field_id, error=refused.message)
     return _field_response(party, token, field_id)
@@ -183,7 +228,8 @@ def field_image(token: str, field_id: int):
     """The image saved in one of the party's own fields (signature, initials, stamp)."""
     party = find_party(token)
     field = next((f for f in fields_of(party) if f.id == field_id), None)
-    if state_of(party) != "active" or field is None or not field.value_sha256:
+    if state_of(party) != "active" or field is None or not field.value_sha256 \
+            or not _in_ceremony(party):
         abort(404)
     try:
         data = read(field.value_sha256)
@@ -202,7 +248,7 @@ def field_image(token: str, field_id: int):
 def sign(token: str):
     """Sign; then the page says so (a second click finds it signed already)."""
     try:
-        services.sign(token, request_meta())
+        services.sign(token, request_meta(), _ceremony_cookie())
     except StepRefused as refused:
         return _ceremony(find_party(token), token, error=refused.message, at="sign")
     return redirect_to(url_for("signing.page", token=token))
@@ -215,7 +261,7 @@ def decline(token: str):
     """Decline with a reason; the sender is told."""
     reason = request.form.get("reason", "")
     try:
-        services.decline(token, request_meta(), reason)
+        services.decline(token, request_meta(), reason, _ceremony_cookie())
     except StepRefused as refused:
         return _ceremony(find_party(token), token, error=refused.message, at="decline",
                          decline_reason=reason[:2000], decline_open=True)
@@ -226,8 +272,12 @@ def decline(token: str):
 @limiter.limit(_image_limit)
 @signing_view
 def page_image(token: str, page_number: int):
-    """One page of the document as an image, only for a party whose turn it is."""
-    from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype, render_preview
+    """One page as it stands (values filled so far drawn in), only for a party whose turn it is.
+
+    ?v= (pages.page_views) names what is drawn, so a save makes the page fetch a new picture.
+    """
+    from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype
+    from portal.signing.preview import preview_page
 
     party = find_party(token)
     document = party.document
@@ -237,13 +287,53 @@ def page_image(token: str, page_number: int):
         abort(404)
     wanted = request.args.get("w", 1000, type=int) or 1000
     width = min(PREVIEW_WIDTHS, key=lambda w: (w < wanted, abs(w - wanted)))
+    include_own = party.code_confirmed_at is not None  # ceremony
     try:
-        image = render_preview(document.source_sha256, page_number, width)
+        preview = preview_page(party, page_number, width, include_own=include_own)
     except (BlobMissing, ValueError):
         abort(404)
     except PdfRejected as refused:
         return page_unavailable(refused.message, width)
-    response = make_response(image)
+    response = make_response(preview.image)
     response.headers["Content-Type"] = preview_mimetype()
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # Revalidated on every use: the same URL may draw the signer's own values or not.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.set_etag(f"{preview.version or 'plain'}-{int(include_own)}-{width}")
+    return response.make_conditional(request)
+
+
+@bp.post("/<token>/language")
+@limiter.limit(_page_limit)
+@signing_view
+def choose_language(token: str):
+    """The signer's language for this page and every later message to them."""
+    services.choose_language(token, request.form.get("locale", ""))
+    return redirect(url_for("signing.page", token=token))
+
+
+@bp.get("/<token>/document.pdf")
+@limiter.limit(_image_limit)
+@signing_view
+def document_pdf(token: str):
+    """The whole document with every value filled so far, marked "not yet signed" on each page."""
+    from flask import send_file
+
+    from portal.pdfs import PdfRejected
+    from portal.sealing.finalize import final_filename
+    from portal.signing.preview import preview_pdf
+
+    party = find_party(token)
+    if state_of(party) != "active" or not party.document.source_sha256:
+        abort(404)
+    include_own = party.code_confirmed_at is not None  # ceremony
+    stem = final_filename(party.document).removesuffix(".pdf")
+    try:
+        pdf = preview_pdf(party, include_own=include_own)
+    except BlobMissing:
+        abort(404)
+    except PdfRejected as refused:
+        return render_template("signing/unavailable.html", message=refused.message), 503
+    response = send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
+                         download_name=f"{stem}-preview.pdf", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,16 +6,14 @@ invitation, the next SIGNET_REMIND_EVERY_DAYS after the previous one; none after
 none to a party that signed or declined. Each reminder is decided again under the document's
 lock, so two sweeps at once (or a manual reminder meanwhile) never send it twice.
 
-The link: only the hash of a signing token is stored, so a reminder cannot rebuild the link
-from the party. It reuses the link of the newest message this party was sent (the invitation,
-or an earlier reminder), checked against the stored hash, so the link the signer already has
-keeps working. Only when no such message holds the current link (the outbox row is gone) is
-a fresh token issued; the reminder then carries the only working link, and the audit event
-says so (new_link).
+The link: the party keeps its token's hash and the token sealed with a key only the server
+has (never a message body: those are redacted once delivered). A reminder repeats that link,
+so the one the signer already has keeps working. Only when it cannot be opened (SECRET_KEY
+changed, or the link predates sealing) is a fresh token issued; the reminder then carries the
+only working link, and the audit event says so (new_link).
 """
 
 import logging
-import re
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -27,17 +25,22 @@ from portal.audit.models import AuditEvent
 from portal.delivery.models import Message
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
 from portal.documents.models import OPEN_STAGES, SIGNING_ROLES, Document, Party
-from portal.documents.progress import format_moment, lock_document, mask_contact, signing_link
+from portal.documents.progress import (
+    current_link_token,
+    format_moment,
+    issue_link,
+    lock_document,
+    mask_contact,
+    signing_link,
+)
 from portal.documents.services.common import as_utc, audit
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.tokens import hash_token, new_token
 
 log = logging.getLogger(__name__)
 
 REMINDED = "party.reminded"
 INVITED_STATUSES = ("sent", "opened")
-LINK_TOKEN = re.compile(r"/s/([A-Za-z0-9_\-]{20,200})")
 ID_CHUNK = 500
 
 
@@ -135,10 +138,10 @@ def _remind(document_id: int, party_id: int, now: datetime) -> bool:
     if party is None or party.document_id != document_id or not _still_due(document, party, now):
         db.session.rollback()
         return False
-    link, new_link = _link_for(party)
+    raw, new_link = _link_for(party)
     try:
-        with force_locale(document.language):
-            message = _queue_reminder(document, party, link)
+        with force_locale(party.speaks):
+            message = _queue_reminder(document, party, raw)
     except InvalidRecipient:
         db.session.rollback()
         log.warning("No reminder for party %s: its contact is not usable", party_id)
@@ -167,43 +170,19 @@ def _still_due(document: Document, party: Party, now: datetime) -> bool:
 # --- the link ----------------------------------------------------------------------------------
 
 def _link_for(party: Party) -> tuple[str, bool]:
-    """(the signing link, whether it is new): the party's current link when a message holds it."""
-    raw = current_token(party)
+    """(the raw token of the signing link, whether it is new): the party's current one if the
+    server can still open it."""
+    raw = current_link_token(party)
     if raw is not None:
-        return signing_link(raw), False
-    raw, hashed = new_token()
-    party.token_hash = hashed
-    return signing_link(raw), True
-
-
-def current_token(party: Party) -> str | None:
-    """The raw token of the party's working link, read back from a message it was sent."""
-    if not party.token_hash:
-        return None
-    for message_id in _message_ids_for(party):
-        message = db.session.get(Message, message_id)
-        for raw in LINK_TOKEN.findall(message.body_text if message is not None else ""):
-            if hash_token(raw) == party.token_hash:
-                return raw
-    return None
-
-
-def _message_ids_for(party: Party) -> list[int]:
-    rows = db.session.scalars(
-        select(AuditEvent.details).where(AuditEvent.document_id == party.document_id)
-        .order_by(AuditEvent.id.desc())
-    )
-    ids = []
-    for details in rows:
-        if isinstance(details, dict) and details.get("party_id") == party.id \
-                and isinstance(details.get("message_id"), int):
-            ids.append(details["message_id"])
-    return ids
+        return raw, False
+    return issue_link(party), True
 
 
 # --- the message -------------------------------------------------------------------------------
 
-def _queue_reminder(document: Document, party: Party, link: str) -> Message:
+def _queue_reminder(document: Document, party: Party, raw_token: str) -> Message:
+    # The token goes to the outbox as a secret: the stored copy never shows it.
+    link = signing_link(raw_token)
     company = document.company.display_name
     approving = party.role == "approver"
     if party.channel == "sms":
@@ -212,7 +191,7 @@ def _queue_reminder(document: Document, party: Party, link: str) -> Message:
                 if approving else
                 _("Reminder: %(company)s is waiting for your signature on document %(number)s: "
                   "%(link)s", company=company, number=document.number, link=link))
-        return queue_sms(party.phone, text, "signing-reminder")
+        return queue_sms(party.phone, text, "signing-reminder", secrets=[raw_token])
     subject = (_("Reminder: please approve %(number)s: %(title)s", number=document.number,
                  title=document.title)
                if approving else
@@ -227,6 +206,7 @@ def _queue_reminder(document: Document, party: Party, link: str) -> Message:
         lines.append(_("The link works until %(deadline)s.",
                        deadline=format_moment(document.deadline_at)))
     return queue_email(
-        party.email, subject, "notice", "signing-reminder", heading=subject, lines=lines,
+        party.email, subject, "notice", "signing-reminder", secrets=[raw_token],
+        heading=subject, lines=lines,
         action_url=link,
         action_label=_("Review and approve") if approving else _("Review and sign"))

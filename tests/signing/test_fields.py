@@ -100,8 +100,11 @@ def test_a_drawn_signature_is_stored_as_a_png_cropped_to_the_ink(app, signing, s
     assert picture.status_code == 200 and picture.mimetype == "image/png"
     with app.app_context():
         [event] = [e for e in events_for(signing.document_id) if e.type == "field.filled"]
+        confirmed = next(e for e in events_for(signing.document_id)
+                         if e.type == "party.code_confirmed")
         assert event.details == {"field_id": signing.fields["signature"],
-                                 "field_type": "signature", "method": "draw"}
+                                 "field_type": "signature", "method": "draw",
+                                 "session": confirmed.details["session"]}
         assert (event.ip, event.user_agent) == ("127.0.0.1", HEADERS["User-Agent"])
 
 

@@ -149,20 +149,28 @@ def test_decline_needs_a_reason(app, signing):
     assert _party(app, signing.party_id).status == "opened"
 
 
-def test_a_signer_can_decline_before_accepting_the_agreement(app, signing):
+def test_a_link_without_a_confirmed_code_cannot_decline(app, signing):
     client = app.test_client()
     page = text_of(client.get(signing.url, headers=HEADERS))
-    assert 'id="decline"' in page
+    assert 'id="decline"' in page and "first confirm the code" in page
     response = post(client, f"{signing.url}/decline", {"reason": "I do not accept these terms."})
-    assert response.headers["HX-Redirect"] == signing.url
+    assert "First read the document and accept the agreement." in text_of(response)
+    post(client, f"{signing.url}/consent")
+    response = post(client, f"{signing.url}/decline", {"reason": "I do not accept these terms."})
+    assert "First confirm the code we sent you." in text_of(response)
     party = _party(app, signing.party_id)
-    assert party.status == "declined" and party.consent_at is None
+    assert party.status != "declined" and party.declined_at is None
+    with app.app_context():
+        assert db.session.get(Document, signing.document_id).stage != "declined"
 
 
 def test_decline_closes_the_document_and_tells_the_sender(app, signing):
     client = app.test_client()
     client.get(signing.url, headers=HEADERS)
     post(client, f"{signing.url}/consent")
+    with app.app_context():
+        code = last_code("director@signet.example")
+    post(client, f"{signing.url}/code", {"code": code})
     response = post(client, f"{signing.url}/decline", {"reason": "The amount is wrong.\n"})
     assert response.headers["HX-Redirect"] == signing.url
     page = client.get(signing.url, headers=HEADERS)
