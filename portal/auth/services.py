@@ -1,8 +1,10 @@
 """Authentication and the user's own settings."""
 
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth.models import User
+from portal.config import LANGUAGES
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -47,3 +49,15 @@ def set_locale(user: User, code: str) -> None:
     """Remember the user's language."""
     user.locale = code
     db.session.commit()
+
+
+def staff_language(user: User | None) -> str:
+    """The language of every message to an employee: the one they chose, else the portal's.
+
+    Never the document's language, nor that of whoever set the message off: a notice about a
+    Russian act reaches a Portuguese-speaking manager in Portuguese.
+    """
+    if user is not None and user.locale in LANGUAGES:
+        return user.locale
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE")
+    return default if default in LANGUAGES else "en"

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +13,7 @@ from portal.audit.service import RequestMeta
 from portal.auth.models import Department, User
 from portal.auth.role_guard import keeping_permission_managers
 from portal.auth.role_services import default_role_ids, record_assignment, roles_by_ids
+from portal.auth.services import staff_language
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -155,18 +157,19 @@ def _issue_invitation(user: User, actor: User):
     user.invite_token_hash = digest
     user.invite_expires_at = utcnow() + timedelta(days=days)
     link = f"{current_app.config['SIGNET_BASE_URL']}/invite/{raw}"
-    return queue_email(
-        user.email,
-        _("You are invited to Signet"),
-        template="invite",
-        kind="invite",
-        link=link,
-        action_url=link,
-        action_label=_("Choose your password"),
-        name=user.name,
-        inviter=actor.name,
-        days=days,
-    )
+    with force_locale(staff_language(user)):  # theirs, not the inviting admin's
+        return queue_email(
+            user.email,
+            _("You are invited to Signet"),
+            template="invite",
+            kind="invite",
+            link=link,
+            action_url=link,
+            action_label=_("Choose your password"),
+            name=user.name,
+            inviter=actor.name,
+            days=days,
+        )
 
 
 def _dispatch(message) -> None:

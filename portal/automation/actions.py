@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
 from portal.audit.service import RequestMeta
+from portal.auth.services import staff_language
 from portal.automation.conditions import document_amount
 from portal.automation.retry import PermanentFailure
 from portal.automation.triggers import trigger_label
@@ -108,7 +109,7 @@ def notify_responsible(context: RunContext) -> Outcome:
     if user is None or not user.active or not user.email:
         raise PermanentFailure(_("The responsible employee cannot receive mail."))
     note = context.params.get("note") or ""
-    with force_locale(user.locale or document.language):
+    with force_locale(staff_language(user)):
         values = _values(context)
         lines = [_("%(event)s: %(number)s %(title)s.", event=values["event"],
                    number=document.number, title=document.title)]
@@ -133,7 +134,7 @@ def _recipients(context: RunContext) -> list[tuple[str, str]]:
     if choice == "responsible":
         user = document.responsible
         ok = user is not None and user.active and user.email
-        return [(user.email, user.locale or document.language)] if ok else []
+        return [(user.email, staff_language(user))] if ok else []
     roles = {"client": ("client",), "company": ("company",),
              "signers": ("approver", "company", "client")}[choice]
     return [(party.email, document.language) for party in document.parties
