@@ -177,7 +177,8 @@ def _story(document, original_sha256, events, chain_head, verify_url) -> list:
         _summary(document, original_sha256, verify_url),
         *_section(_("Signers")),
     ]
-    story += [KeepTogether([_signer_card(party), Spacer(1, 3.5 * mm)]) for party in signers]
+    story += [KeepTogether([_signer_card(party, events), Spacer(1, 3.5 * mm)])
+              for party in signers]
     if not signers:
         story.append(_p(_("Nobody signed this document."), STYLES["note"]))
     if copies:
@@ -323,7 +324,19 @@ def _channel_label(channel: str) -> str:
     return str(CHANNEL_LABELS.get(channel, channel))
 
 
-def _signer_card(party: Party) -> Table:
+def in_confirmed_session(party: Party, events: list[AuditEvent]) -> bool:
+    """Whether every field of the party was filled, and the signature given, in a browser
+    session that a confirmed code opened (the events carry the session's public tag)."""
+    own = [event for event in events
+           if event.actor_type == "party" and event.actor_id == party.id]
+    opened = {(event.details or {}).get("session") for event in own
+              if event.type == "party.code_confirmed"} - {None}
+    acts = [event for event in own if event.type in ("field.filled", "party.signed")]
+    return (party.status == "signed" and any(event.type == "party.signed" for event in acts)
+            and all((event.details or {}).get("session") in opened for event in acts))
+
+
+def _signer_card(party: Party, events: list[AuditEvent]) -> Table:
     label, value = STYLES["label"], STYLES["value"]
     label_column, value_column = 28 * mm, CONTENT_WIDTH / 2 - 28 * mm
     rows = [
@@ -338,9 +351,14 @@ def _signer_card(party: Party) -> Table:
          _p(_("IP address"), label), _p(party.ip, value)],
         [_p(_("Browser"), label), _p(party.user_agent, value), "", ""],
     ]
+    if in_confirmed_session(party, events):
+        rows.append([_p(_("Session"), label), _p(_(
+            "Fields filled and signed in the browser session opened by the confirmed code."),
+            value), "", ""])
     card = Table(rows, colWidths=[label_column, value_column] * 2)
     card.setStyle(TableStyle([
         ("SPAN", (0, 0), (2, 0)),
+        ("SPAN", (1, 5), (3, 5)),
         ("SPAN", (1, -1), (3, -1)),
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
         ("BOX", (0, 0), (-1, -1), 0.6, RULE),

@@ -6,9 +6,11 @@ from http.cookies import SimpleCookie
 
 import pytest
 
+from portal.audit.models import AuditEvent
 from portal.audit.service import events_for
 from portal.documents.models import Party
 from portal.extensions import db
+from portal.sealing.certificate import in_confirmed_session
 from portal.signing import ceremony
 from tests.helpers import text_of
 from tests.signing.support import (
@@ -157,3 +159,23 @@ def test_an_expired_session_asks_for_a_new_code(make_app, admin):
     saved, signed = _sign_with_drawing(client, signing)
     assert "Your signing session in this browser has ended" in text_of(signed)
     assert _party(app, signing.party_id).status != "signed"
+
+
+def _event(event_type, party_id=1, **details):
+    return AuditEvent(type=event_type, actor_type="party", actor_id=party_id, details=details)
+
+
+def test_the_certificate_says_so_only_when_every_act_was_in_a_confirmed_session():
+    party = Party(id=1, status="signed")
+    confirmed = _event("party.code_confirmed", session="aaaa")
+    filled = _event("field.filled", field_id=3, session="aaaa")
+    signed = _event("party.signed", session="aaaa")
+    assert in_confirmed_session(party, [confirmed, filled, signed])
+    # A field saved without a session (an older document) or in an unknown one: no claim.
+    assert not in_confirmed_session(party, [confirmed, _event("field.filled"), signed])
+    assert not in_confirmed_session(
+        party, [confirmed, _event("field.filled", session="bbbb"), signed])
+    # Another party's confirmation does not count for this one.
+    assert not in_confirmed_session(
+        party, [_event("party.code_confirmed", party_id=2, session="aaaa"), filled, signed])
+    assert not in_confirmed_session(Party(id=1, status="declined"), [confirmed, filled])
