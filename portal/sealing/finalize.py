@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -118,10 +119,30 @@ def _remember_failure(document_id: int, error: Exception) -> None:
     db.session.commit()
 
 
+# A failure is kept as "[kind] technical detail" and put into words when shown: the job that
+# failed speaks whatever language set it off, the admin reading the page speaks their own.
+SEAL_FAILURES = {
+    "timestamp_unavailable": _l("No time-stamping authority answered; the PDF was not sealed."),
+    "file_missing": _l("A stored file is missing: %(detail)s"),
+    "error": _l("Sealing failed: %(detail)s"),
+}
+STORED_FAILURE = re.compile(r"\[([a-z_]+)\] (.*)", re.DOTALL)
+
+
 def _failure_text(error: Exception) -> str:
-    if isinstance(error, TimestampUnavailable | BlobMissing):
-        return str(error)[:1000]
-    return f"{type(error).__name__}: {error}"[:1000]
+    if isinstance(error, TimestampUnavailable):
+        return f"[timestamp_unavailable] {error}"[:1000]
+    if isinstance(error, BlobMissing):
+        return f"[file_missing] {error}"[:1000]
+    return f"[error] {type(error).__name__}: {error}"[:1000]
+
+
+def seal_failure_text(stored: str) -> str:
+    """A kept failure in the current language (rows from before kinds show as they were)."""
+    match = STORED_FAILURE.fullmatch(stored or "")
+    if match is None or match.group(1) not in SEAL_FAILURES:
+        return stored or ""
+    return str(SEAL_FAILURES[match.group(1)]) % {"detail": match.group(2)}
 
 
 def unsealed_documents(visible_to=None) -> list[Document]:

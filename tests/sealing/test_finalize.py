@@ -107,7 +107,7 @@ def test_no_answering_authority_leaves_it_unsealed_on_the_admin_page_until_retri
     client = app.test_client()
     login(client, "root@example.com", "correct horse battery")
     page = text_of(client.get("/admin/sealing"))
-    assert load_number(app, document_id) in page and "authorities answered" in page
+    assert load_number(app, document_id) in page and "No time-stamping authority answered" in page
 
     with TimestampServer() as tsa:
         app.config["SIGNET_TSA_URLS"] = [tsa.url]
