@@ -80,3 +80,32 @@ def test_a_signer_signs_on_a_phone(app, admin, mailbox, phone):
     _no_sideways_scroll(phone)
     _snap(phone, "signed")
     assert phone.console_errors == []
+
+
+def test_a_forwarded_link_on_another_phone_asks_for_its_own_code(app, admin, mailbox, phone,
+                                                                   browser, live_server):
+    with app.app_context():
+        signing = sent_document(admin["id"], extra_fields=False)
+    phone.goto(signing.url)
+    phone.get_by_role("button", name="I agree: send me a code").click()
+    phone.get_by_role("heading", name="Enter the code we sent you").wait_for()
+    mail = _code_mail(mailbox, "director@signet.example")
+    phone.fill("#signing-code", CODE.search(mail.get_body(("plain",)).get_content()).group(1))
+    phone.get_by_role("button", name="Confirm").click()
+    phone.get_by_role("heading", name="Fill in your fields and sign").wait_for()
+
+    other = browser.new_context(viewport={"width": 390, "height": 844},
+                                base_url=live_server.url)
+    try:
+        forwarded = other.new_page()
+        forwarded.goto(signing.url)
+        forwarded.get_by_role("heading", name="Enter the code we sent you").wait_for()
+        assert forwarded.get_by_text("only in the browser where the code was confirmed").count()
+        assert forwarded.locator(".sign-button").count() == 0
+        _no_sideways_scroll(forwarded)
+        _snap(forwarded, "forwarded")
+    finally:
+        other.close()
+    # The first phone is still in its session.
+    phone.reload()
+    phone.get_by_role("heading", name="Fill in your fields and sign").wait_for()
