@@ -170,11 +170,18 @@ SMTP = SMTPBackend()
 SMS_GATEWAY = SMSGatewayBackend()
 
 
+SERVER_SETTING = {"email": "SMTP_HOST", "sms": "SMS_GATEWAY_URL"}
+
+
+def has_server(channel: str) -> bool:
+    """Whether a real server delivers this channel (else its messages stay in the outbox)."""
+    return bool(current_app.config.get(SERVER_SETTING.get(channel, "")))
+
+
 def backend_for(message):
     """The configured backend for the message's channel; the outbox when none is set up."""
-    config = current_app.config
-    if message.channel == "email":
-        return SMTP if config.get("SMTP_HOST") else OUTBOX
-    if message.channel == "sms":
-        return SMS_GATEWAY if config.get("SMS_GATEWAY_URL") else OUTBOX
-    raise DeliveryError(f"unknown channel {message.channel!r}")
+    if message.channel not in SERVER_SETTING:
+        raise DeliveryError(f"unknown channel {message.channel!r}")
+    if not has_server(message.channel):
+        return OUTBOX
+    return SMTP if message.channel == "email" else SMS_GATEWAY

@@ -32,3 +32,6 @@ class Message(TimestampMixin, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Files sent with an email: [{"filename", "sha256" (a stored blob), "content_type"}].
     attachments: Mapped[list] = mapped_column(JSON, default=list)
+    # The secret parts (link tokens, codes) the bodies carry as markers, sealed; dropped once a
+    # real server delivered the message (see portal.delivery.redaction).
+    secrets: Mapped[str | None] = mapped_column(Text)

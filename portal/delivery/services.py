@@ -11,8 +11,19 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.util import identity_key
 
+from portal.audit.models import AuditEvent
+from portal.delivery.backends import has_server
 from portal.delivery.jobs import deliver_message
-from portal.delivery.models import STATUSES, Message
+from portal.delivery.models import CHANNELS, STATUSES, Message
+from portal.delivery.redaction import (
+    TEXT_PARTS,
+    Copy,
+    as_sent,
+    hide,
+    holds_secrets,
+    masked,
+    secret_values,
+)
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.jobs import enqueue
@@ -25,6 +36,11 @@ PAGE_SIZE = 50
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Deliberately loose: the address was validated where it was typed; this stops header injection.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# A code is good for minutes and the signer asks for a new one on the page: never sent twice.
+NEVER_SENT_AGAIN = frozenset({"signing_code"})
+# The events that name the message sent to a signer, and so its document.
+SIGNER_MESSAGE_EVENTS = ("party.invited", "party.reminded", "party.invitation_resent",
+                         "party.code_sent")
 
 
 class MessageNotFound(DomainError):
@@ -36,10 +52,12 @@ class InvalidRecipient(DomainError):
 
 
 def queue_email(recipient: str, subject: str, template: str, kind: str, *,
-                attachments=None, **context) -> Message:
+                attachments=None, secrets=(), **context) -> Message:
     """Render email/<template>.txt and .html and add a queued message; the caller commits.
 
     `attachments`: [(filename, blob sha256, content type)], read from storage when sent.
+    `secrets`: values (a link's token, a code) the subject or bodies carry; they are stored
+    sealed, apart from the text, and dropped once a real server delivered the message.
     """
     with _rendering_locale():
         recipient = (recipient or "").strip()
@@ -57,13 +75,16 @@ def queue_email(recipient: str, subject: str, template: str, kind: str, *,
         body_text = _render(f"email/{template}.txt", values)
         body_html = _render(f"email/{template}.html", values)
     return _add(channel="email", recipient=recipient, subject=subject[:300],
-                body_text=body_text, body_html=body_html, kind=kind,
+                body_text=body_text, body_html=body_html, kind=kind, secrets=secrets,
                 attachments=[{"filename": filename, "sha256": sha256, "content_type": content_type}
                              for filename, sha256, content_type in attachments or ()])
 
 
-def queue_sms(recipient_e164: str, text: str, kind: str) -> Message:
-    """Add a queued text message to an E.164 number; the caller commits."""
+def queue_sms(recipient_e164: str, text: str, kind: str, *, secrets=()) -> Message:
+    """Add a queued text message to an E.164 number; the caller commits.
+
+    `secrets`: values in the text kept apart from it, as for `queue_email`.
+    """
     number = (recipient_e164 or "").strip()
     if not E164.match(number):
         with _rendering_locale():
@@ -71,13 +92,15 @@ def queue_sms(recipient_e164: str, text: str, kind: str) -> Message:
                 _("%(number)s is not a phone number in international format.", number=number)
             )
     return _add(channel="sms", recipient=number, subject="", body_text=(text or "").strip(),
-                body_html="", kind=kind, attachments=[])
+                body_html="", kind=kind, attachments=[], secrets=secrets)
 
 
-def _add(**fields) -> Message:
+def _add(secrets=(), **fields) -> Message:
     fields["kind"] = (fields.get("kind") or "")[:40]
+    parts, sealed = hide({name: fields[name] for name in TEXT_PARTS}, secrets)
+    fields.update(parts)
     message = Message(status="queued", backend="", provider_id="", attempts=0, last_error="",
-                      **fields)
+                      secrets=sealed, **fields)
     db.session.add(message)
     return message
 
@@ -129,6 +152,10 @@ def resend(message_id: int, actor) -> Message:
     message = get_message(message_id)
     if message.status == "queued":
         raise DomainError(_("This message is already waiting to be sent."))
+    refusal = resend_refusal(message)
+    if refusal:
+        db.session.rollback()
+        raise DomainError(refusal, 409)
     message.status = "queued"
     message.sent_at = None
     message.last_error = ""
@@ -136,6 +163,46 @@ def resend(message_id: int, actor) -> Message:
     log.info("Message %s queued again by user %s", message.id, getattr(actor, "id", actor))
     dispatch([message.id])
     return message
+
+
+def resend_refusal(message: Message) -> str | None:
+    """Why "send again" cannot send this message (None: it can).
+
+    Sending a copy whose link or code is masked would hand the signer a broken link.
+    """
+    if message.kind in NEVER_SENT_AGAIN:
+        return _("A signing code is never sent again: the signer asks for a new code on the "
+                 "signing page.")
+    if holds_secrets(message) and secret_values(message) is None:
+        return _("The link or code in this message was hidden once it was delivered, so it "
+                 "cannot be sent again. To send the signer their link again, use “Remind now” "
+                 "on the document's card in the pipeline.")
+    return None
+
+
+def shown(message: Message) -> Copy:
+    """The message as the outbox shows it: with its links and codes while no server is
+    configured for its channel (the outbox is then where it arrives), masked otherwise."""
+    if not has_server(message.channel):
+        revealed = as_sent(message)
+        if revealed is not None:
+            return revealed
+    return masked(message)
+
+
+def channels_without_server() -> list[str]:
+    """The channels whose messages stay in the outbox (no SMTP / SMS gateway configured)."""
+    return [channel for channel in CHANNELS if not has_server(channel)]
+
+
+def document_of(message: Message) -> int | None:
+    """The document a signer's message was about (from the event that names the message)."""
+    return db.session.scalars(
+        select(AuditEvent.document_id)
+        .where(AuditEvent.type.in_(SIGNER_MESSAGE_EVENTS),
+               AuditEvent.details["message_id"].as_integer() == message.id)
+        .order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
 
 
 def requeue_stale_messages(older_than: timedelta = timedelta(minutes=5)) -> int:

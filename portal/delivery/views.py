@@ -9,7 +9,17 @@ from markupsafe import Markup, escape
 
 from portal.auth.permissions import require
 from portal.delivery.models import STATUSES
-from portal.delivery.services import get_message, list_messages, resend, status_counts
+from portal.delivery.redaction import MASK
+from portal.delivery.services import (
+    channels_without_server,
+    document_of,
+    get_message,
+    list_messages,
+    resend,
+    resend_refusal,
+    shown,
+    status_counts,
+)
 from portal.htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("outbox", __name__)
@@ -30,7 +40,9 @@ def index():
     status = status if status in STATUSES else None
     page = list_messages(status, request.args.get("page", 1, type=int))
     template = "delivery/_list.html" if is_htmx() else "delivery/index.html"
-    body = render_template(template, page=page, status=status, counts=status_counts())
+    body = render_template(template, page=page, status=status, counts=status_counts(),
+                           shown={message.id: shown(message) for message in page.items},
+                           unconfigured=channels_without_server())
     return vary_on_htmx(make_response(body))
 
 
@@ -39,8 +51,12 @@ def index():
 def detail(message_id: int):
     """One message: its headers, the text body, the HTML body in a sandboxed frame."""
     message = get_message(message_id)
+    copy = shown(message)
+    refusal = resend_refusal(message)
     return render_template(
-        "delivery/detail.html", message=message, text_body=linkify(message.body_text)
+        "delivery/detail.html", message=message, copy=copy, text_body=linkify(copy.body_text),
+        masked=MASK in copy.subject + copy.body_text + copy.body_html, refusal=refusal,
+        document_id=document_of(message) if refusal else None,
     )
 
 
@@ -48,8 +64,7 @@ def detail(message_id: int):
 @require("edit", "settings")
 def html_body(message_id: int):
     """The HTML body on its own, under a policy that forbids scripts and remote content."""
-    message = get_message(message_id)
-    response = make_response(message.body_html or "")
+    response = make_response(shown(get_message(message_id)).body_html or "")
     response.mimetype = "text/html"
     response.headers["Content-Security-Policy"] = HTML_BODY_POLICY
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
@@ -77,6 +92,8 @@ def linkify(text: str) -> Markup:
     pieces, last = [], 0
     for match in LINK.finditer(text or ""):
         url = match.group(0).rstrip(".,;:!?)")
+        if MASK in url:  # a masked link leads nowhere: shown, not linked
+            continue
         pieces.append(escape(text[last:match.start()]))
         pieces.append(Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url))
         last = match.start() + len(url)

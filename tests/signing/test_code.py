@@ -9,6 +9,7 @@ import pytest
 
 from portal.audit.service import events_for
 from portal.delivery.models import Message
+from portal.delivery.redaction import as_sent
 from portal.documents.models import Party
 from portal.extensions import db
 from tests.helpers import text_of
@@ -53,7 +54,8 @@ def test_accepting_records_consent_and_sends_a_hashed_code(app, signing):
         assert party.consent_at is not None and party.codes_sent == 1
         assert party.code_hash and code not in party.code_hash
         message = db.session.query(Message).filter_by(kind="signing_code").one()
-        assert message.subject == f"Your signing code: {code}"
+        assert as_sent(message).subject == f"Your signing code: {code}"
+        assert code not in message.subject  # stored with the code sealed apart
         consent = [e for e in events_for(signing.document_id) if e.type == "party.consent"]
         assert len(consent) == 1 and len(consent[0].details["agreement_sha256"]) == 64
     # Agreeing again (a second tab) neither records nor sends twice.

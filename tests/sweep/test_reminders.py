@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from portal.audit.service import events_for
 from portal.delivery.models import Message
+from portal.delivery.redaction import as_sent
 from portal.documents.models import Document
 from portal.documents.services.common import as_utc
 from portal.extensions import db
@@ -57,7 +58,7 @@ def test_a_reminder_goes_once_per_interval_with_the_original_link(app):
         document_id = sent_document(_sender())
         invited = _invited_at(document_id, "company")
         [invitation] = messages_to(DIRECTOR)
-        token = LINK.search(invitation.body_text).group(1)
+        token = LINK.search(as_sent(invitation).body_text).group(1)
 
         assert run_sweep(invited + timedelta(days=1))["reminded"] == 0
         due = invited + timedelta(days=2, minutes=1)
@@ -70,8 +71,8 @@ def test_a_reminder_goes_once_per_interval_with_the_original_link(app):
         assert first.subject.startswith("Reminder: please sign")
         assert document_number(document_id) in first.subject
         # The link the signer already has keeps working: the reminder carries the same one.
-        assert LINK.search(first.body_text).group(1) == token
-        assert LINK.search(second.body_text).group(1) == token
+        assert LINK.search(as_sent(first).body_text).group(1) == token
+        assert LINK.search(as_sent(second).body_text).group(1) == token
         assert find_party(token).id == party(load(document_id), "company").id
         reminded = [e for e in events_for(document_id) if e.type == "party.reminded"]
         assert len(reminded) == 2
@@ -89,7 +90,7 @@ def test_the_signing_page_opens_from_the_reminder(app):
         document_id = sent_document(_sender())
         run_sweep(_invited_at(document_id, "company") + timedelta(days=2, minutes=1))
         [reminder] = _reminders_to(DIRECTOR)
-        token = LINK.search(reminder.body_text).group(1)
+        token = LINK.search(as_sent(reminder).body_text).group(1)
     response = app.test_client().get(f"/s/{token}")
     assert response.status_code == 200
 
@@ -122,7 +123,7 @@ def test_a_party_that_signed_is_not_reminded_the_next_one_is(app):
         [text] = _reminders_to(CLIENT_PHONE)
         assert text.channel == "sms"
         assert text.body_text.startswith("Reminder:")
-        token = LINK.search(text.body_text).group(1)
+        token = LINK.search(as_sent(text).body_text).group(1)
         assert hash_token(token) == party(load(document_id), "client").token_hash
 
 
@@ -176,25 +177,43 @@ def test_reminders_follow_the_settings(make_app):
         assert send_due_reminders(invited + timedelta(days=50)) == 0
 
 
-def test_without_the_original_message_a_fresh_link_is_sent(app):
+def test_the_reminder_needs_no_message_body_to_repeat_the_link(app):
     with app.app_context():
         document_id = sent_document(_sender())
         invited = _invited_at(document_id, "company")
         [invitation] = messages_to(DIRECTOR)
-        old_token = LINK.search(invitation.body_text).group(1)
-        db.session.delete(invitation)
+        token = LINK.search(as_sent(invitation).body_text).group(1)
+        db.session.delete(invitation)  # the link is kept sealed on the party, not in the outbox
         db.session.commit()
 
         assert run_sweep(invited + timedelta(days=2, minutes=1))["reminded"] == 1
         [reminder] = _reminders_to(DIRECTOR)
-        new_token = LINK.search(reminder.body_text).group(1)
+        assert LINK.search(as_sent(reminder).body_text).group(1) == token
+        [event] = [e for e in events_for(document_id) if e.type == "party.reminded"]
+        assert event.details["new_link"] is False
+
+
+def test_after_the_secret_key_changed_a_fresh_link_is_sent(make_app):
+    with make_app().app_context():
+        document_id = sent_document(_sender())
+        invited = _invited_at(document_id, "company")
+        [invitation] = messages_to(DIRECTOR)
+        old_token = LINK.search(as_sent(invitation).body_text).group(1)
+
+    rotated = make_app(SECRET_KEY="a-new-secret-key-after-a-leak")
+    with rotated.app_context():
+        assert run_sweep(invited + timedelta(days=2, minutes=1))["reminded"] == 1
+        [reminder] = _reminders_to(DIRECTOR)
+        new_token = LINK.search(as_sent(reminder).body_text).group(1)
         assert new_token != old_token
         assert hash_token(new_token) == party(load(document_id), "company").token_hash
         [event] = [e for e in events_for(document_id) if e.type == "party.reminded"]
         assert event.details["new_link"] is True
-        # The next reminder finds the new link in this reminder and keeps it.
+        # The next reminder repeats the new link, sealed under the new key.
         run_sweep(invited + timedelta(days=4, minutes=2))
-        assert LINK.search(_reminders_to(DIRECTOR)[-1].body_text).group(1) == new_token
+        assert LINK.search(as_sent(_reminders_to(DIRECTOR)[-1]).body_text).group(1) == new_token
+    assert rotated.test_client().get(f"/s/{new_token}").status_code == 200
+    assert rotated.test_client().get(f"/s/{old_token}").status_code == 404
 
 
 def test_the_reminder_is_in_the_documents_language(app):
