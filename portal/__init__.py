@@ -26,6 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(build_config(folder))
     app.config.update(config)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # Redis away must not take the site down: count per process meanwhile, and give up on a
+    # dead server fast rather than hang each request.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     # Explicit per app: the shared Limiter would otherwise keep the last app's on/off switch.
     app.config.setdefault("RATELIMIT_ENABLED", True)
 
