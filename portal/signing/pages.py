@@ -49,17 +49,14 @@ class Mark:
     filled: bool
 
 
-def page_views(party: Party, include_own: bool | None = None) -> list[PageView]:
+def page_views(party: Party, include_own: bool) -> list[PageView]:
     """Each page's preview size and this party's field boxes on it (in preview pixels).
 
-    `include_own`: whether the pictures draw the party's own values; it must be the rule the
-    page image route applies (the version names what the picture shows).
+    `include_own`: whether the pictures draw the party's own values (the browser holds the
+    party's signing session); the version in each picture's URL names what it shows.
     """
     from portal.pdfs import PdfRejected, stored_page_sizes
     from portal.signing.preview import page_versions
-
-    if include_own is None:
-        include_own = party.code_confirmed_at is not None  # ceremony
 
     document = party.document
     try:
@@ -131,7 +128,7 @@ def ceremony_context(party: Party, token: str, *, in_ceremony: bool, **extra) ->
         "fields": [field_view(party, field) for field in fields_of(party)],
         "missing_count": len(missing),
         "first_missing_id": missing[0].id if missing else None,
-        "pages": page_views(party),
+        "pages": page_views(party, include_own=in_ceremony),
         "agreement": agreement_paragraphs(document),
         "code": code_status(party),
         "errors": {},

@@ -287,7 +287,7 @@ def page_image(token: str, page_number: int):
         abort(404)
     wanted = request.args.get("w", 1000, type=int) or 1000
     width = min(PREVIEW_WIDTHS, key=lambda w: (w < wanted, abs(w - wanted)))
-    include_own = party.code_confirmed_at is not None  # ceremony
+    include_own = _in_ceremony(party)  # own values: only in the browser that confirmed
     try:
         preview = preview_page(party, page_number, width, include_own=include_own)
     except (BlobMissing, ValueError):
@@ -325,7 +325,7 @@ def document_pdf(token: str):
     party = find_party(token)
     if state_of(party) != "active" or not party.document.source_sha256:
         abort(404)
-    include_own = party.code_confirmed_at is not None  # ceremony
+    include_own = _in_ceremony(party)  # own values: only in the browser that confirmed
     stem = final_filename(party.document).removesuffix(".pdf")
     try:
         pdf = preview_pdf(party, include_own=include_own)
