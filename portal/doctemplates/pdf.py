@@ -58,7 +58,9 @@ ANCHOR_NAME = re.compile(r"^(company|client|approver)\.([a-z]+)(\.[a-z0-9_]{1,30
 MAX_ANCHORS = 60
 # Each anchor's image: (index + 1) x MARKER_HEIGHT_PX pixels, fully transparent.
 MARKER_HEIGHT_PX = 3
-# The space each field type gets by default, in millimetres (width, height).
+# The space each field type gets by default, in millimetres (width, height). Requisites run
+# to about ten lines (signer, company, tax and registration numbers, address, bank details):
+# 36 mm holds them at 6-7 pt (portal/pdfs/fitting.py's readable floor is 6 pt).
 ANCHOR_SIZES_MM = {
     "signature": (50, 15),
     "initials": (20, 10),
@@ -66,7 +68,7 @@ ANCHOR_SIZES_MM = {
     "date": (32, 7),
     "text": (60, 7),
     "number": (30, 7),
-    "requisites": (80, 16),
+    "requisites": (80, 36),
     "checkbox": (5, 5),
 }
 MAX_ANCHOR_MM = 180

@@ -5,11 +5,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from portal.documents.fitting import value_fits
 from portal.documents.models import Field, Party
+from portal.documents.values import (  # noqa: F401 (others import them from here)
+    DATE_PATTERNS,
+    REQUISITE_LABELS,
+    requisites_text,
+    signing_date_text,
+)
 from portal.signing import images
 from portal.signing.access import StepRefused
 from portal.storage import store
@@ -21,7 +26,6 @@ TEXT_MAX = 500
 NUMBER_MAX = 40
 SIGNATURE_METHODS = ("draw", "type", "upload")
 STAMP_METHODS = ("upload", "company_stamp")
-DATE_PATTERNS = {"ru": "dd.MM.yyyy", "pt": "dd/MM/yyyy", "en": "d MMM yyyy"}
 NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
@@ -70,32 +74,6 @@ def next_missing(party: Party, after: Field | None = None) -> Field | None:
 
 # --- values filled automatically ------------------------------------------------------------
 
-def signing_date_text(language: str, moment: datetime) -> str:
-    """The signing date as the document's language writes it (23.11.2025, 23 Nov 2025)."""
-    with force_locale(language if language in DATE_PATTERNS else "en"):
-        return format_date(moment, DATE_PATTERNS.get(language, DATE_PATTERNS["en"]))
-
-
-REQUISITE_LABELS = (
-    ("tax_id", _l("Tax ID")), ("kpp", _l("KPP")), ("registration_number", _l("Reg. no.")),
-    ("address", _l("Address")), ("bank_name", _l("Bank")), ("bank_account", _l("Account")),
-    ("correspondent_account", _l("Corr. account")), ("bank_code", _l("Bank code")),
-)
-
-
-def requisites_text(party: Party) -> str:
-    """The party's requisites as lines for the page, in the document's language."""
-    values = dict(party.requisites or {})
-    # Who signs comes first (the block is captioned "full name and position"), then for whom.
-    signer = ", ".join(part for part in (party.name, party.position) if part)
-    organization = values.get("name") or party.organization
-    with force_locale(party.document.language or "en"):
-        lines = [signer, organization if organization != party.name else ""] + [
-            f"{label}: {values[key]}" for key, label in REQUISITE_LABELS if values.get(key)
-        ]
-    return "\n".join(line for line in lines if line)
-
-
 def auto_value(field: Field, party: Party, moment: datetime) -> str:
     if field.type == "date":
         return signing_date_text(party.document.language, moment)
@@ -111,7 +89,14 @@ def _text(data: FieldInput, field: Field) -> str:
                             max=TEXT_MAX, length=len(text)))
     if field.required and not text:
         raise StepRefused(_("Fill in this field."))
+    _refuse_unless_fits(field, text)
     return text
+
+
+def _refuse_unless_fits(field: Field, text: str) -> None:
+    # What does not fit its box at a readable size would be printed too small to read.
+    if text and not value_fits(field, text):
+        raise StepRefused(_("Too long for its box: shorten it."))
 
 
 def _number(data: FieldInput, field: Field) -> str:
@@ -126,6 +111,7 @@ def _number(data: FieldInput, field: Field) -> str:
         Decimal(text.replace(",", "."))
     except InvalidOperation as error:
         raise StepRefused(_("Enter a number, e.g. 1250 or 99,50.")) from error
+    _refuse_unless_fits(field, text)
     return text
 
 

@@ -62,7 +62,8 @@
 
   function describe(field) {
     return typeLabels[field.type] + " · " + partyName(field) +
-      (field.label ? " · " + field.label : "");
+      (field.label ? " · " + field.label : "") +
+      (field.overflow ? " · " + field.overflow.message : "");
   }
 
   // --- talking to the server --------------------------------------------------------------
@@ -105,7 +106,10 @@
   function adopt(field, stored) {
     ["id", "party_id", "type", "page", "x", "y", "w", "h", "required", "label"]
       .forEach(function (key) { field[key] = stored[key]; });
+    // The server measures the value known now (requisites, date) against the box.
+    field.overflow = stored.overflow || null;
     draw(field);
+    if (field === selected && !panel.hidden) showOverflow(field);
   }
 
   function create(field) {
@@ -160,6 +164,7 @@
       el.tabIndex = 0;
       el.setAttribute("role", "button");
       el.innerHTML = '<span class="placement-field-label"></span>' +
+        '<span class="placement-field-warning" aria-hidden="true" hidden></span>' +
         '<span class="placement-handle" aria-hidden="true"></span>';
       el.addEventListener("pointerdown", function (event) { startDrag(event, field); });
       el.addEventListener("keydown", function (event) { onKey(event, field); });
@@ -169,12 +174,16 @@
     if (el.parentNode !== layer) layer.appendChild(el);
     el.className = "placement-field party-colour-" + (party ? party.colour : "common") +
       (field === selected ? " is-selected" : "") + (field.id ? "" : " is-saving") +
-      (field.dragging ? " is-dragging" : "");
+      (field.dragging ? " is-dragging" : "") + (field.overflow ? " is-overflowing" : "");
     el.style.left = field.x * 100 + "%";
     el.style.top = field.y * 100 + "%";
     el.style.width = field.w * 100 + "%";
     el.style.height = field.h * 100 + "%";
     el.firstChild.textContent = field.label || typeLabels[field.type];
+    var warning = el.querySelector(".placement-field-warning");
+    warning.hidden = !field.overflow;
+    warning.textContent = field.overflow ? "⚠ " + messages.overflow : "";
+    if (field.overflow) warning.title = field.overflow.message;
     el.setAttribute("aria-label", describe(field));
     if (field.id) el.dataset.fieldId = field.id;
   }
@@ -341,6 +350,12 @@
   var panelLabel = document.getElementById("panel-label");
   var panelRequired = document.getElementById("panel-required");
   var panelSummary = document.getElementById("panel-summary");
+  var panelOverflow = document.getElementById("panel-overflow");
+
+  function showOverflow(field) {
+    panelOverflow.hidden = !field.overflow;
+    panelOverflow.textContent = field.overflow ? field.overflow.message : "";
+  }
 
   function select(field) {
     var previous = selected;
@@ -354,6 +369,7 @@
     selected = field;
     panel.hidden = false;
     panelSummary.textContent = describe(field);
+    showOverflow(field);
     panelLabel.value = field.label || "";
     panelRequired.checked = !!field.required;
     Array.prototype.forEach.call(panelParty.options, function (option) {

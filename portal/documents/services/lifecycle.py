@@ -8,6 +8,7 @@ from portal.auth.models import User
 from portal.auth.permissions import can
 from portal.delivery.services import dispatch
 from portal.documents.errors import AlreadySent, DocumentLocked, DocumentRefused
+from portal.documents.fitting import overflows
 from portal.documents.models import OPEN_STAGES, Document
 from portal.documents.services.common import (
     as_utc,
@@ -111,6 +112,21 @@ def _party_problems(document: Document) -> list[str]:
     return problems
 
 
+def _fit_problems(document: Document) -> list[str]:
+    """Fields whose known values would be unreadably small in the final PDF.
+
+    Refused rather than warned: the PDF is frozen when it is sent, and a sealed act whose
+    requisites need a magnifier is a poor record; the fix is one drag in the field editor.
+    """
+    found = overflows(document)
+    parties = {party.id: party_label(party) for party in document.parties}
+    return [_("Page %(page)d, %(who)s: %(problem)s", page=field.page,
+              who=parties.get(field.party_id) or _("Filled by Signet"),
+              problem=found[field.id]["message"])
+            for field in sorted(document.fields, key=lambda f: (f.page, f.y, f.x))
+            if field.id in found]
+
+
 def sending_problems(document: Document) -> list[str]:
     """Everything that keeps a draft from being sent, as messages for the sender."""
     problems = []
@@ -119,6 +135,7 @@ def sending_problems(document: Document) -> list[str]:
     if not document.parties_with_role("client"):
         problems.append(_("Add the client who signs."))
     problems += _party_problems(document)
+    problems += _fit_problems(document)
     if not document.source_sha256 or not path_for(document.source_sha256).exists():
         problems.append(_("The PDF of this document is missing. Create the document again."))
     deadline = as_utc(document.deadline_at)

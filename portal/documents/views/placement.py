@@ -3,6 +3,8 @@
 JSON shapes:
     field    {"id", "party_id" (null: a common field), "type", "page", "x", "y", "w", "h",
               "required", "label"}   x, y, w, h: fractions of the displayed page, top-left origin
+             answers add "overflow": null, or {"message", "height"} when the value known now
+             (requisites, date) does not fit the box in small print (documents/fitting.py)
     GET    /documents/<id>/fields.json      -> {"fields": [field], "parties": [...], "page_count"}
     POST   /documents/<id>/fields           {field without id}   -> 201 {"field": field}
     PUT    /documents/<id>/fields           {"fields": [field]}  -> {"fields": [field]}
@@ -18,7 +20,7 @@ from flask_login import current_user
 
 from portal.audit.service import request_meta
 from portal.auth.permissions import require
-from portal.documents import services
+from portal.documents import fitting, services
 from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.labels import FIELD_TYPE_LABELS, ROLE_LABELS
 from portal.documents.views import bp
@@ -44,7 +46,15 @@ def parties_json(document) -> list[dict]:
 
 
 def _fields_json(document) -> list[dict]:
-    return [services.field_values(field) for field in document.fields]
+    found = fitting.overflows(document)
+    return [{**services.field_values(field), "overflow": found.get(field.id)}
+            for field in document.fields]
+
+
+def _field_json(field) -> dict:
+    """A field with why its known value does not fit its box (None when it fits)."""
+    overflow = fitting.overflow_of(field, fitting.page_sizes(field.document))
+    return {**services.field_values(field), "overflow": overflow}
 
 
 def _refused(error: DomainError):
@@ -93,7 +103,8 @@ def _messages() -> dict:
     return {"saving": _("Saving…"), "saved": _("Saved."), "deleted": _("Field removed."),
             "failed": _("The change was not saved. Reload the page and try again."),
             "offline": _("The server cannot be reached: the change was not saved."),
-            "common": _("Filled by Signet")}
+            "common": _("Filled by Signet"),
+            "overflow": _("Does not fit")}
 
 
 @bp.get("/documents/<int:document_id>/fields.json")
@@ -114,7 +125,7 @@ def field_add(document_id: int):
         field = services.add_field(_actor(), request_meta(), document.id, _json_body())
     except DomainError as error:
         return _refused(error)
-    return {"field": services.field_values(field)}, 201
+    return {"field": _field_json(field)}, 201
 
 
 @bp.put("/documents/<int:document_id>/fields")
@@ -141,7 +152,7 @@ def field_update(document_id: int, field_id: int):
                                       _json_body())
     except DomainError as error:
         return _refused(error)
-    return {"field": services.field_values(field)}
+    return {"field": _field_json(field)}
 
 
 @bp.delete("/documents/<int:document_id>/fields/<int:field_id>")
