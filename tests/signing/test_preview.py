@@ -145,6 +145,7 @@ def test_the_pdf_is_marked_in_the_signers_language(app, admin):
         document.language = "ru"
         db.session.commit()
     text = pdf_text(app.test_client().get(f"{signing.url}/document.pdf", headers=HEADERS).data)
+    # In Russian once the catalog has the words (scratch/po/preview.json), English until then.
     assert "Ещё не подписан — предпросмотр" in text or NOTICE in text
     assert "Service agreement No. 42" in text
 
@@ -232,10 +233,13 @@ def test_a_save_swaps_in_the_page_with_its_new_picture(app, signing):
     director_signs(app, signing)
     link = client_link(app, signing)
     browser = app.test_client()
-    confirm(browser, app, link, address=CLIENT_ADDRESS)
+    confirmed = text_of(confirm(browser, app, link, address=CLIENT_ADDRESS))
     with app.app_context():
         party = db.session.get(Party, link.party_id)
         before = preview.page_versions(party, include_own=True)[1]
+    # The step that opens the fields brings the pages with the own values (requisites, date).
+    assert 'id="page-sheet-1" hx-swap-oob="true"' in confirmed
+    assert f"/pages/1.img?v={before}" in confirmed
     answer = text_of(post(browser, f"{link.url}/fields/{link.fields['text']}",
                           {"value": CLIENT_TEXT}))
     with app.app_context():
