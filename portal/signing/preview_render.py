@@ -26,7 +26,7 @@ preload(__name__)
 
 NOTICE_RED = (0.78, 0.1, 0.12)
 NOTICE_BAND = (1.0, 0.93, 0.93)
-NOTICE_SIZE = 9.0  # the header line, in points; shrunk to fit a narrow page
+NOTICE_SIZE = 11.0  # the header line, in points; shrunk to fit a narrow page
 NOTICE_MARGIN = 8.0
 DIAGONAL_ALPHA = 0.16  # the page's own text must stay readable through it
 DIAGONAL_SHARE = 0.8  # of the page's diagonal that the slanted notice spans
