@@ -62,8 +62,7 @@
 
   function describe(field) {
     return typeLabels[field.type] + " · " + partyName(field) +
-      (field.label ? " · " + field.label : "") +
-      (field.overflow ? " · " + field.overflow.message : "");
+      (field.label ? " · " + field.label : "");
   }
 
   // --- talking to the server --------------------------------------------------------------
@@ -163,8 +162,9 @@
       el.className = "placement-field";
       el.tabIndex = 0;
       el.setAttribute("role", "button");
-      el.innerHTML = '<span class="placement-field-label"></span>' +
-        '<span class="placement-field-warning" aria-hidden="true" hidden></span>' +
+      // The warning comes first: in a box one line high it is what shows.
+      el.innerHTML = '<span class="placement-field-warning" aria-hidden="true" hidden></span>' +
+        '<span class="placement-field-label"></span>' +
         '<span class="placement-handle" aria-hidden="true"></span>';
       el.addEventListener("pointerdown", function (event) { startDrag(event, field); });
       el.addEventListener("keydown", function (event) { onKey(event, field); });
@@ -179,12 +179,14 @@
     el.style.top = field.y * 100 + "%";
     el.style.width = field.w * 100 + "%";
     el.style.height = field.h * 100 + "%";
-    el.firstChild.textContent = field.label || typeLabels[field.type];
+    var label = el.querySelector(".placement-field-label");
+    label.textContent = field.label || typeLabels[field.type];
     var warning = el.querySelector(".placement-field-warning");
     warning.hidden = !field.overflow;
     warning.textContent = field.overflow ? "⚠ " + messages.overflow : "";
     if (field.overflow) warning.title = field.overflow.message;
-    el.setAttribute("aria-label", describe(field));
+    el.setAttribute("aria-label", describe(field) +
+      (field.overflow ? " · " + field.overflow.message : ""));
     if (field.id) el.dataset.fieldId = field.id;
   }
 
