@@ -21,6 +21,7 @@ from portal.signing.filling import (
     next_missing,
 )
 from portal.signing.images import initials_of
+from portal.signing.preview import page_versions
 from portal.storage import BlobMissing
 
 PAGE_WIDTH = 1000  # the preview width the page asks for; marks use the same scale
@@ -56,7 +57,6 @@ def page_views(party: Party, include_own: bool) -> list[PageView]:
     party's signing session); the version in each picture's URL names what it shows.
     """
     from portal.pdfs import PdfRejected, stored_page_sizes
-    from portal.signing.preview import page_versions
 
     document = party.document
     try:

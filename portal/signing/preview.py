@@ -7,7 +7,8 @@ when the caller says the request belongs to the signer's ceremony, the signer's 
 
 Pictures and PDFs are kept on disk under the source's sha256, the page, the width and a digest
 of what is drawn on that page, so an unchanged page is never composed twice; the store is
-bounded (see _prune).
+bounded (see prune). portal.signing.pages imports this module at start-up, so the sandbox's
+forkserver has preloaded the renderer (preview_render) before the first picture.
 """
 
 import hashlib
