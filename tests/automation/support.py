@@ -22,16 +22,17 @@ def sign_as(document_id: int, role: str) -> None:
     party = load(document_id).parties_with_role(role)[0]
     token = set_token(party.id)
     signing.accept_agreement(token, META)
-    signing.verify_code(token, META, last_code(party.contact))
+    _party, session = signing.verify_code(token, META, last_code(party.contact))
     fill_signatures(document_id)
-    signing.sign(token, META)
+    signing.sign(token, META, session)
 
 
 def decline_as(document_id: int, role: str, reason: str = "Wrong amount") -> None:
     party = load(document_id).parties_with_role(role)[0]
     token = set_token(party.id)
     signing.accept_agreement(token, META)
-    signing.decline(token, META, reason)
+    _party, session = signing.verify_code(token, META, last_code(party.contact))
+    signing.decline(token, META, reason, session)
 
 
 def runs(rule_id: int | None = None) -> list[RuleRun]:
