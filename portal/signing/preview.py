@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from portal.documents.models import Field, Party
 from portal.models_base import end_read_before_slow_work, utcnow
-from portal.pdfs import render_preview, run_bounded
+from portal.pdfs import fitting, geometry, render_preview, run_bounded
 from portal.pdfs.preview import clamp_width, preview_dir
 from portal.sealing import burn, finalize
 from portal.signing import preview_render
@@ -41,7 +41,8 @@ PRUNE_EVERY_WRITES = 32
 # Whatever changes how a mark is drawn changes this, so no picture drawn the old way is served
 # after a deploy (the code is the key, not a number someone must remember to raise).
 _RENDERER = hashlib.sha256(b"".join(
-    Path(module.__file__).read_bytes() for module in (burn, finalize, preview_render)
+    Path(module.__file__).read_bytes()
+    for module in (burn, fitting, finalize, geometry, preview_render)
 )).hexdigest()[:16]
 
 _writes = 0
