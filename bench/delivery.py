@@ -32,7 +32,7 @@ from portal.auth.models import User  # noqa: E402
 from portal.delivery.models import Message  # noqa: E402
 from portal.delivery.services import dispatch  # noqa: E402
 from portal.documents.models import Document, Party  # noqa: E402
-from portal.documents.progress import queue_invitation, signing_link  # noqa: E402
+from portal.documents.progress import queue_invitation  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models_base import utcnow  # noqa: E402
 from portal.parties.models import Company  # noqa: E402
@@ -108,7 +108,7 @@ def queue_invitations(count: int) -> list[int]:
                       channel="email")
         raw, _hashed = new_token()
         with force_locale("en"):
-            message = queue_invitation(document, party, signing_link(raw))
+            message = queue_invitation(document, party, raw)
         db.session.flush()
         ids.append(message.id)
     db.session.commit()
