@@ -163,6 +163,7 @@ def _issue_invitation(user: User, actor: User):
             _("You are invited to Signet"),
             template="invite",
             kind="invite",
+            secrets=[raw],  # whoever reads the outbox must not be able to set the password
             link=link,
             action_url=link,
             action_label=_("Choose your password"),

@@ -173,6 +173,9 @@ def resend_refusal(message: Message) -> str | None:
     if message.kind in NEVER_SENT_AGAIN:
         return _("A signing code is never sent again: the signer asks for a new code on the "
                  "signing page.")
+    if holds_secrets(message) and secret_values(message) is None and message.kind == "invite":
+        return _("The link in this invitation was hidden once it was delivered, so it cannot be "
+                 "sent again. Send a new invitation from the user's page.")
     if holds_secrets(message) and secret_values(message) is None:
         return _("The link or code in this message was hidden once it was delivered, so it "
                  "cannot be sent again. To send the signer their link again, use “Remind now” "

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from portal.auth.models import User
 from portal.delivery.models import Message
+from portal.delivery.redaction import as_sent
 from portal.extensions import db
 from portal.models_base import utcnow
 from tests.helpers import login, post_form, text_of
@@ -24,10 +25,11 @@ def invite(client, email="new.person@example.com", name="New Person", **extra):
 def invite_links(app, email="new.person@example.com") -> list[str]:
     """The invitation links mailed to `email`, oldest first (read from the outbox)."""
     with app.app_context():
-        bodies = db.session.execute(
-            db.select(Message.body_text).filter_by(recipient=email, kind="invite")
-            .order_by(Message.id)
+        messages = db.session.execute(
+            db.select(Message).filter_by(recipient=email, kind="invite").order_by(Message.id)
         ).scalars().all()
+        # The stored copy carries a marker; the outbox-viewer mode keeps the link sealed beside.
+        bodies = [as_sent(message).body_text for message in messages]
     return [LINK.search(body).group(1) for body in bodies]
 
 
@@ -179,3 +181,24 @@ def test_invitation_page_is_rate_limited(make_app):
     statuses = [client.get(f"/invite/guess-number-{n}").status_code for n in range(4)]
     assert statuses == [404, 404, 404, 429]
     assert "Too many attempts" in text_of(client.get("/invite/another-guess"))
+
+
+def test_a_delivered_invitation_keeps_no_usable_link(make_app, smtp_server, mailbox, admin):
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    client = app.test_client()
+    login(client, admin["email"], admin["password"])
+    invite(client)
+    mailbox.wait_for(1)
+    [mail] = mailbox.to("new.person@example.com")
+    received = LINK.search(mail.get_body(("plain",)).get_content()).group(1)
+    with app.app_context():
+        db.session.commit()
+        stored = db.session.execute(
+            db.select(Message).filter_by(recipient="new.person@example.com", kind="invite")
+        ).scalar_one()
+        assert received not in stored.body_text + stored.body_html
+        assert as_sent(stored) is None  # the sealed copy was dropped once delivered
+        message_id = stored.id
+    outbox = text_of(client.get(f"/outbox/{message_id}"))
+    assert received not in outbox and "Send a new invitation from the user" in outbox
+    assert accept(app.test_client(), received).status_code == 302  # the mailed link works
