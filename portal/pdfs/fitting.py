@@ -32,6 +32,9 @@ BOLD_FONT_PATH = REPO_ROOT / "portal" / "fonts" / "DejaVuSans-Bold.ttf"
 READABLE_FONT_SIZE = 6.0  # the smallest size a printed value still reads at arm's length
 LAST_RESORT_FONT_SIZE = 1.0
 MAX_FONT_SIZE = 48.0
+# A value's size when none is asked for: as large as the box allows, up to about the size of
+# a document's own text (requisites in a tall box must not come out as a headline).
+AUTO_FONT_SIZE = 12.0
 LINE_SPACING = 1.2
 TEXT_PADDING = 0.04  # of the box height (or width), at most 2 pt, left and right of the text
 MAX_PADDING = 2.0
@@ -80,7 +83,8 @@ def fit_in_box(text: str, width: float, height: float,
                font_size: float | None = None) -> TextFit:
     """The size and lines of `text` in a box `width` x `height` points.
 
-    `font_size`: the size wanted (None: as large as the box allows); it is only ever shrunk.
+    `font_size`: the size wanted (None: as large as the box allows, at most AUTO_FONT_SIZE);
+    it is only ever shrunk.
     """
     padding = padding_for(width, height)
     return fit_lines(text, max(width - 2 * padding, 0.01), height, font_size, padding)
@@ -92,7 +96,7 @@ def fit_lines(text: str, inner: float, height: float, font_size: float | None = 
     register_font()
     if not text.strip():
         return TextFit(font_size or READABLE_FONT_SIZE, (), padding, True, True)
-    wanted = font_size or min(MAX_FONT_SIZE, height / LINE_SPACING * 0.95)
+    wanted = font_size or min(AUTO_FONT_SIZE, height / LINE_SPACING * 0.95)
     wanted = max(LAST_RESORT_FONT_SIZE, wanted)
     lines = wrap(text, wanted, inner)
     if fits(lines, wanted, inner, height):

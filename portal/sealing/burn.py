@@ -316,9 +316,9 @@ def fit_text(text: str, font_size: float | None, width: float, height: float):
 def _draw_text(pdf, text: str, font_size: float | None, box) -> None:
     """Every line of `text` in the box, as fitting.fit_in_box sets it.
 
-    The block is centred vertically. Only a value too long even at the last-resort size
-    (fit.inside False) starts at the box's top and runs below it, unclipped: content that
-    was signed is never cut off (the sender and the signer were warned before).
+    Only a value too long even at the last-resort size (fit.inside False) runs below the box,
+    unclipped: content that was signed is never cut off (the sender and the signer were
+    warned before).
     """
     left, bottom, width, height = box
     if not text.strip():
@@ -327,7 +327,10 @@ def _draw_text(pdf, text: str, font_size: float | None, box) -> None:
     if fit.inside:
         _clip_to(pdf, box)
     ascent, _descent = pdfmetrics.getAscentDescent(FONT_NAME, fit.size)
-    top = bottom + height - max(0.0, (height - fit.block_height) / 2)
+    spare = max(0.0, height - fit.block_height)
+    # One line sits in the middle of its box (a date, a number); several lines start at the
+    # top, under the box's caption, as a paragraph does (requisites in a box made for ten).
+    top = bottom + height - (spare / 2 if len(fit.lines) == 1 else min(spare, fit.padding))
     baseline = top - ascent
     pdf.setFillColorRGB(*INK)
     pdf.setFont(FONT_NAME, fit.size)

@@ -47,7 +47,8 @@ def test_a_black_box_lands_at_its_fraction_of_the_displayed_page(shape):
 
 def test_a_full_block_character_fills_its_box_on_a_rotated_page():
     source = fixture_bytes("rotated-90.pdf")
-    mark = Mark(page=1, x=0.1, y=0.7, w=0.05, h=0.08, kind="text", text="█")
+    # Asked large: it is shrunk to the box (unasked, a value stops at a body-text size).
+    mark = Mark(page=1, x=0.1, y=0.7, w=0.05, h=0.08, kind="text", text="█", font_size=48)
     found = darkened_box(source, burn_marks(source, [mark]))
     assert found is not None
     x0, y0, x1, y1 = found
