@@ -158,6 +158,8 @@ def build_config(folder: Path) -> dict:
         # The periodic sweep (reminders, expiry, stuck sealing and mail): RQ schedules it with
         # Redis, a timer thread in the web process runs it without; 0 turns it off.
         "SIGNET_SWEEP_SECONDS": _env_int("SIGNET_SWEEP_SECONDS", 300),
+        # A worker's scheduler lock lapses this long after the worker died; another takes over.
+        "SIGNET_SCHEDULER_LOCK_SECONDS": _env_int("SIGNET_SCHEDULER_LOCK_SECONDS", 30),
         # Automation: how deep rules may set off rules, and the waits between retries.
         "SIGNET_AUTOMATION_MAX_DEPTH": _env_int("SIGNET_AUTOMATION_MAX_DEPTH", 3),
         "SIGNET_RETRY_SECONDS": [

@@ -6,11 +6,17 @@ context both inside a request and in an `rq worker` process.
 
 import logging
 import os
+import signal
+import threading
+import time
+from contextlib import suppress
 from functools import wraps
 
 import redis
 import rq
 from flask import Flask, current_app, has_app_context
+from rq.exceptions import StopRequested
+from rq.scheduler import RQScheduler
 
 from portal.extensions import db
 
@@ -22,6 +28,8 @@ RETRIED_QUEUES = frozenset({"mail", "sms", "sealing"})
 RETRY_INTERVALS = [10, 30, 60, 300, 900]
 DEFAULT_QUEUES = ("sealing", "mail", "sms", "webhooks", "default")
 _EXTENSION_KEY = "signet_redis"
+# A worker and its scheduler retry Redis at growing intervals up to this while it is away.
+REDIS_WAIT_MAX_SECONDS = 10.0
 
 
 def redis_connection(app: Flask | None = None) -> redis.Redis:
@@ -138,20 +146,230 @@ class Worker(rq.SimpleWorker):
     run in a fresh app context each, so nothing leaks from one job into the next.
     """
 
+    # RQ waits this long at most between tries while Redis is away (its default is a minute).
+    max_connection_wait_time = REDIS_WAIT_MAX_SECONDS
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         worker_app()
+        self.scheduler_thread: SchedulerThread | None = None
+
+    def _start_scheduler(self, burst: bool = False, *args, **kwargs):
+        # RQ forks its scheduler, and a child left behind by a killed worker keeps the locks:
+        # a thread dies with its worker. (`rq worker --with-scheduler -w portal.jobs.Worker`.)
+        if burst:
+            super()._start_scheduler(burst, *args, **kwargs)
+            return
+        self.scheduler_thread = SchedulerThread(worker_app(), self.queue_names(), self.connection)
+        self.scheduler_thread.start()
+
+    def teardown(self):
+        if self.scheduler_thread is not None:
+            self.scheduler_thread.stop()
+        super().teardown()
 
 
 def run_worker(app: Flask, queues=DEFAULT_QUEUES, burst: bool = False) -> None:
-    """Serve the queues with the scheduler (retry intervals need it)."""
+    """Serve the queues with the scheduler (retries and the sweep need it) until stopped.
+
+    Rides out Redis: while it is away (or after it restarted empty) the worker and its
+    scheduler wait, reconnect and go on; only SIGTERM/SIGINT end them.
+    """
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: jobs run in-process, there is nothing to serve")
     set_worker_app(app)
-    _book_the_sweep(app, queues)
-    # No socket timeout here: the worker blocks on Redis while it waits for jobs.
-    connection = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
-    Worker(list(queues), connection=connection).work(with_scheduler=True, burst=burst)
+    connection = _worker_connection(app)
+    _quiet_repeated_connection_errors()
+    if burst:  # what is queued and due now, then stop (tests, cron)
+        _book_the_sweep(app, queues)
+        Worker(list(queues), connection=connection).work(with_scheduler=True, burst=True)
+        return
+    scheduler = SchedulerThread(app, queues, connection)
+    scheduler.start()
+    try:
+        _serve(list(queues), connection)
+    finally:
+        scheduler.stop()
+
+
+def _worker_connection(app: Flask) -> redis.Redis:
+    # No socket timeout: the worker blocks on Redis while it waits for jobs. Keep-alive notices
+    # a Redis machine that vanished without closing the connection.
+    return redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5,
+                                socket_keepalive=True, health_check_interval=30)
+
+
+class _StopSignal:
+    """SIGTERM/SIGINT between two runs of RQ's loop (each run installs its own handlers)."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        self.event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
+
+
+def _serve(queues: list[str], connection: redis.Redis) -> None:
+    """RQ's work loop, run again whenever it gives up on Redis (it quits on some errors)."""
+    stop = _StopSignal()
+    outage = Outage("worker")
+    delay = 0.0
+    stop.install()
+    while not stop.event.wait(delay):
+        worker = None
+        try:
+            connection.ping()
+            worker = Worker(queues, connection=connection)  # it names itself in Redis
+            outage.over()
+            worker.work()  # installs RQ's signal handlers for its run
+        except redis.RedisError as error:
+            outage.begin(error)
+        except StopRequested:  # a signal between two runs, still seen by RQ's handler
+            return
+        finally:
+            stop.install()
+            if worker is not None:
+                _drop_listener(worker)
+        if worker is not None and worker._shutdown_requested_date is not None:
+            return  # SIGTERM/SIGINT: RQ finished the current job and stopped
+        # While Redis is away, growing waits; after another error RQ logged, start again soon.
+        delay = min(max(delay * 2, 1.0), REDIS_WAIT_MAX_SECONDS) if outage.ongoing else 1.0
+
+
+def _drop_listener(worker: Worker) -> None:
+    # RQ's teardown stops the worker's pubsub thread only when Redis answered its last words.
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is not None and thread.is_alive():
+        thread.stop()
+        thread.join(timeout=2)
+
+
+class Outage:
+    """Logs a Redis outage once when it starts and once when it ends, not on every retry."""
+
+    def __init__(self, who: str):
+        self.who = who
+        self.since: float | None = None
+
+    @property
+    def ongoing(self) -> bool:
+        return self.since is not None
+
+    def begin(self, error: Exception) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warning("Redis is away (%s); the %s waits and reconnects", error, self.who)
+
+    def over(self) -> None:
+        if self.since is not None:
+            log.warning("Redis is back after %.0f s; the %s goes on",
+                        time.monotonic() - self.since, self.who)
+            self.since = None
+
+
+class _OncePerOutage(logging.Filter):
+    """RQ's own loops log every retry while Redis is away: keep the first of a series."""
+
+    def __init__(self):
+        super().__init__()
+        self.last = 0.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "could not connect to Redis" not in str(record.msg):
+            return True
+        now = time.monotonic()
+        first = now - self.last > 2 * REDIS_WAIT_MAX_SECONDS
+        self.last = now
+        return first
+
+
+def _quiet_repeated_connection_errors() -> None:
+    rq_log = logging.getLogger("rq.worker")
+    if not any(isinstance(existing, _OncePerOutage) for existing in rq_log.filters):
+        rq_log.addFilter(_OncePerOutage())
+
+
+# Takes or refreshes a scheduler lock (RQ's key and value, our lifetime); 0 when another holds it.
+_HOLD_LOCK = """
+local holder = redis.call('GET', KEYS[1])
+if not holder or holder == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    return 1
+end
+return 0
+"""
+
+
+class SchedulerThread(threading.Thread):
+    """RQ's scheduler run as a thread of the worker: it dies with the worker (even SIGKILLed),
+    so no orphan keeps the locks; it rides out Redis; and it books the sweep when it is missing.
+
+    Every tick it takes or refreshes RQ's lock of each queue (a lock expires
+    SIGNET_SCHEDULER_LOCK_SECONDS after its holder stopped refreshing it, so another worker's
+    scheduler takes over from a killed one) and moves the due scheduled jobs (retries, the
+    sweep) of the queues it holds to their queues.
+    """
+
+    TICK_SECONDS = 1.0
+
+    def __init__(self, app: Flask, queues, connection: redis.Redis):
+        super().__init__(name="signet-scheduler", daemon=True)
+        self.app = app
+        self.queues = list(queues)
+        self.stopped = threading.Event()
+        # Its own connection pool: the worker's connection blocks while it waits for jobs.
+        self.scheduler = RQScheduler(self.queues, connection=connection)
+        self.lock_seconds = max(int(app.config.get("SIGNET_SCHEDULER_LOCK_SECONDS") or 30), 2)
+        self.sweep_check_seconds = min(60.0, float(app.config.get("SIGNET_SWEEP_SECONDS") or 60))
+        self.held: set[str] = set()
+        self.outage = Outage("scheduler")
+
+    def run(self) -> None:
+        next_sweep_check = 0.0
+        while not self.stopped.wait(self.TICK_SECONDS):
+            try:
+                self._move_due_jobs()
+                if time.monotonic() >= next_sweep_check:
+                    _book_the_sweep(self.app, self.queues)
+                    next_sweep_check = time.monotonic() + self.sweep_check_seconds
+                self.outage.over()
+            except redis.RedisError as error:
+                self.outage.begin(error)
+            except Exception:  # the scheduler must outlive a bad tick
+                log.exception("The scheduler's tick failed")
+        self._release_locks()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=10)
+
+    def _move_due_jobs(self) -> None:
+        connection = self.scheduler.connection
+        hold = connection.register_script(_HOLD_LOCK)
+        held = {name for name in self.queues
+                if hold(keys=[RQScheduler.get_locking_key(name)],
+                        args=[self.scheduler.name, self.lock_seconds])}
+        if held != self.held:
+            log.info("The scheduler holds the queues %s", ", ".join(sorted(held)) or "none")
+            self.held = held
+        if held:
+            self.scheduler.prepare_registries(held)
+            self.scheduler.enqueue_scheduled_jobs()
+
+    def _release_locks(self) -> None:
+        self.scheduler._acquired_locks = set(self.held)
+        with suppress(redis.RedisError):  # else they expire on their own
+            self.scheduler.release_locks()
+        self.held = set()
 
 
 def _book_the_sweep(app: Flask, queues) -> None:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from rq import get_current_job
+from rq.job import Job
 from sqlalchemy import select
 
 from portal.delivery.services import requeue_stale_messages
@@ -121,9 +122,10 @@ def schedule_next_sweep(app: Flask | None = None, now: datetime | None = None,
                         after_slot: int | None = None) -> str | None:
     """Book the sweep of the next time slot on RQ's schedule; its job id, None when off.
 
-    The job id names the slot, so workers booking the same slot at once keep one job (the
-    scheduled registry is a set by job id), and a chain broken by a lost job is mended by the
-    next worker start.
+    The job id names the slot, so workers booking the same slot at once keep one job, and the
+    slot's job already there (scheduled, queued, running or just done) is left alone. Every
+    worker's scheduler calls this each minute, so a chain broken by a lost job or a Redis that
+    restarted empty is mended within a minute (or a sweep period, if shorter).
     """
     app = app or current_app._get_current_object()
     period = app.config.get("SIGNET_SWEEP_SECONDS") or 0
@@ -134,7 +136,7 @@ def schedule_next_sweep(app: Flask | None = None, now: datetime | None = None,
         slot = max(slot, after_slot + 1)
     job_id = f"{SWEEP_JOB_PREFIX}{slot}"
     queue = queue_for(SWEEP_QUEUE, app)
-    if job_id in queue.scheduled_job_registry:
+    if Job.exists(job_id, connection=queue.connection):
         return job_id  # booked already (by another worker, or by this one before a restart)
     queue.enqueue_at(
         datetime.fromtimestamp(slot * period, UTC), sweep_job, job_id=job_id,
