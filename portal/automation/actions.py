@@ -18,12 +18,12 @@ from portal.audit.models import AuditEvent
 from portal.audit.service import RequestMeta
 from portal.auth.services import staff_language
 from portal.automation.conditions import document_amount
-from portal.automation.retry import PermanentFailure
 from portal.automation.triggers import trigger_label
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email
 from portal.documents.models import Document, Party
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.retries import PermanentFailure
 
 ACTIONS = {
     "notify_responsible": _l("Notify the responsible by email"),

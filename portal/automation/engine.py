@@ -21,10 +21,10 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import retries
 from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
-from portal.automation import retry
 from portal.automation.actions import RunContext, perform
 from portal.automation.conditions import unmet
 from portal.automation.hooks import DEPTH, SESSION_KEY
@@ -224,12 +224,12 @@ def run_job(run_id: int) -> None:
 
 def execute_run(run_id: int) -> str | None:
     """Do the rule's action once; log the result, or the error and when it is tried again."""
-    if not retry.claim(RuleRun, run_id):
+    if not retries.claim(RuleRun, run_id):
         return None
     run = db.session.get(RuleRun, run_id)
     rule, document = run.rule, run.document
     if rule is None or document is None:
-        retry.fail(RuleRun, run_id, _("The rule or the document was deleted."), permanent=True)
+        retries.fail(RuleRun, run_id, _("The rule or the document was deleted."), permanent=True)
         return None
     context = RunContext(rule_id=rule.id, rule_name=rule.name, trigger=run.trigger,
                          params={**(rule.params or {}), "_run_id": run.id}, document=document,
@@ -238,8 +238,8 @@ def execute_run(run_id: int) -> str | None:
     token = DEPTH.set(depth + 1)  # whatever the action records was caused by this rule
     try:
         result = perform(context, action)
-    except retry.PermanentFailure as refused:
-        retry.fail(RuleRun, run_id, str(refused), permanent=True)
+    except retries.PermanentFailure as refused:
+        retries.fail(RuleRun, run_id, str(refused), permanent=True)
         return None
     except Exception as error:
         _retry_later(run_id, error)
@@ -253,10 +253,10 @@ def execute_run(run_id: int) -> str | None:
 def _retry_later(run_id: int, error: Exception) -> None:
     from portal.delivery.jobs import describe
 
-    delay = retry.fail(RuleRun, run_id, describe(error))
+    delay = retries.fail(RuleRun, run_id, describe(error))
     log.warning("Automation run %s failed: %s", run_id, describe(error))
     if delay is not None:
-        retry.book(run_job, run_id, delay, AUTOMATION_QUEUE, "signet-rule-run")
+        retries.book(run_job, run_id, delay, AUTOMATION_QUEUE, "signet-rule-run")
 
 
 def _log_success(run_id: int, document_id: int, rule_id: int, name: str, action: str,
@@ -268,7 +268,7 @@ def _log_success(run_id: int, document_id: int, rule_id: int, name: str, action:
     text = outcome.english()
     record("automation.ran", document_id, None, None, rule_id=rule_id, rule=name,
            action=action, result=text[:300], outcome=outcome.stored(), run_id=run_id)
-    retry.succeed(RuleRun, run_id, text, keep_session=True)
+    retries.succeed(RuleRun, run_id, text, keep_session=True)
 
 
 # --- the clock: stuck documents and due retries ----------------------------------------------
@@ -313,10 +313,10 @@ def retry_due(now: datetime | None = None) -> int:
 
     now = now or utcnow()
     count = 0
-    for run_id in retry.due(RuleRun, now):
+    for run_id in retries.due(RuleRun, now):
         enqueue(run_job, run_id, queue=AUTOMATION_QUEUE)
         count += 1
-    for delivery_id in retry.due(WebhookDelivery, now):
+    for delivery_id in retries.due(WebhookDelivery, now):
         enqueue(deliver_webhook, delivery_id, queue=WEBHOOK_QUEUE)
         count += 1
     return count

@@ -19,9 +19,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal import retries
 from portal.api.serializers import document_status, document_summary, iso, party_json, plain
 from portal.audit.models import AuditEvent
-from portal.automation import retry
 from portal.automation.models import WebhookDelivery, WebhookEndpoint
 from portal.documents.models import Document, Party
 from portal.extensions import db
@@ -189,7 +189,7 @@ def send_deliveries(delivery_ids: list[int]) -> None:
 @app_job
 def deliver_webhook(delivery_id: int) -> str | None:
     """One attempt at one delivery; on failure the next is booked, or it is marked failed."""
-    if not retry.claim(WebhookDelivery, delivery_id):
+    if not retries.claim(WebhookDelivery, delivery_id):
         return None
     delivery = db.session.get(WebhookDelivery, delivery_id)
     endpoint = delivery.endpoint
@@ -200,12 +200,12 @@ def deliver_webhook(delivery_id: int) -> str | None:
         status, answer = post(url, secret, body.encode(), event_type, f"whd_{delivery_id}")
     except WebhookFailed as failure:
         code = _status_in(str(failure))
-        delay = retry.fail(WebhookDelivery, delivery_id, str(failure), response_status=code)
+        delay = retries.fail(WebhookDelivery, delivery_id, str(failure), response_status=code)
         log.warning("Webhook delivery %s to %s failed: %s", delivery_id, url, failure)
         if delay is not None:
-            retry.book(deliver_webhook, delivery_id, delay, WEBHOOK_QUEUE, "signet-webhook")
+            retries.book(deliver_webhook, delivery_id, delay, WEBHOOK_QUEUE, "signet-webhook")
         return None
-    retry.succeed(WebhookDelivery, delivery_id, answer, response_status=status)
+    retries.succeed(WebhookDelivery, delivery_id, answer, response_status=status)
     return answer
 
 
