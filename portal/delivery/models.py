@@ -9,7 +9,11 @@ from portal.extensions import db
 from portal.models_base import TimestampMixin
 
 CHANNELS = ("email", "sms")
-STATUSES = ("queued", "sent", "failed")
+# queued: waiting for its first try; sending: a delivery claimed it (until its lease ends);
+# retrying: a try failed, the next one is due at next_attempt_at; sent: a server (or the
+# outbox) took it; failed: final, the tries and hours of the window are used up (or its
+# link or code can no longer be read). See portal.delivery.jobs.
+STATUSES = ("queued", "sending", "retrying", "sent", "failed")
 
 
 class Message(TimestampMixin, db.Model):
@@ -27,7 +31,18 @@ class Message(TimestampMixin, db.Model):
     backend: Mapped[str] = mapped_column(String(16), default="")
     # The id the provider gave the message (SMTP Message-ID, the SMS gateway's "id").
     provider_id: Mapped[str] = mapped_column(String(200), default="")
+    # The Message-ID header of this message, made when it was queued and the same for every
+    # try, so a receiver can drop a copy; the SMS gateway's Idempotency-Key is made from it.
+    message_id_header: Mapped[str] = mapped_column(String(300), default="")
+    # The tries of the current sending (since it was queued, or sent again from the outbox).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the current sending began: the window of tries (SIGNET_MESSAGE_GIVE_UP_HOURS) runs
+    # from here.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the last claim was taken: with the lease length it says when the claim lapses.
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a "retrying" message is tried next.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Files sent with an email: [{"filename", "sha256" (a stored blob), "content_type"}].
