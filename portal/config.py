@@ -166,6 +166,18 @@ def build_config(folder: Path) -> dict:
             int(part) for part in
             os.environ.get("SIGNET_RETRY_SECONDS", "30,120,600,1800,7200").replace(",", " ").split()
         ],
+        # Outbox messages: the waits between tries (the last one repeats), and the window after
+        # which a message is failed for good: this many tries, or this many hours since it was
+        # queued, whichever ends first. A claimed message not settled within the lease (its
+        # worker died) is taken over by the next try; keep it above the slowest send.
+        "SIGNET_MESSAGE_RETRY_SECONDS": [
+            int(part) for part in os.environ.get(
+                "SIGNET_MESSAGE_RETRY_SECONDS", "10,30,60,300,900,1800,3600"
+            ).replace(",", " ").split()
+        ],
+        "SIGNET_MESSAGE_ATTEMPTS": _env_int("SIGNET_MESSAGE_ATTEMPTS", 30),
+        "SIGNET_MESSAGE_GIVE_UP_HOURS": float(os.environ.get("SIGNET_MESSAGE_GIVE_UP_HOURS") or 24),
+        "SIGNET_MESSAGE_LEASE_SECONDS": _env_int("SIGNET_MESSAGE_LEASE_SECONDS", 300),
         "SIGNET_WEBHOOK_TIMEOUT": float(os.environ.get("SIGNET_WEBHOOK_TIMEOUT") or 10),
         # Finished rule runs and webhook deliveries (with their payloads) are kept this long.
         "SIGNET_AUTOMATION_LOG_DAYS": _env_int("SIGNET_AUTOMATION_LOG_DAYS", 90),
