@@ -156,12 +156,12 @@ def book(job, row_id: int, delay: int, queue: str, job_prefix: str) -> None:
 
 def due(model, now: datetime, limit: int = 200, *, running: str = "running",
         lease: timedelta = STALE_RUNNING, queued_grace: timedelta = QUEUED_GRACE,
-        queued_since: str = "created_at") -> list[int]:
+        queued_since: str = "created_at", after: int = 0) -> list[int]:
     """Rows whose next try is due, queued rows nobody took within the grace, and rows whose
-    claim's lease ran out (their worker died); `claim` takes each of them."""
+    claim's lease ran out (their worker died), by id from `after` on; `claim` takes each."""
     table = model.__table__
     rows = db.session.scalars(
-        select(table.c.id).where(or_(
+        select(table.c.id).where(table.c.id > after, or_(
             (table.c.status == "retrying") & (table.c.next_attempt_at <= now),
             (table.c.status == "queued") & (table.c[queued_since] <= now - queued_grace),
             (table.c.status == running) & (table.c.started_at <= now - lease),

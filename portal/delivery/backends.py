@@ -16,7 +16,7 @@ from portal.models_base import utcnow
 
 SMTP_TIMEOUT = 15  # seconds; SMTP_TIMEOUT in the config overrides it
 GATEWAY_ANSWER_LIMIT = 64 * 1024
-PLACEHOLDER = re.compile(r"\{(to|text)\}")
+PLACEHOLDER = re.compile(r"\{(to|text|key)\}")
 
 
 class DeliveryError(Exception):
@@ -54,13 +54,26 @@ def build_email(message, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.recipient
     email["Date"] = format_datetime(utcnow())
-    email["Message-ID"] = make_msgid(domain=_sender_domain(sender))
+    # The one Message-ID the message got when it was queued, the same on every try: a receiver
+    # can drop the copy a lost reply leads to. (Rows from before it was stored get a new one.)
+    email["Message-ID"] = getattr(message, "message_id", "") or make_msgid(
+        domain=_sender_domain(sender))
     email.set_content(message.body_text or "")
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
     for attachment in message.attachments or ():
         _attach(email, attachment)
     return email
+
+
+def new_message_id() -> str:
+    """A Message-ID for a message being queued, in the domain of SIGNET_MAIL_FROM."""
+    return make_msgid(domain=_sender_domain(current_app.config.get("SIGNET_MAIL_FROM") or ""))
+
+
+def idempotency_key(message_id: str) -> str:
+    """The SMS gateway's Idempotency-Key for a message: its Message-ID without the brackets."""
+    return (message_id or "").strip().strip("<>")
 
 
 def _attach(email: EmailMessage, attachment: dict) -> None:
@@ -99,7 +112,8 @@ class SMSGatewayBackend:
 
     def send(self, message) -> str | None:
         config = current_app.config
-        request = gateway_request(config, message.recipient, message.body_text)
+        request = gateway_request(config, message.recipient, message.body_text,
+                                  key=idempotency_key(getattr(message, "message_id", "")))
         try:
             timeout = config.get("SMS_GATEWAY_TIMEOUT", 15)
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
@@ -116,20 +130,27 @@ class SMSGatewayBackend:
         return provider_id_from(body)
 
 
-def gateway_request(config, to: str, text: str) -> urllib.request.Request:
-    """The HTTP request for one text: {to} and {text} filled into the URL and the body."""
+def gateway_request(config, to: str, text: str, key: str = "") -> urllib.request.Request:
+    """The HTTP request for one text: {to}, {text} and {key} filled into the URL and the body.
+
+    `key`, the same for every try of one message, goes in an Idempotency-Key header (and
+    wherever the body or URL template says {key}), so a gateway that honours it sends a
+    retried text once.
+    """
     method = (config.get("SMS_GATEWAY_METHOD") or "POST").upper()
     content_type = config.get("SMS_GATEWAY_CONTENT_TYPE") or "application/json"
-    url = fill_placeholders(config["SMS_GATEWAY_URL"], to, text, quote)
+    url = fill_placeholders(config["SMS_GATEWAY_URL"], to, text, quote, key=key)
     if urlsplit(url).scheme not in {"http", "https"}:
         raise DeliveryError("SMS_GATEWAY_URL must start with http:// or https://")
     data = None
     headers = {"User-Agent": "Signet"}
     if method not in {"GET", "HEAD"}:
         data = fill_placeholders(
-            config.get("SMS_GATEWAY_BODY") or "", to, text, escaper_for(content_type)
+            config.get("SMS_GATEWAY_BODY") or "", to, text, escaper_for(content_type), key=key
         ).encode("utf-8")
         headers["Content-Type"] = content_type
+    if key:
+        headers["Idempotency-Key"] = key
     header = config.get("SMS_GATEWAY_AUTH_HEADER") or ""
     if ":" in header:
         name, value = header.split(":", 1)
@@ -138,9 +159,9 @@ def gateway_request(config, to: str, text: str) -> urllib.request.Request:
     return urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
 
 
-def fill_placeholders(template: str, to: str, text: str, escape) -> str:
+def fill_placeholders(template: str, to: str, text: str, escape, key: str = "") -> str:
     """One pass, so a text that itself contains "{to}" stays as typed."""
-    values = {"to": escape(to), "text": escape(text)}
+    values = {"to": escape(to), "text": escape(text), "key": escape(key)}
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 

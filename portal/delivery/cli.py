@@ -8,15 +8,17 @@ from flask.cli import with_appcontext
 
 
 @click.command("deliver-queued")
-@click.option("--older-than", default=5, show_default=True, type=click.IntRange(min=0),
-              help="Only messages queued at least this many minutes ago.")
+@click.option("--older-than", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Leave messages queued less than this many minutes ago to their own job.")
 @with_appcontext
 def deliver_queued_command(older_than: int):
-    """Dispatch messages still waiting in the outbox (after Redis or a worker was down)."""
-    from portal.delivery.services import requeue_stale_messages
+    """Deliver every message due now: queued ones nobody took, retries whose time came, and
+    ones a dead worker held (through the workers, or here when Redis is away)."""
+    from portal.delivery.services import QUEUED_GRACE, deliver_due_messages
 
-    count = requeue_stale_messages(timedelta(minutes=older_than))
-    click.echo(f"Dispatched {count} queued message(s).")
+    grace = timedelta(minutes=older_than) if older_than else QUEUED_GRACE
+    count = deliver_due_messages(queued_grace=grace)
+    click.echo(f"Dispatched {count} due message(s).")
 
 
 @click.command("worker")

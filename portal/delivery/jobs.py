@@ -1,9 +1,27 @@
-"""The job that delivers one outbox message."""
+"""The job that delivers one outbox message: claim the row, send, settle, book the next try.
+
+The row decides (see portal.retries): a delivery first claims the message ("sending", its
+attempt counted, the claim time noted), and only the claimant talks to the server. Two jobs for
+the same message at once send one copy; a claim whose worker died lapses after
+SIGNET_MESSAGE_LEASE_SECONDS and the next try takes it over. A failed try leaves the message
+"retrying" with the time of its next try in the row (SIGNET_MESSAGE_RETRY_SECONDS); with Redis
+that try is also booked on RQ's schedule, and the sweep runs it in any case. A message is
+"failed" for good only once its window is used up: SIGNET_MESSAGE_ATTEMPTS tries or
+SIGNET_MESSAGE_GIVE_UP_HOURS since it was queued, whichever ends first (or at once when its
+link or code can no longer be read: no try could send it).
+
+Every try carries the message's one Message-ID (the SMS gateway's Idempotency-Key is made from
+it), so a receiver can drop the copy a lost reply leads to: delivery is at least once, and a
+second copy is recognisable as the same message.
+"""
 
 import logging
+from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import update
 
+from portal import retries
 from portal.delivery.backends import OUTBOX, DeliveryError, backend_for
 from portal.delivery.models import Message
 from portal.delivery.redaction import as_sent
@@ -12,51 +30,107 @@ from portal.jobs import app_job
 from portal.models_base import utcnow
 
 log = logging.getLogger(__name__)
-ERROR_LIMIT = 2000
+ERROR_LIMIT = retries.ERROR_LIMIT
+SENDING = "sending"
+QUEUE_FOR_CHANNEL = {"email": "mail", "sms": "sms"}
+JOB_PREFIX = "signet-message"
 SECRETS_UNREADABLE = ("The link or code in this message can no longer be read (the secret key "
                       "changed, or it was delivered before); it was not sent.")
 
 
 @app_job
 def deliver_message(message_id: int) -> str | None:
-    """Send one message through its channel's backend; record the outcome; raise to retry.
+    """One try at one message, if it is ours to try now; the provider's id when it was sent.
 
     The backend gets the message with its secret parts filled in; after a real server took it
-    they are dropped from the row, which keeps only the redacted copy (see redaction).
+    they are dropped from the row, which keeps only the redacted copy (see redaction). Never
+    raises for a delivery problem: the outcome is in the row.
     """
-    message = db.session.get(Message, message_id)
-    if message is None or message.status == "sent":
+    held = retries.claim(Message, message_id, running=SENDING, lease=lease())
+    if held is None:  # sent, failed, another worker's, or not due yet
         return None
-    backend = backend_for(message)
-    attempts = (message.attempts or 0) + 1
+    message = db.session.get(Message, message_id)
+    channel, queued_at = message.channel, message.queued_at
     outgoing = as_sent(message)
     # Hold no transaction during the send: on SQLite a snapshot kept across it cannot be
     # upgraded to a write once another worker committed ("database is locked").
     db.session.expunge(message)
     db.session.commit()
+    try:
+        backend = backend_for(message)
+    except DeliveryError as error:
+        _fail(held, channel, str(error), delay=None, backend="")
+        return None
     if outgoing is None:  # never send a masked link or code; retrying cannot bring them back
-        _record(message_id, status="failed", attempts=attempts, backend=backend.name,
-                last_error=SECRETS_UNREADABLE)
-        log.warning("Message %s not sent: %s", message_id, SECRETS_UNREADABLE)
+        _fail(held, channel, SECRETS_UNREADABLE, delay=None, backend=backend.name)
         return None
     try:
         provider_id = backend.send(outgoing)
     except Exception as error:
-        _record(message_id, status="failed", attempts=attempts, backend=backend.name,
-                last_error=describe(error))
-        log.warning("Message %s via %s failed: %s", message_id, backend.name, describe(error))
-        raise
-    dropped = {} if backend is OUTBOX else {"secrets": None}
-    _record(message_id, status="sent", sent_at=utcnow(), provider_id=provider_id or "",
-            last_error="", attempts=attempts, backend=backend.name, **dropped)
+        delay = next_try(held.attempt, queued_at, utcnow())
+        _fail(held, channel, describe(error), delay=delay, backend=backend.name)
+        return None
+    _record_sent(held, backend, provider_id or "")
     return provider_id
 
 
-def _record(message_id: int, **values) -> None:
-    # A write as the transaction's first statement: SQLite waits for the lock instead of failing.
-    db.session.execute(update(Message).where(Message.id == message_id)
-                       .values(updated_at=utcnow(), **values))
+def _record_sent(held: retries.Claim, backend, provider_id: str) -> None:
+    outcome = {"status": "sent", "sent_at": utcnow(), "provider_id": provider_id,
+               "last_error": "", "backend": backend.name, "next_attempt_at": None}
+    if backend is not OUTBOX:
+        outcome["secrets"] = None
+    if retries.settle(Message, held.row_id, held, running=SENDING, **outcome):
+        return
+    # The claim lapsed during a slow send and another try took the message over: it was sent
+    # all the same, which is what the row must say (the other try's outcome cannot be truer).
+    log.warning("Message %s was sent after its claim lapsed", held.row_id)
+    db.session.execute(update(Message).where(
+        Message.id == held.row_id, Message.status.in_((SENDING, "retrying", "failed")))
+        .values(**outcome))
     db.session.commit()
+
+
+def _fail(held: retries.Claim, channel: str, error: str, delay: int | None,
+          backend: str) -> None:
+    booked = retries.settle_failure(Message, held.row_id, error, delay, held, running=SENDING,
+                                    backend=backend)
+    if booked is None:
+        log.warning("Message %s failed for good after %s tries: %s", held.row_id, held.attempt,
+                    error)
+        return
+    log.warning("Message %s failed (try %s), next try in %s s: %s", held.row_id, held.attempt,
+                booked, error)
+    retries.book(deliver_message, held.row_id, booked, QUEUE_FOR_CHANNEL.get(channel, "default"),
+                 JOB_PREFIX)
+
+
+def next_try(attempt: int, queued_at: datetime | None, now: datetime) -> int | None:
+    """Seconds until the next try after failed try number `attempt`; None: the window is over.
+
+    The last try falls at the window's end at the latest, never after it.
+    """
+    config = current_app.config
+    if attempt >= max(1, int(config.get("SIGNET_MESSAGE_ATTEMPTS") or 1)):
+        return None
+    waits = list(config.get("SIGNET_MESSAGE_RETRY_SECONDS") or [0])
+    delay = max(0, int(waits[min(attempt, len(waits)) - 1]))
+    if queued_at is not None:
+        window = timedelta(hours=float(config.get("SIGNET_MESSAGE_GIVE_UP_HOURS") or 0))
+        left = (_aware(queued_at) + window - now).total_seconds()
+        if left <= 0:
+            return None
+        delay = min(delay, int(left))
+    return delay
+
+
+def lease() -> timedelta:
+    """How long a claim lasts; a message still "sending" after it is taken over."""
+    return timedelta(seconds=int(current_app.config.get("SIGNET_MESSAGE_LEASE_SECONDS") or 300))
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; they were written in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def describe(error: Exception) -> str:

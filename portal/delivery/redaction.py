@@ -33,6 +33,8 @@ class Copy:
     body_text: str
     body_html: str
     attachments: list
+    # The Message-ID the message got when it was queued (every try carries it).
+    message_id: str = ""
 
 
 def hide(parts: dict[str, str], values) -> tuple[dict[str, str], str | None]:
@@ -95,4 +97,5 @@ def masked(message) -> Copy:
 def _copy(message, replacement) -> Copy:
     filled = {name: MARKER.sub(replacement, getattr(message, name) or "") for name in TEXT_PARTS}
     return Copy(channel=message.channel, recipient=message.recipient,
-                attachments=list(message.attachments or ()), **filled)
+                attachments=list(message.attachments or ()),
+                message_id=getattr(message, "message_id_header", "") or "", **filled)

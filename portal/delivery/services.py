@@ -3,17 +3,18 @@
 import logging
 import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.util import identity_key
 
+from portal import retries
 from portal.audit.models import AuditEvent
-from portal.delivery.backends import has_server
-from portal.delivery.jobs import deliver_message
+from portal.delivery.backends import has_server, new_message_id
+from portal.delivery.jobs import QUEUE_FOR_CHANNEL, SENDING, deliver_message, lease
 from portal.delivery.models import CHANNELS, STATUSES, Message
 from portal.delivery.redaction import (
     TEXT_PARTS,
@@ -31,8 +32,11 @@ from portal.models_base import utcnow
 
 log = logging.getLogger(__name__)
 
-QUEUE_FOR_CHANNEL = {"email": "mail", "sms": "sms"}
 PAGE_SIZE = 50
+# A message queued this recently may still have its first job on the way: the sweep and
+# `deliver-queued` leave it to that job (a second dispatch would only lose the claim).
+QUEUED_GRACE = timedelta(seconds=30)
+DUE_BATCH = 500
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Deliberately loose: the address was validated where it was typed; this stops header injection.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -100,7 +104,8 @@ def _add(secrets=(), **fields) -> Message:
     parts, sealed = hide({name: fields[name] for name in TEXT_PARTS}, secrets)
     fields.update(parts)
     message = Message(status="queued", backend="", provider_id="", attempts=0, last_error="",
-                      secrets=sealed, **fields)
+                      secrets=sealed, message_id_header=new_message_id(), queued_at=utcnow(),
+                      **fields)
     db.session.add(message)
     return message
 
@@ -126,7 +131,11 @@ def _rendering_locale():
 
 
 def dispatch(message_ids) -> None:
-    """After commit: hand each still-queued message to the delivery job on its channel's queue."""
+    """After commit: hand each still-queued message to the delivery job on its channel's queue.
+
+    With Redis away the message stays queued in its row (nothing fails for the caller): the
+    sweep delivers it.
+    """
     ids = sorted({int(message_id) for message_id in message_ids})
     if not ids:
         return
@@ -140,6 +149,36 @@ def dispatch(message_ids) -> None:
         _forget_loaded(message_id)
 
 
+def deliver_due_messages(now: datetime | None = None,
+                         queued_grace: timedelta = QUEUED_GRACE) -> int:
+    """Hand over every message due now: retries whose time came, queued ones nobody took
+    (Redis lost them, or was down), and claims whose lease ran out (a worker died); the count.
+
+    Due rows are due at once: no age wait beyond `queued_grace` for just-queued rows. With
+    Redis the jobs go to the workers; when Redis cannot take them they run here, one by one.
+    The claim in each job keeps a row handed over twice from being sent twice.
+    """
+    now = now or utcnow()
+    redis_configured = bool(current_app.config.get("REDIS_URL"))
+    count, after = 0, 0
+    while True:
+        ids = retries.due(Message, now, DUE_BATCH, running=SENDING, lease=lease(),
+                          queued_grace=queued_grace, queued_since="queued_at", after=after)
+        if not ids:
+            return count
+        channels = dict(db.session.execute(
+            select(Message.id, Message.channel).where(Message.id.in_(ids))).all())
+        db.session.commit()
+        for message_id in ids:
+            queue = QUEUE_FOR_CHANNEL.get(channels.get(message_id), "default")
+            job = enqueue(deliver_message, message_id, queue=queue)
+            if job is None and redis_configured:  # Redis refused it: deliver it here
+                deliver_message(message_id)
+            _forget_loaded(message_id)
+        count += len(ids)
+        after = ids[-1]
+
+
 def _forget_loaded(message_id: int) -> None:
     # Delivered in-process, the row changed through the job's own session: reload on next use.
     loaded = db.session.identity_map.get(identity_key(Message, message_id))
@@ -148,18 +187,32 @@ def _forget_loaded(message_id: int) -> None:
 
 
 def resend(message_id: int, actor) -> Message:
-    """Queue a failed or sent message again and dispatch it ("send again" in the outbox)."""
+    """Queue a failed, retrying or sent message again and dispatch it ("send again").
+
+    A new sending: its tries and hours start over. A sent message gets a new Message-ID (the
+    person asked for another copy, which a receiver must not drop as a duplicate); a failed or
+    retrying one keeps its own (should an earlier try have arrived after all, the receiver can
+    drop this copy).
+    """
     message = get_message(message_id)
-    if message.status == "queued":
+    if message.status in ("queued", SENDING):
         raise DomainError(_("This message is already waiting to be sent."))
     refusal = resend_refusal(message)
     if refusal:
         db.session.rollback()
         raise DomainError(refusal, 409)
-    message.status = "queued"
-    message.sent_at = None
-    message.last_error = ""
+    was_sent = message.status == "sent"
+    values = {"status": "queued", "sent_at": None, "last_error": "", "attempts": 0,
+              "queued_at": utcnow(), "next_attempt_at": None}
+    if was_sent or not message.message_id_header:
+        values["message_id_header"] = new_message_id()
+    # Conditional, as a claim is: a try that took the message meanwhile keeps it.
+    changed = db.session.execute(
+        update(Message).where(Message.id == message.id, Message.status == message.status)
+        .values(**values)).rowcount
     db.session.commit()
+    if not changed:
+        raise DomainError(_("This message is already waiting to be sent."))
     log.info("Message %s queued again by user %s", message.id, getattr(actor, "id", actor))
     dispatch([message.id])
     return message
@@ -206,18 +259,6 @@ def document_of(message: Message) -> int | None:
                AuditEvent.details["message_id"].as_integer() == message.id)
         .order_by(AuditEvent.id.desc()).limit(1)
     ).first()
-
-
-def requeue_stale_messages(older_than: timedelta = timedelta(minutes=5)) -> int:
-    """Dispatch messages still queued after `older_than` (Redis was down, a process died)."""
-    cutoff = utcnow() - older_than
-    ids = db.session.scalars(
-        select(Message.id)
-        .where(Message.status == "queued", Message.updated_at <= cutoff)
-        .order_by(Message.id)
-    ).all()
-    dispatch(ids)
-    return len(ids)
 
 
 def get_message(message_id: int) -> Message:

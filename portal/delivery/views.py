@@ -82,6 +82,9 @@ def send_again(message_id: int):
         flash(_("The message was sent again."), "success")
     elif message.status == "failed":
         flash(_("Sending failed again: %(error)s", error=message.last_error), "error")
+    elif message.status == "retrying":
+        flash(_("Sending failed: %(error)s. It is tried again automatically.",
+                error=message.last_error), "error")
     else:
         flash(_("The message is queued and will be sent shortly."), "info")
     return redirect(url_for("outbox.detail", message_id=message.id))

@@ -8,7 +8,7 @@ from rq import get_current_job
 from rq.job import Job
 from sqlalchemy import select
 
-from portal.delivery.services import requeue_stale_messages
+from portal.delivery.services import deliver_due_messages
 from portal.documents.models import Document
 from portal.documents.progress import expire_overdue
 from portal.extensions import db
@@ -24,7 +24,6 @@ SWEEP_JOB_PREFIX = "signet-sweep-"
 # unsealed beyond that (a lost job, a worker that was down) are queued again.
 SEAL_GRACE = timedelta(minutes=5)
 SEAL_RETRY_AFTER = timedelta(minutes=30)
-STALE_MESSAGE_AGE = timedelta(minutes=10)
 
 
 def run_sweep(now: datetime | None = None) -> dict[str, int]:
@@ -38,7 +37,7 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
     steps = {"expired": lambda: expire_overdue(now),
              "reminded": lambda: send_due_reminders(now),
              "sealing": lambda: reseal_stuck(now),
-             "messages": lambda: requeue_stale_messages(STALE_MESSAGE_AGE),
+             "messages": lambda: deliver_due_messages(now),
              "bundles": lambda: _purge_bundles(now),
              "stuck_rules": lambda: _stuck_rules(now),
              "automation_retries": lambda: _automation_retries(now),

@@ -1,8 +1,13 @@
 """Small helpers for the delivery tests (call inside an app context)."""
 
+from datetime import timedelta
+
+from sqlalchemy import update
+
 from portal.delivery.models import Message
 from portal.delivery.services import dispatch, queue_email, queue_sms
 from portal.extensions import db
+from portal.models_base import utcnow
 
 
 def send_email(recipient="maria@example.com", subject="Please sign the contract", **context):
@@ -38,3 +43,10 @@ def make_messages(count, status="sent", channel="email", **fields) -> list[int]:
     db.session.add_all(messages)
     db.session.commit()
     return [message.id for message in messages]
+
+
+def make_due(message_id, ago=timedelta(seconds=1)) -> None:
+    """Move a retrying message's next try into the past, as if its wait had passed."""
+    db.session.execute(update(Message).where(Message.id == message_id)
+                       .values(next_attempt_at=utcnow() - ago))
+    db.session.commit()

@@ -66,13 +66,13 @@ def test_without_smtp_host_the_outbox_backend_marks_it_sent(app, mailbox):
     assert mailbox.messages == []
 
 
-def test_smtp_down_marks_failed_then_send_again_delivers(make_app, smtp_server, mailbox):
+def test_smtp_down_leaves_it_retrying_then_try_now_delivers(make_app, smtp_server, mailbox):
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_TIMEOUT=2)
     with app.app_context():
         admin = make_user(email="boss@example.com", is_admin=True)
         message_id = send_email("late@example.com")  # no exception reaches the caller
         message = reload(message_id)
-        assert message.status == "failed"
+        assert message.status == "retrying"
         assert message.attempts == 1
         assert "refused" in message.last_error.lower()
         assert message.body_text  # nothing lost: the rendered mail waits in the row
@@ -80,7 +80,8 @@ def test_smtp_down_marks_failed_then_send_again_delivers(make_app, smtp_server, 
         app.config["SMTP_PORT"] = smtp_server.port
         resend(message_id, admin)
         message = reload(message_id)
-        assert (message.status, message.attempts, message.last_error) == ("sent", 2, "")
+        # A new sending: its tries start over.
+        assert (message.status, message.attempts, message.last_error) == ("sent", 1, "")
     mailbox.wait_for(1)
     assert len(mailbox.to("late@example.com")) == 1
 

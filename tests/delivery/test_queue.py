@@ -7,8 +7,9 @@ import rq
 
 from portal import jobs
 from portal.delivery.models import Message
-from portal.delivery.services import requeue_stale_messages
+from portal.delivery.services import deliver_due_messages
 from portal.extensions import db
+from portal.models_base import utcnow
 from tests.delivery.support import reload, send_email
 from tests.services import free_port
 
@@ -45,17 +46,21 @@ def test_dispatch_enqueues_on_mail_queue_and_a_worker_delivers(
     assert len(mailbox.wait_for(1)) == 1
 
 
-def test_failed_job_is_kept_for_a_retry(make_app, redis_url, redis_client):
+def test_a_failed_try_is_due_in_the_row_and_booked_on_the_schedule(
+    make_app, redis_url, redis_client
+):
     app = make_app(REDIS_URL=redis_url, SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
     with app.app_context():
         message_id = send_email()
         run_worker(redis_client, "mail")
         message = reload(message_id)
-        assert message.status == "failed"
+        assert (message.status, message.attempts) == ("retrying", 1)
         assert message.last_error
+        assert message.next_attempt_at is not None
     scheduled = rq.Queue("mail", connection=redis_client).scheduled_job_registry
     [job_id] = scheduled.get_job_ids()
-    assert rq.job.Job.fetch(job_id, connection=redis_client).retries_left == 4
+    assert job_id.startswith(f"signet-message-{message_id}-")
+    assert rq.job.Job.fetch(job_id, connection=redis_client).args == (message_id,)
 
 
 def test_worker_without_app_context_builds_the_app_from_the_environment(
@@ -105,8 +110,8 @@ def test_redis_down_keeps_the_message_queued_and_the_sweep_sends_it_later(
 
     back = make_app(REDIS_URL=redis_url, **smtp_settings)
     with back.app_context():
-        assert requeue_stale_messages() == 0  # queued only a moment ago: a job may be on its way
-        assert requeue_stale_messages(timedelta(0)) == 1
+        assert deliver_due_messages() == 0  # queued only a moment ago: a job may be on its way
+        assert deliver_due_messages(queued_grace=timedelta(0)) == 1
         run_worker(redis_client, "mail")
         assert reload(message_id).status == "sent"
     assert len(mailbox.wait_for(1)) == 1
@@ -131,14 +136,15 @@ def test_redis_connection_is_cached_per_app(make_app, redis_url):
     assert jobs.redis_connection(first) is not jobs.redis_connection(second)
 
 
-def test_deliver_queued_command(app):
+def test_deliver_queued_command_delivers_due_rows_without_an_age_wait(app):
     with app.app_context():
         db.session.add(Message(channel="email", recipient="a@example.com", subject="Hi",
-                               body_text="Hello", status="queued"))
+                               body_text="Hello", status="queued",
+                               queued_at=utcnow() - timedelta(minutes=1)))
         db.session.commit()
-    result = app.test_cli_runner().invoke(args=["signet", "deliver-queued", "--older-than", "0"])
+    result = app.test_cli_runner().invoke(args=["signet", "deliver-queued"])
     assert result.exit_code == 0, result.output
-    assert "Dispatched 1 queued message(s)." in result.output
+    assert "Dispatched 1 due message(s)." in result.output
     with app.app_context():
         assert db.session.query(Message).one().status == "sent"
 

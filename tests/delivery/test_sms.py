@@ -5,8 +5,8 @@ import json
 import pytest
 
 from portal.delivery.backends import escaper_for, fill_placeholders
-from portal.delivery.services import InvalidRecipient, queue_sms
-from tests.delivery.support import reload, send_sms
+from portal.delivery.services import InvalidRecipient, deliver_due_messages, queue_sms
+from tests.delivery.support import make_due, reload, send_sms
 from tests.services import free_port
 
 
@@ -34,21 +34,41 @@ def test_gateway_receives_json_body_and_auth_header_and_id_is_kept(make_app, gat
     assert json.loads(request["body"]) == {"to": "+79161234567", "text": text}
 
 
-def test_gateway_error_marks_the_text_failed(make_app, gateway):
+def test_gateway_error_retries_the_text_with_the_same_idempotency_key(make_app, gateway):
     app = make_app(SMS_GATEWAY_URL=gateway.url)
     gateway.fail_next = 1
     with app.app_context():
-        message = reload(send_sms())  # the caller sees no exception
-        assert message.status == "failed"
+        message_id = send_sms()  # the caller sees no exception
+        message = reload(message_id)
+        assert (message.status, message.attempts) == ("retrying", 1)
         assert "500" in message.last_error
         assert message.provider_id == ""
+        key = message.message_id_header.strip("<>")
+
+        make_due(message_id)
+        assert deliver_due_messages() == 1
+        message = reload(message_id)
+        assert (message.status, message.attempts) == ("sent", 2)
+    first, second = gateway.requests
+    assert first["headers"]["Idempotency-Key"] == second["headers"]["Idempotency-Key"] == key
+    assert first["body"] == second["body"]
 
 
-def test_unreachable_gateway_marks_the_text_failed(make_app):
+def test_the_idempotency_key_can_go_in_the_gateway_body(make_app, gateway):
+    app = make_app(SMS_GATEWAY_URL=gateway.url,
+                   SMS_GATEWAY_BODY='{"to": "{to}", "text": "{text}", "reference": "{key}"}')
+    with app.app_context():
+        message = reload(send_sms())
+        assert message.status == "sent"
+    [request] = gateway.requests
+    assert json.loads(request["body"])["reference"] == message.message_id_header.strip("<>")
+
+
+def test_unreachable_gateway_leaves_the_text_retrying(make_app):
     app = make_app(SMS_GATEWAY_URL=f"http://127.0.0.1:{free_port()}/send", SMS_GATEWAY_TIMEOUT=2)
     with app.app_context():
         message = reload(send_sms())
-        assert message.status == "failed"
+        assert message.status == "retrying"
         assert "unreachable" in message.last_error
 
 
