@@ -101,6 +101,10 @@ class Document(TimestampMixin, db.Model):
     seal_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     seal_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     seal_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The next try is due then (a retry's backoff; None: the first try, or given up), and a
+    # worker holds the sealing until its lease ends (None: nobody is sealing).
+    seal_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seal_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Printed on every page and in the QR code; short, unguessable, unique.
     verification_code: Mapped[str] = mapped_column(String(32), unique=True)
 

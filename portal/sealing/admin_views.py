@@ -13,7 +13,7 @@ from portal.audit.service import record, request_meta
 from portal.auth.permissions import require, visible
 from portal.documents.models import Document
 from portal.extensions import db
-from portal.sealing.finalize import seal_again, seal_failure_text, unsealed_documents
+from portal.sealing.finalize import seal_again, seal_failure_text, seal_state, unsealed_documents
 from portal.sealing.store import portal_certificates, replace_with_pkcs12
 
 bp = Blueprint("sealing_admin", __name__, url_prefix="/admin/sealing")
@@ -67,6 +67,7 @@ def _page(form: Pkcs12Form, status: int = 200):
         tsa_urls=current_app.config["SIGNET_TSA_URLS"],
         queued=bool(current_app.config.get("REDIS_URL")),
         failure_text=seal_failure_text,
+        seal_state=seal_state,
     ), status
 
 

@@ -1,13 +1,20 @@
 """The final PDF of a completed document: fields burned in, certificate pages, the seal, sent.
 
-Runs as a job on the "sealing" queue (retried); a document whose sealing keeps failing stays
-"completed" without a final PDF and is listed on the admin sealing page with the last error.
+Runs as a job on the "sealing" queue. The document's row is the source of truth, not Redis:
+a try claims the sealing by one conditional update that counts the attempt and takes a lease
+(SEAL_LEASE), so two workers never seal the same document at once, and a worker killed
+mid-seal leaves a lease that ends and is taken over. A failed try sets the next one's due
+time in the row (`seal_next_at`, the waits of SIGNET_RETRY_SECONDS); the sweep seals whatever
+is due, or was never tried, even after Redis lost every job. After the last wait (with the
+defaults 6 tries over about 2 h 40 min) the document waits, with its last error, on the admin
+sealing page, whose "Seal again now" (or `flask signet seal-pending`) tries once more.
 """
 
 import logging
 import re
 from collections.abc import Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -15,16 +22,17 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
+from portal import retries
 from portal.audit.service import events_for
 from portal.auth.services import staff_language
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
 from portal.documents.models import Document, Field
 from portal.documents.progress import document_url, format_moment, lock_document, responsible_of
-from portal.documents.services.common import audit
+from portal.documents.services.common import as_utc, audit
 from portal.extensions import db
-from portal.jobs import app_job
+from portal.jobs import app_job, enqueue
 from portal.models_base import utcnow
 from portal.sealing.burn import Mark
 from portal.sealing.pades import TimestampUnavailable, seal_pdf
@@ -40,24 +48,50 @@ DOWNLOAD_SALT = "final-pdf"
 DOWNLOAD_DAYS = 30
 UNSAFE_FILENAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
+SEAL_QUEUE = "sealing"
+# Longer than any seal takes (two time-stamping authorities that time out take under a
+# minute): a lease still running belongs to a live worker, an ended one to a dead one.
+SEAL_LEASE = timedelta(minutes=10)
+# The job queued on completion normally claims the document within seconds; one never tried
+# this long after completion had its job lost (Redis emptied, no worker) and is queued again.
+FIRST_TRY_GRACE = timedelta(minutes=5)
+DUE_BATCH = 200
+
 
 @app_job
 def finalize_document(document_id: int) -> str | None:
     """Burn in the fields, add the certificate pages, seal, keep and send the final PDF.
 
-    Idempotent: a document that already has its final PDF is left alone. A failure is kept on
-    the document (the admin sealing page lists it) and raised again, so the queue retries.
+    Idempotent: a document already sealed, being sealed by another worker, or whose next try
+    is not due yet is left alone. A failure is kept on the document with its next try's due
+    time (the admin sealing page lists it) and booked on RQ's schedule; it is not raised, so
+    RQ's own retries never try out of turn.
     """
-    document = db.session.get(Document, document_id)
-    if document is None or document.final_sha256 or document.stage != "completed":
+    attempt = claim_sealing(document_id)
+    if attempt is None:
         return None
     try:
-        pdf = seal(document, read(document.source_sha256), marks_for(document))
+        sealed = _seal_and_keep(document_id, attempt)
     except Exception as error:
         db.session.rollback()
-        _remember_failure(document_id, error)
-        raise
-    # Locked and re-checked only now: the slow part above must not hold the lock.
+        delay = _remember_failure(document_id, attempt, error)
+        if delay is not None:
+            _book_retry(document_id, delay)
+        return None
+    if sealed is None:
+        return None
+    sha256, message_ids = sealed
+    dispatch(message_ids)
+    log.info("Document %s finalized: %s", document_id, sha256)
+    return sha256
+
+
+def _seal_and_keep(document_id: int, attempt: int) -> tuple[str, list[int]] | None:
+    """Seal, then store the PDF and queue its mail in one transaction, once per document."""
+    document = db.session.get(Document, document_id)
+    pdf = seal(document, read(document.source_sha256), marks_for(document))
+    # Locked and re-checked only now: the slow part above must not hold the lock. A worker
+    # whose lease ended and was taken over may get here second: it stores and mails nothing.
     document = lock_document(document_id)
     if document is None or document.final_sha256:
         db.session.rollback()
@@ -65,13 +99,69 @@ def finalize_document(document_id: int) -> str | None:
     blob = store(pdf, "application/pdf")
     document.final_sha256 = blob.sha256
     document.seal_error = ""
+    document.seal_next_at = None
+    document.seal_lease_until = None
     audit("document.finalized", document, None, None, sha256=blob.sha256, size=blob.size,
-          attempts=document.seal_attempts + 1)
+          attempts=attempt)
+    # The final PDF's messages are rows of this very commit: sealing tried again later finds
+    # the final PDF and queues nothing, so each completion mails once.
     message_ids = queue_final_delivery(document, blob.size)
     db.session.commit()
-    dispatch(message_ids)
-    log.info("Document %s finalized: %s", document_id, blob.sha256)
-    return blob.sha256
+    return blob.sha256, message_ids
+
+
+def claim_sealing(document_id: int, now: datetime | None = None) -> int | None:
+    """Take the sealing of a completed, unsealed document that nobody holds and that is due;
+    the attempt's number, or None when it is not ours to seal now.
+
+    One conditional update decides: of two workers, the second finds the lease taken (on
+    PostgreSQL it waits for the first's commit and re-checks; SQLite writes one at a time).
+    """
+    now = now or utcnow()
+    table = Document.__table__
+    claimed = db.session.execute(
+        update(table)
+        .where(table.c.id == document_id, table.c.stage == "completed",
+               table.c.final_sha256.is_(None),
+               or_(table.c.seal_lease_until.is_(None), table.c.seal_lease_until <= now),
+               or_(table.c.seal_next_at.is_(None), table.c.seal_next_at <= now))
+        .values(seal_attempts=table.c.seal_attempts + 1, seal_lease_until=now + SEAL_LEASE,
+                seal_next_at=None)
+    ).rowcount == 1
+    attempt = db.session.scalar(select(table.c.seal_attempts).where(table.c.id == document_id)) \
+        if claimed else None
+    db.session.commit()
+    return attempt
+
+
+def sealing_due(now: datetime | None = None, limit: int = DUE_BATCH) -> list[int]:
+    """Documents to seal now: a retry due, a first try whose job was lost, a lease ended."""
+    now = now or utcnow()
+    free = Document.seal_lease_until.is_(None)
+    ids = db.session.scalars(
+        select(Document.id).where(
+            Document.stage == "completed", Document.final_sha256.is_(None),
+            or_(free & (Document.seal_next_at <= now),
+                free & Document.seal_next_at.is_(None) & (Document.seal_attempts == 0)
+                & (Document.completed_at <= now - FIRST_TRY_GRACE),
+                Document.seal_lease_until <= now))
+        .order_by(Document.id).limit(limit)).all()
+    db.session.rollback()
+    return list(ids)
+
+
+def seal_due(now: datetime | None = None) -> int:
+    """Queue sealing for every document due (the sweep's step); how many were queued."""
+    document_ids = sealing_due(now)
+    for document_id in document_ids:
+        enqueue(finalize_document, document_id, queue=SEAL_QUEUE)
+    return len(document_ids)
+
+
+def _book_retry(document_id: int, delay: int) -> None:
+    # On RQ's schedule for punctuality; without Redis, or if this booking is lost, the sweep
+    # finds the row due all the same.
+    retries.book(finalize_document, document_id, delay, SEAL_QUEUE, "signet-seal")
 
 
 def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = ()) -> bytes:
@@ -107,16 +197,26 @@ def verify_url(code: str) -> str:
     return f"{current_app.config['SIGNET_BASE_URL']}/verify?{urlencode({'code': code})}"
 
 
-def _remember_failure(document_id: int, error: Exception) -> None:
-    log.error("Sealing document %s failed: %s", document_id, error, exc_info=error)
+def _remember_failure(document_id: int, attempt: int, error: Exception) -> int | None:
+    """Keep the failure and when the next try is due; the seconds until then, None if none."""
+    log.error("Sealing document %s failed (attempt %s): %s", document_id, attempt, error,
+              exc_info=error)
     document = lock_document(document_id)
-    if document is None or document.final_sha256:
+    if document is None or document.final_sha256 or document.seal_attempts != attempt:
+        # Sealed meanwhile, or our lease ended and another try took over: not ours to settle.
         db.session.rollback()
-        return
-    document.seal_attempts += 1
+        return None
+    now = utcnow()
+    delays = retries.retry_delays()
+    delay = delays[attempt - 1] if attempt <= len(delays) else None
     document.seal_error = _failure_text(error)
-    document.seal_failed_at = utcnow()
+    document.seal_failed_at = now
+    document.seal_lease_until = None
+    document.seal_next_at = now + timedelta(seconds=delay) if delay is not None else None
     db.session.commit()
+    if delay is None:
+        log.error("Sealing document %s gave up after %s attempts", document_id, attempt)
+    return delay
 
 
 # A failure is kept as "[kind] technical detail" and put into words when shown: the job that
@@ -156,16 +256,33 @@ def unsealed_documents(visible_to=None) -> list[Document]:
     return list(db.session.execute(query.order_by(Document.completed_at)).scalars())
 
 
-def seal_again(document_ids) -> int:
-    """Queue sealing again for these completed, unsealed documents; how many were queued."""
-    from portal.jobs import enqueue
+def seal_state(document: Document, now: datetime | None = None) -> str:
+    """Where an unsealed document stands: "sealing" (a live lease), "retrying" (its next try
+    has a due time), "waiting" (for its first try, or to be taken over from a dead worker), or
+    "given_up" (after the last try: only "Seal again now" tries once more)."""
+    now = now or utcnow()
+    lease = as_utc(document.seal_lease_until) if document.seal_lease_until else None
+    if lease is not None and lease > now:
+        return "sealing"
+    if document.seal_next_at is not None:
+        return "retrying"
+    if lease is not None or document.seal_attempts == 0:
+        return "waiting"
+    return "given_up"
 
-    queued = 0
-    for document in unsealed_documents():
-        if document_ids is None or document.id in document_ids:
-            enqueue(finalize_document, document.id, queue="sealing")
-            queued += 1
-    return queued
+
+def seal_again(document_ids) -> int:
+    """Try these completed, unsealed documents again now (all when None), given up or
+    waiting for their next try; how many were queued. One being sealed is left to its try."""
+    wanted = [document.id for document in unsealed_documents()
+              if document_ids is None or document.id in document_ids]
+    if wanted:
+        db.session.execute(update(Document).where(Document.id.in_(wanted))
+                           .values(seal_next_at=utcnow()))
+    db.session.commit()
+    for document_id in wanted:
+        enqueue(finalize_document, document_id, queue=SEAL_QUEUE)
+    return len(wanted)
 
 
 # --- the marks -------------------------------------------------------------------------------

@@ -1,15 +1,13 @@
 """One sweep over everything that waits on the clock, and its place on RQ's schedule."""
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from rq import get_current_job
 from rq.job import Job
-from sqlalchemy import select
 
 from portal.delivery.services import deliver_due_messages
-from portal.documents.models import Document
 from portal.documents.progress import expire_overdue
 from portal.extensions import db
 from portal.jobs import app_job, queue_for
@@ -20,10 +18,6 @@ log = logging.getLogger(__name__)
 
 SWEEP_QUEUE = "default"
 SWEEP_JOB_PREFIX = "signet-sweep-"
-# Sealing is queued on completion and retried by RQ for ~22 minutes: only documents left
-# unsealed beyond that (a lost job, a worker that was down) are queued again.
-SEAL_GRACE = timedelta(minutes=5)
-SEAL_RETRY_AFTER = timedelta(minutes=30)
 
 
 def run_sweep(now: datetime | None = None) -> dict[str, int]:
@@ -56,16 +50,11 @@ def _step(name: str, work) -> int:
 
 
 def reseal_stuck(now: datetime) -> int:
-    """Queue sealing again for documents completed a while ago and still without a final PDF."""
-    from portal.sealing.finalize import seal_again
+    """Queue sealing for documents due by their rows: a retry's time came, the first try's job
+    was lost, or a worker died holding the lease (whatever Redis forgot)."""
+    from portal.sealing.finalize import seal_due
 
-    stuck = db.session.scalars(
-        select(Document.id).where(
-            Document.stage == "completed", Document.final_sha256.is_(None),
-            Document.completed_at <= now - SEAL_GRACE,
-            Document.seal_failed_at.is_(None) | (Document.seal_failed_at <= now - SEAL_RETRY_AFTER))
-    ).all()
-    return seal_again(set(stuck)) if stuck else 0
+    return seal_due(now)
 
 
 def _purge_bundles(now: datetime) -> int:

@@ -14,6 +14,7 @@ from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
 from portal.audit.service import events_for
+from portal.documents.services.common import as_utc
 from portal.sealing.certs import ensure_portal_certificates
 from portal.sealing.finalize import finalize_document, unsealed_documents
 from portal.sealing.pades import validate_pdf
@@ -240,9 +241,16 @@ def test_sealing_runs_on_its_own_retried_queue_and_seal_pending_queues_it_again(
         [job] = [job for job in sealing.jobs if job.func_name.endswith("finalize_document")]
         assert job.args == (document_id,) and job.retries_left == 5
         rq.SimpleWorker([sealing], connection=redis_client).work(burst=True)
-        assert load(document_id).seal_attempts == 1 and load(document_id).final_sha256 is None
-        [retry_id] = sealing.scheduled_job_registry.get_job_ids()
-        assert rq.job.Job.fetch(retry_id, connection=redis_client).retries_left == 4
+        failed = load(document_id)
+        assert failed.seal_attempts == 1 and failed.final_sha256 is None
+        # The next try is due in the row (the first wait of SIGNET_RETRY_SECONDS) and booked on
+        # RQ's schedule for then; RQ's own retry is not used (the job did not raise).
+        assert failed.seal_next_at is not None and failed.seal_lease_until is None
+        wait = (as_utc(failed.seal_next_at) - as_utc(failed.seal_failed_at)).total_seconds()
+        assert wait == app.config["SIGNET_RETRY_SECONDS"][0]
+        [booked] = sealing.scheduled_job_registry.get_job_ids()
+        assert booked.startswith(f"signet-seal-{document_id}-")
+        assert len(sealing.failed_job_registry) == 0
 
         with TimestampServer() as tsa:
             app.config["SIGNET_TSA_URLS"] = [tsa.url]

@@ -151,6 +151,6 @@ def test_sealing_is_queued_again_only_for_documents_stuck_a_while(app):
         # The stuck one has no PDF to seal: the in-process job fails and remembers why.
         assert reseal_stuck(utcnow()) == 1
         assert load(stuck.id).seal_attempts == 1 and load(recent.id).seal_attempts == 0
-        # It failed just now: not queued again before SEAL_RETRY_AFTER.
+        # It failed just now: not queued again before its next try is due.
         assert reseal_stuck(utcnow()) == 0
         assert reseal_stuck(utcnow() + timedelta(hours=1)) == 2
