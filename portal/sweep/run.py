@@ -58,9 +58,10 @@ def reseal_stuck(now: datetime) -> int:
 
 
 def _purge_bundles(now: datetime) -> int:
-    from portal.vault.bundles import purge_expired_bundles
+    """Drop the bundles older than a day and build again those whose job was lost."""
+    from portal.vault.bundles import purge_expired_bundles, replay_lost_bundles
 
-    return purge_expired_bundles(now)
+    return purge_expired_bundles(now) + replay_lost_bundles(now)
 
 
 def _stuck_rules(now: datetime) -> int:

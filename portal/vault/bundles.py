@@ -4,8 +4,17 @@ A bundle is a folder under SIGNET_BUNDLE_DIR (default <instance>/bundles) named 
 unguessable id: state.json (owner, documents, progress, status) and, when ready, the zip. The
 state lives beside the file rather than in a table (no schema change for a one-day artefact);
 with web and workers on separate machines the folder must be shared, like the blob store.
+
+The folder, not Redis, is the source of truth. A build claims its bundle with an exclusive
+lock on the folder's lock file: a second job for the same bundle (the sweep's replay, a
+duplicate) leaves it alone, and the lock lasts exactly as long as its holder (a SIGKILLed
+worker's lock is released by the kernel). The sweep builds again an unfinished bundle nobody
+holds whose state has not moved for BUNDLE_STALL (its job lost with Redis, or its worker
+died), at most BUILD_ATTEMPTS times in all; a build that fails (a missing file) is not
+retried: the bundle shows the failure and the user asks again.
 """
 
+import fcntl
 import json
 import logging
 import os
@@ -14,6 +23,7 @@ import secrets
 import shutil
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +50,11 @@ BUNDLE_LIFETIME = timedelta(days=1)
 MAX_DOCUMENTS = 200
 STATE_FILE = "state.json"
 ZIP_FILE = "signed-documents.zip"
+LOCK_FILE = ".lock"
+# A queued bundle's job normally starts within seconds, and a running one saves its progress
+# after every document: unmoved this long and unheld, its job was lost.
+BUNDLE_STALL = timedelta(minutes=2)
+BUILD_ATTEMPTS = 3
 
 
 class BundleNotFound(DomainError):
@@ -64,6 +79,7 @@ class Bundle:
     status: str = "queued"  # queued, running, ready, failed
     done: int = 0
     files: list[str] = field(default_factory=list)
+    attempts: int = 0  # builds started (a lost one is started again by the sweep)
 
     @property
     def total(self) -> int:
@@ -113,12 +129,24 @@ def request_bundle(user, document_ids) -> Bundle:
 
 @app_job
 def build_bundle(bundle_id: str) -> str | None:
-    """Write the zip, one document at a time, keeping the progress in the bundle's state."""
-    bundle = _load(bundle_id)
-    if bundle is None or bundle.finished:
-        return None
+    """Write the zip, one document at a time, keeping the progress in the bundle's state.
+
+    Only the holder of the bundle's lock builds it; another job for it returns at once.
+    """
+    with _claimed(bundle_id) as held:
+        if not held:
+            return None
+        bundle = _load(bundle_id)  # read under the lock: a build just finished is seen
+        if bundle is None or bundle.finished:
+            return None
+        return _build(bundle)
+
+
+def _build(bundle: Bundle) -> str | None:
+    bundle_id = bundle.id
     owner = db.session.get(User, bundle.owner_id)
     bundle.status, bundle.done, bundle.files = "running", 0, []
+    bundle.attempts += 1
     _save(bundle)
     folder = _folder(bundle_id)
     try:
@@ -204,6 +232,57 @@ def purge_expired_bundles(now: datetime | None = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
             purged += 1
     return purged
+
+
+def replay_lost_bundles(now: datetime | None = None) -> int:
+    """Build again the unfinished bundles whose job was lost (Redis emptied, a worker killed);
+    how many were queued. One that lost BUILD_ATTEMPTS builds is marked failed."""
+    now = now or utcnow()
+    root = bundle_root()
+    if not root.is_dir():
+        return 0
+    queued = 0
+    for folder in sorted(root.iterdir()):
+        if not folder.is_dir() or not BUNDLE_ID.fullmatch(folder.name):
+            continue
+        state = folder / STATE_FILE
+        if not state.is_file() or _made_at(state) > now - BUNDLE_STALL:
+            continue
+        with _claimed(folder.name) as held:
+            bundle = _load(folder.name) if held else None
+            if bundle is None or bundle.finished or bundle.expires_at <= now:
+                continue
+            if bundle.attempts >= BUILD_ATTEMPTS:
+                log.error("Bundle %s gave up after %s lost builds", bundle.id, bundle.attempts)
+                bundle.status = "failed"
+                _save(bundle)
+                continue
+        log.warning("Bundle %s lost its job; building it again", folder.name)
+        # Its state counts as moved now: queued once, not again at every sweep till it runs.
+        os.utime(state, (now.timestamp(), now.timestamp()))
+        enqueue(build_bundle, folder.name, queue="default")
+        queued += 1
+    return queued
+
+
+@contextmanager
+def _claimed(bundle_id: str):
+    """Whether we hold the bundle's lock, held until the block ends (or our process does)."""
+    try:
+        descriptor = os.open(_folder(bundle_id) / LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
+    except (OSError, BundleNotFound):  # purged meanwhile
+        yield False
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(descriptor)  # closing it releases the lock
 
 
 def _made_at(folder: Path) -> datetime:
