@@ -2,11 +2,9 @@
 
 import hashlib
 import json
-from datetime import UTC, datetime
 
 import flask_migrate
-import pytest
-from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, Table, select
+from sqlalchemy import MetaData, Table, select
 
 from portal import create_app
 from portal.delivery.models import Message
@@ -14,70 +12,36 @@ from portal.delivery.redaction import MASK, as_sent
 from portal.documents.models import Party
 from portal.documents.progress import current_link_token
 from portal.extensions import db
-from tests.services import create_postgres_database, drop_postgres_database, service_missing
+from tests.delivery.support import insert_row
 
 BEFORE = "b7e4c1d9a2f0"
 TOKEN = "Zr3kq-Hw0PpE1vN8sY_4tLmA6bC9dEfGhIjKlMnOpQr"
 CODE = "008801"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'filled.db'}"
-        return
-    try:
-        url, name = create_postgres_database()
-    except Exception as error:
-        service_missing("PostgreSQL", error)
-    yield url
-    drop_postgres_database(name)
-
-
-def _insert(connection, name: str, **values) -> int:
-    """A row with every required column filled with a plain value unless given."""
-    table = Table(name, MetaData(), autoload_with=connection)
-    row = {}
-    for column in table.columns:
-        if column.primary_key or column.nullable or column.server_default is not None:
-            continue
-        if isinstance(column.type, DateTime):
-            row[column.name] = datetime.now(UTC)
-        elif isinstance(column.type, Boolean):
-            row[column.name] = False
-        elif isinstance(column.type, Integer):
-            row[column.name] = 0
-        elif isinstance(column.type, JSON):
-            row[column.name] = {}
-        else:
-            row[column.name] = "x"
-    row.update(values)
-    return connection.execute(table.insert().values(**row).returning(table.c.id)).scalar_one()
-
-
 def _fill(connection) -> dict[str, int]:
-    company = _insert(connection, "companies", legal_name="Old LLC")
-    user = _insert(connection, "users", email="old@example.com", active=True)
-    document = _insert(connection, "documents", company_id=company, responsible_id=user,
-                       created_by_id=user, stage="company_signing", number="ACT-1",
-                       language="en")
-    party = _insert(connection, "parties", document_id=document, role="company",
-                    channel="email", email="director@signet.example", status="sent",
-                    token_hash=hashlib.sha256(TOKEN.encode()).hexdigest())
+    company = insert_row(connection, "companies", legal_name="Old LLC")
+    user = insert_row(connection, "users", email="old@example.com", active=True)
+    document = insert_row(connection, "documents", company_id=company, responsible_id=user,
+                          created_by_id=user, stage="company_signing", number="ACT-1",
+                          language="en")
+    party = insert_row(connection, "parties", document_id=document, role="company",
+                       channel="email", email="director@signet.example", status="sent",
+                       token_hash=hashlib.sha256(TOKEN.encode()).hexdigest())
     link = f"http://localhost/s/{TOKEN}"
     return {
         "party": party,
-        "delivered": _insert(
+        "delivered": insert_row(
             connection, "messages", channel="email", recipient="director@signet.example",
             kind="signing-invitation", status="sent", backend="smtp", attempts=1,
             subject="Please sign ACT-1", body_text=f"Review and sign:\n{link}\n",
             body_html=f'<a href="{link}">Review and sign</a> {link}'),
-        "kept": _insert(
+        "kept": insert_row(
             connection, "messages", channel="email", recipient="director@signet.example",
             kind="signing_code", status="sent", backend="outbox", attempts=1,
             subject=f"Your signing code: {CODE}", body_text=f"Your code:\n\n{CODE}\n",
             body_html=f"<p>{CODE}</p><p>ACT-1</p>"),
-        "other": _insert(
+        "other": insert_row(
             connection, "messages", channel="email", recipient="boss@example.com",
             kind="document-expired", status="sent", backend="smtp", attempts=1,
             subject="Expired: ACT-1", body_text="Order 123456 expired", body_html=""),
