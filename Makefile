@@ -43,6 +43,7 @@ run: export SIGNET_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask signet seed
+	@echo "Links in mail, SMS and certificates point to $(SIGNET_BASE_URL)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 worker: setup

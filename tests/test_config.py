@@ -2,6 +2,8 @@
 
 import os
 import stat
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +71,19 @@ def test_embedded_default_needs_nothing(tmp_path, monkeypatch):
     assert (tmp_path / "secret_key").exists()
     assert app.template_folder.endswith("templates")
     assert app.static_folder.endswith("static")
+
+
+def _make_run_links(port: str, **env) -> str:
+    root = Path(__file__).resolve().parent.parent
+    environment = {key: value for key, value in os.environ.items()
+                   if key != "SIGNET_BASE_URL"}
+    environment.update(env)
+    printed = subprocess.run(["make", "-n", "run", f"PORT={port}"], cwd=root, env=environment,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    return next(line for line in printed.splitlines() if "Links in mail" in line)
+
+
+def test_make_run_builds_links_from_its_own_port_unless_told():
+    assert "http://127.0.0.1:5093\"" in _make_run_links("5093")
+    assert "https://sign.example.com\"" in _make_run_links(
+        "5093", SIGNET_BASE_URL="https://sign.example.com")
