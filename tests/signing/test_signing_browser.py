@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from portal.documents.models import Document
+from portal.extensions import db
 from tests.signing.support import sent_document
 
 pytestmark = pytest.mark.browser
@@ -109,3 +111,21 @@ def test_a_forwarded_link_on_another_phone_asks_for_its_own_code(app, admin, mai
     # The first phone is still in its session.
     phone.reload()
     phone.get_by_role("heading", name="Fill in your fields and sign").wait_for()
+
+
+def test_the_page_speaks_the_documents_language_until_the_signer_picks_one(app, admin, phone):
+    with app.app_context():
+        signing = sent_document(admin["id"], extra_fields=False)
+        db.session.get(Document, signing.document_id).language = "ru"
+        db.session.commit()
+    phone.goto(signing.url)  # the browser itself prefers English
+    assert phone.locator("html").get_attribute("lang") == "ru"
+    assert phone.get_by_role("button", name="I agree: send me a code").count() == 0  # Russian
+    phone.locator(".language-picker button[value=pt]").click()
+    phone.wait_for_url(f"**{signing.url}")
+    assert phone.locator("html").get_attribute("lang") == "pt"
+    phone.reload()
+    assert phone.locator("html").get_attribute("lang") == "pt"
+    _no_sideways_scroll(phone)
+    _snap(phone, "language-pt")
+    assert phone.console_errors == []
