@@ -1,0 +1,122 @@
+"""Invitations through the real queue, and what the outbox and the SMTP server say in the end."""
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from portal.auth.models import User
+from portal.delivery.models import Message
+from portal.delivery.services import dispatch
+from portal.documents.models import Document, Party
+from portal.documents.progress import queue_invitation
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.parties.models import Company
+from portal.tokens import new_token
+
+# Generous: a scenario ends in seconds; this only bounds a broken one.
+LIMIT_SECONDS = 60
+
+
+def queue_invitations(count: int, *, dispatched: int = 1) -> list[int]:
+    """Render `count` signing invitations into the outbox (one commit), then dispatch them,
+    each `dispatched` times in a row (so two workers take a message's jobs at once)."""
+    company = Company(legal_name="Faults LLC", signer_name="Anna Petrova")
+    sender = User(email="sender@faults.example", name="Sam Sender")
+    document = Document(number="ACT-2026-00042", title="Act of completed work", language="en",
+                        company=company, responsible=sender,
+                        deadline_at=utcnow() + timedelta(days=30))
+    ids = []
+    for index in range(count):
+        party = Party(role="client", name=f"Client {index}",
+                      email=f"client{index}@faults.example", channel="email")
+        raw, _hashed = new_token()
+        with force_locale("en"):
+            message = queue_invitation(document, party, raw)
+        db.session.flush()
+        ids.append(message.id)
+    db.session.expunge_all()  # the document and its company stay out of the database
+    db.session.commit()
+    for message_id in ids:
+        for _ in range(dispatched):
+            dispatch([message_id])
+    return ids
+
+
+@dataclass
+class Outcome:
+    """The outbox rows against the copies the server took."""
+
+    rows: dict[int, Message]
+    copies: list[dict]
+    by_recipient: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        by_recipient = defaultdict(list)
+        for copy in self.copies:
+            for recipient in copy["to"]:
+                by_recipient[recipient].append(copy["message_id"])
+        self.by_recipient = dict(by_recipient)
+
+    @property
+    def statuses(self) -> Counter:
+        return Counter(row.status for row in self.rows.values())
+
+    @property
+    def lost(self) -> list[str]:
+        return sorted(row.recipient for row in self.rows.values()
+                      if row.recipient not in self.by_recipient)
+
+    @property
+    def done(self) -> bool:
+        return not self.lost and all(row.status == "sent" for row in self.rows.values())
+
+    def identities(self) -> dict[str, set[str]]:
+        """Each recipient's distinct Message-IDs: one means the copies are one message."""
+        return {recipient: set(ids) for recipient, ids in self.by_recipient.items()}
+
+    def summary(self) -> str:
+        doubled = {r: ids for r, ids in self.by_recipient.items() if len(ids) > 1}
+        return (f"statuses {dict(self.statuses)}; {len(self.copies)} copies for "
+                f"{len(self.rows)} messages; lost {self.lost[:5]}; doubled "
+                f"{dict(list(doubled.items())[:3])}")
+
+
+def outcome(message_ids, smtp) -> Outcome:
+    db.session.commit()  # a fresh snapshot: the workers wrote through their own connections
+    db.session.expire_all()
+    rows = {row.id: row for row in db.session.scalars(
+        select(Message).where(Message.id.in_(message_ids)))}
+    return Outcome(rows=rows, copies=smtp.copies())
+
+
+def wait_until(condition, what: str, explain=lambda: "", limit: float = LIMIT_SECONDS):
+    """Poll `condition` until it is truthy; fail naming `what` and `explain()` past `limit`."""
+    deadline = time.monotonic() + limit
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not {what} within {limit:.0f} s: {explain()}")
+        time.sleep(0.1)
+
+
+def settled(redis_client, pids) -> bool:
+    """No mail job waits and no live worker is busy: a late copy could only come from one.
+    (A SIGKILLed worker stays "busy" in Redis until its key expires: only live pids count.)"""
+    import rq
+
+    if rq.Queue("mail", connection=redis_client).count:
+        return False
+    return not any(worker.get_state() == "busy"
+                   for worker in rq.Worker.all(connection=redis_client) if worker.pid in pids)
+
+
+def recorded_message_id(row: Message) -> str:
+    """The Message-ID the outbox row says it was sent with."""
+    return getattr(row, "message_id_header", "") or row.provider_id or ""

@@ -1,0 +1,139 @@
+"""Every invitation arrives exactly once, whatever fails (issue 14's table), with real worker
+processes, a Redis of our own that we kill, and an SMTP server that fails on purpose.
+
+Each scenario queues invitations through the real outbox and dispatch, injects its fault, and
+polls until the outbox says every message was sent and the server has every one; then, with
+no mail job left in Redis, it checks:
+- nothing lost: every recipient got its invitation;
+- one message identity each: all copies a recipient got carry one Message-ID, so a receiver
+  drops any extra copy (at-least-once only where the server took a message and its reply was
+  lost: then the copies carry the same Message-ID);
+- exactly one copy where nothing was ambiguous (the server never took a message twice);
+- the outbox matches: every row `sent`, with the Message-ID the server received.
+No manual command runs; the sweep and the workers do everything.
+"""
+
+import pytest
+
+from tests.faults.support import (
+    outcome,
+    queue_invitations,
+    recorded_message_id,
+    settled,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.faults, pytest.mark.postgres]
+
+COUNT = 40
+
+
+def _finish(ids, smtp, redis_client, workers, *, one_copy: bool, on_tick=lambda: None):
+    """Wait for every message to be delivered and the mail queue to drain; check the result."""
+
+    def delivered():
+        on_tick()
+        return outcome(ids, smtp).done
+
+    explain = lambda: f"{outcome(ids, smtp).summary()}\n{workers.logs()}"  # noqa: E731
+    wait_until(delivered, "every message sent and received", explain)
+    wait_until(lambda: settled(redis_client, workers.pids), "the mail queue drained", explain)
+    result = outcome(ids, smtp)
+    assert result.lost == []
+    identities = result.identities()
+    assert {recipient for recipient, ids_ in identities.items() if len(ids_) != 1} == set(), (
+        f"a message went out under several Message-IDs: {result.summary()}")
+    if one_copy:
+        assert all(len(copies) == 1 for copies in result.by_recipient.values()), result.summary()
+    assert result.statuses == {"sent": len(ids)}, result.summary()
+    for row in result.rows.values():
+        [received] = identities[row.recipient]
+        assert recorded_message_id(row) == received, (row.id, recorded_message_id(row), received)
+    return result
+
+
+def _received_at_least(smtp, count: int):
+    wait_until(lambda: len(smtp.copies()) >= count, f"{count} messages received")
+
+
+def test_no_fault(app, smtp, redis_client, workers):
+    with app.app_context():
+        ids = queue_invitations(COUNT)
+        workers.start(2)
+        _finish(ids, smtp, redis_client, workers, one_copy=True)
+
+
+def test_smtp_refused_for_a_while(app, smtp, redis_client, workers):
+    smtp.refuse_for(3)  # 421 at the greeting, as a server in maintenance
+    with app.app_context():
+        ids = queue_invitations(COUNT)
+        workers.start(2)
+        _finish(ids, smtp, redis_client, workers, one_copy=True)
+
+
+def test_redis_killed_and_restarted_empty(app, smtp, redis_client, workers, own_redis):
+    smtp.reply_delay = 0.05  # a run long enough to break in the middle
+    with app.app_context():
+        ids = queue_invitations(COUNT)
+        workers.start(2)
+        _received_at_least(smtp, 10)
+        own_redis.restart_empty()  # every queued job and the sweep's booking are gone
+        _finish(ids, smtp, redis_client, workers, one_copy=True)
+
+
+def test_a_worker_killed_mid_run(app, smtp, redis_client, workers):
+    smtp.reply_delay = 0.05
+    with app.app_context():
+        ids = queue_invitations(COUNT)
+        workers.start(2)
+        _received_at_least(smtp, 10)
+        workers.kill(workers.pids[0])  # maybe mid-send: its claim lapses, the other goes on
+        _finish(ids, smtp, redis_client, workers, one_copy=False)
+
+
+def test_smtp_refused_and_redis_restarted_empty(app, smtp, redis_client, workers, own_redis):
+    smtp.refuse_for(3, code="451")  # "try again later" to every MAIL
+    with app.app_context():
+        ids = queue_invitations(COUNT)
+        workers.start(2)
+        wait_until(lambda: outcome(ids, smtp).statuses.get("queued", 0) < COUNT,
+                   "the first tries made")
+        own_redis.restart_empty()  # the retries RQ kept are gone; the rows keep theirs
+        _finish(ids, smtp, redis_client, workers, one_copy=True)
+
+
+def test_the_reply_to_data_is_lost(app, smtp, redis_client, workers):
+    smtp.drops_left = 5  # taken, then the connection drops before "250"
+    with app.app_context():
+        ids = queue_invitations(COUNT)
+        workers.start(2)
+        result = _finish(ids, smtp, redis_client, workers, one_copy=False)
+    # At-least-once: each of the five arrived again, under the same Message-ID.
+    assert len(result.copies) == COUNT + 5
+    assert len({copy["message_id"] for copy in result.copies}) == COUNT
+
+
+def test_a_worker_dies_after_the_250_before_quit(app, smtp, redis_client, workers):
+    smtp.quits_to_hold = 3  # the server took the message; its sender dies before QUIT
+    killed = []
+
+    def kill_the_sender_waiting_at_quit():
+        for port in smtp.take_held_ports():
+            pid = wait_until(lambda port=port: workers.owner_of_port(port), "the sender found")
+            workers.kill(pid)
+            killed.append(pid)
+            workers.start(1)  # the supervisor (systemd Restart=always) starts it again
+
+    with app.app_context():
+        ids = queue_invitations(COUNT)
+        workers.start(2)
+        _finish(ids, smtp, redis_client, workers, one_copy=False,
+                on_tick=kill_the_sender_waiting_at_quit)
+    assert len(killed) == 3
+
+
+def test_the_same_message_dispatched_twice_at_once(app, smtp, redis_client, workers):
+    with app.app_context():
+        ids = queue_invitations(COUNT, dispatched=2)  # two jobs side by side per message
+        workers.start(2)
+        _finish(ids, smtp, redis_client, workers, one_copy=True)
