@@ -2,8 +2,8 @@
 
 import hashlib
 
-# Legal texts in the document's language (not the page's): the signer agrees to what the
-# document's parties read. Deliberately short; a company replaces it with its own text.
+# Legal texts in the signer's language (the document's unless the signer picked another): one
+# accepts only what one can read. Deliberately short; a company replaces it with its own text.
 DEFAULT_AGREEMENTS = {
     "en": (
         "By continuing, I agree to sign this document electronically.\n"
@@ -35,18 +35,18 @@ DEFAULT_AGREEMENTS = {
 }
 
 
-def agreement_text(document) -> str:
-    """The company's agreement text, else the built-in one in the document's language."""
-    own = (getattr(document.company, "signing_agreement", "") or "").strip()
+def agreement_text(party) -> str:
+    """The company's agreement text, else the built-in one in the signer's language."""
+    own = (getattr(party.document.company, "signing_agreement", "") or "").strip()
     if own:
         return own
-    return DEFAULT_AGREEMENTS.get(document.language, DEFAULT_AGREEMENTS["en"])
+    return DEFAULT_AGREEMENTS.get(party.speaks, DEFAULT_AGREEMENTS["en"])
 
 
-def agreement_paragraphs(document) -> list[str]:
-    return [line.strip() for line in agreement_text(document).splitlines() if line.strip()]
+def agreement_paragraphs(party) -> list[str]:
+    return [line.strip() for line in agreement_text(party).splitlines() if line.strip()]
 
 
-def agreement_sha256(document) -> str:
+def agreement_sha256(party) -> str:
     """Kept in the audit trail: which exact text the signer accepted."""
-    return hashlib.sha256(agreement_text(document).encode()).hexdigest()
+    return hashlib.sha256(agreement_text(party).encode()).hexdigest()

@@ -129,7 +129,7 @@ def ceremony_context(party: Party, token: str, *, in_ceremony: bool, **extra) ->
         "missing_count": len(missing),
         "first_missing_id": missing[0].id if missing else None,
         "pages": page_views(party, include_own=in_ceremony),
-        "agreement": agreement_paragraphs(document),
+        "agreement": agreement_paragraphs(party),
         "code": code_status(party),
         "errors": {},
         "editing": None,

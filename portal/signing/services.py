@@ -116,8 +116,8 @@ def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Part
     require_active(party)
     if party.consent_at is None:
         party.consent_at = utcnow()
-        _event("party.consent", party, meta, agreement_sha256=agreement_sha256(party.document),
-               language=party.document.language)
+        _event("party.consent", party, meta, agreement_sha256=agreement_sha256(party),
+               language=party.speaks)
     db.session.commit()
     if not sessions.holds(party, ceremony) and party.code_hash is None:
         return send_code(token, meta, ceremony)

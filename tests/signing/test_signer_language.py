@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.audit.service import events_for
 from portal.delivery.models import Message
 from portal.documents.models import Document, Party
 from portal.extensions import db
@@ -72,3 +73,16 @@ def test_an_unknown_language_changes_nothing(app, signing):
 def test_the_picker_on_a_signing_page_posts_to_the_link(app, signing):
     page = text_of(app.test_client().get(signing.url, headers=HEADERS))
     assert f'action="{signing.url}/language"' in page
+
+
+def test_the_built_in_agreement_is_in_the_signers_language(app, signing):
+    client = app.test_client()
+    assert "Продолжая, я соглашаюсь" in text_of(client.get(signing.url, headers=HEADERS))
+    client.post(f"{signing.url}/language", headers=HEADERS,
+                data={"locale": "pt", "csrf_token": csrf_token(client)})
+    assert "Ao continuar, aceito assinar" in text_of(client.get(signing.url, headers=HEADERS))
+    post(client, f"{signing.url}/consent")
+    with app.app_context():
+        [consent] = [event for event in events_for(signing.document_id)
+                     if event.type == "party.consent"]
+        assert consent.details["language"] == "pt"
