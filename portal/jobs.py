@@ -7,8 +7,10 @@ context both inside a request and in an `rq worker` process.
 import logging
 import os
 import signal
+import socket
 import threading
 import time
+import uuid
 from contextlib import suppress
 from functools import wraps
 
@@ -327,6 +329,8 @@ class SchedulerThread(threading.Thread):
         self.stopped = threading.Event()
         # Its own connection pool: the worker's connection blocks while it waits for jobs.
         self.scheduler = RQScheduler(self.queues, connection=connection)
+        # The locks hold this name: it says which machine and process schedules.
+        self.scheduler.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lock_seconds = max(int(app.config.get("SIGNET_SCHEDULER_LOCK_SECONDS") or 30), 2)
         self.sweep_check_seconds = min(60.0, float(app.config.get("SIGNET_SWEEP_SECONDS") or 60))
         self.held: set[str] = set()

@@ -16,9 +16,11 @@ No manual command runs; the sweep and the workers do everything.
 import pytest
 
 from tests.faults.support import (
+    as_if_queued_a_while_ago,
     outcome,
     queue_invitations,
     recorded_message_id,
+    scheduler_holder,
     settled,
     wait_until,
 )
@@ -77,8 +79,11 @@ def test_redis_killed_and_restarted_empty(app, smtp, redis_client, workers, own_
         ids = queue_invitations(COUNT)
         workers.start(2)
         _received_at_least(smtp, 10)
+        as_if_queued_a_while_ago(ids)
         own_redis.restart_empty()  # every queued job and the sweep's booking are gone
+        wait_until(lambda: redis_client.keys("rq:job:signet-sweep-*"), "the sweep booked again")
         _finish(ids, smtp, redis_client, workers, one_copy=True)
+    assert len(workers.pids) == 2  # they waited for Redis and went on
 
 
 def test_a_worker_killed_mid_run(app, smtp, redis_client, workers):
@@ -87,7 +92,11 @@ def test_a_worker_killed_mid_run(app, smtp, redis_client, workers):
         ids = queue_invitations(COUNT)
         workers.start(2)
         _received_at_least(smtp, 10)
-        workers.kill(workers.pids[0])  # maybe mid-send: its claim lapses, the other goes on
+        holder = wait_until(lambda: scheduler_holder(redis_client), "a scheduler holding mail")
+        workers.kill(holder)  # the one scheduling, maybe mid-send: its claim lapses
+        [survivor] = workers.pids
+        wait_until(lambda: scheduler_holder(redis_client) == survivor,
+                   "the scheduler's locks taken over")
         _finish(ids, smtp, redis_client, workers, one_copy=False)
 
 
@@ -98,6 +107,7 @@ def test_smtp_refused_and_redis_restarted_empty(app, smtp, redis_client, workers
         workers.start(2)
         wait_until(lambda: outcome(ids, smtp).statuses.get("queued", 0) < COUNT,
                    "the first tries made")
+        as_if_queued_a_while_ago(ids)
         own_redis.restart_empty()  # the retries RQ kept are gone; the rows keep theirs
         _finish(ids, smtp, redis_client, workers, one_copy=True)
 
