@@ -278,13 +278,18 @@ class Outage:
 
 
 class _OncePerOutage(logging.Filter):
-    """RQ's own loops log every retry while Redis is away: keep the first of a series."""
+    """RQ's own loops log every retry while Redis is away: keep the first of a series. Its
+    traceback when it gives up on a lost connection is dropped too: `Outage` says it in a line.
+    """
 
     def __init__(self):
         super().__init__()
         self.last = 0.0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+            return False
         if "could not connect to Redis" not in str(record.msg):
             return True
         now = time.monotonic()

@@ -118,6 +118,9 @@ class Workers:
                 process.kill()
                 process.wait()
 
+    def log_texts(self) -> list[str]:
+        return [log.read_text(errors="replace") for log in sorted(self.folder.glob("worker*.log"))]
+
     def logs(self, lines: int = 40) -> str:
         """The end of every worker's log, for a failure's message."""
         parts = []

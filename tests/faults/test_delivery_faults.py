@@ -84,6 +84,10 @@ def test_redis_killed_and_restarted_empty(app, smtp, redis_client, workers, own_
         wait_until(lambda: redis_client.keys("rq:job:signet-sweep-*"), "the sweep booked again")
         _finish(ids, smtp, redis_client, workers, one_copy=True)
     assert len(workers.pids) == 2  # they waited for Redis and went on
+    for log in workers.log_texts():  # one line when Redis went away, not one per retry
+        assert log.count("the worker waits and reconnects") == 1
+        assert log.count("could not connect to Redis") <= 1
+        assert "Traceback" not in log
 
 
 def test_a_worker_killed_mid_run(app, smtp, redis_client, workers):
