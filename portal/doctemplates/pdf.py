@@ -59,8 +59,9 @@ MAX_ANCHORS = 60
 # Each anchor's image: (index + 1) x MARKER_HEIGHT_PX pixels, fully transparent.
 MARKER_HEIGHT_PX = 3
 # The space each field type gets by default, in millimetres (width, height). Requisites run
-# to about ten lines (signer, company, tax and registration numbers, address, bank details):
-# 36 mm holds them at 6-7 pt (portal/pdfs/fitting.py's readable floor is 6 pt).
+# to ten lines or more (signer and position, company, tax and registration numbers, a long
+# address, bank details): 85 x 60 mm (half an A4 page's width, where the built-in templates
+# put it) holds long real ones at about 7 pt (portal/pdfs/fitting.py's readable floor is 6 pt).
 ANCHOR_SIZES_MM = {
     "signature": (50, 15),
     "initials": (20, 10),
@@ -68,7 +69,7 @@ ANCHOR_SIZES_MM = {
     "date": (32, 7),
     "text": (60, 7),
     "number": (30, 7),
-    "requisites": (80, 36),
+    "requisites": (85, 60),
     "checkbox": (5, 5),
 }
 MAX_ANCHOR_MM = 180

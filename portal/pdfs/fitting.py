@@ -34,7 +34,7 @@ LAST_RESORT_FONT_SIZE = 1.0
 MAX_FONT_SIZE = 48.0
 # A value's size when none is asked for: as large as the box allows, up to about the size of
 # a document's own text (requisites in a tall box must not come out as a headline).
-AUTO_FONT_SIZE = 12.0
+AUTO_FONT_SIZE = 10.0
 LINE_SPACING = 1.2
 TEXT_PADDING = 0.04  # of the box height (or width), at most 2 pt, left and right of the text
 MAX_PADDING = 2.0

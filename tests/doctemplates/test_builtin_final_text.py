@@ -6,9 +6,11 @@ text inside each text field's box (pdftotext cropped to the box) holds every lin
 value the field was given, and the value was set at a readable size.
 """
 
+import os
 import subprocess
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -29,6 +31,7 @@ from tests.progress.support import fill_signatures, load, party, sign
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 TEXT_TYPES = ("text", "number", "date", "requisites")
+SAVE_TO = os.environ.get("SIGNET_SCREENSHOTS")
 MARGIN = 1.5  # points around a field's box that its cropped text may use (glyph overhang)
 
 COMPANY = {
@@ -62,14 +65,19 @@ COMPANY = {
 }
 CLIENT = {
     "ru": dict(
-        name="ООО «Северо-Западная торговая компания «Вектор-Инвест»»",
+        # As long as real ones get: a full legal name, a position with its authority, an
+        # address in the new official format, a bank with its branch.
+        name="Общество с ограниченной ответственностью «Северо-Западная торговая компания "
+             "«Вектор-Инвест Логистик»»",
         representative_name="Константинопольский Александр Владимирович",
-        representative_position="Заместитель генерального директора по финансам",
+        representative_position="Генеральный директор, действующий на основании Устава",
         email="dogovor@vektor-invest.example", phone="+78123334455", tax_id="7812345678",
         kpp="781201001", registration_number="1157847000001",
-        address="197374, г. Санкт-Петербург, Приморский пр-т, д. 54, корп. 1, стр. 3, "
-                "пом. 12-Н, офис 405",
-        bank_name="ПАО «Банк «Санкт-Петербург»", bank_account="40702810555000001234",
+        address="197374, Российская Федерация, г. Санкт-Петербург, вн. тер. г. муниципальный "
+                "округ Озеро Долгое, Приморский пр-т, д. 54, корп. 1, стр. 3, пом. 12-Н, "
+                "офис 405, бизнес-центр «Приморский»",
+        bank_name="Северо-Западный банк ПАО Сбербанк, дополнительный офис № 9055/01234",
+        bank_account="40702810555000001234",
         correspondent_account="30101810900000000790", bank_code="044030790"),
     "en": dict(
         name="Northwind Trading and Logistics (Europe) Limited",
@@ -157,6 +165,8 @@ def test_the_final_pdf_keeps_every_line_of_every_value_inside_its_box(app, admin
                                                                       template_key):
     with app.app_context():
         document_id, final = _sealed_from(template_key, admin["id"])
+        if SAVE_TO:  # a folder, to look at the final PDFs by eye
+            (Path(SAVE_TO) / f"{template_key}.pdf").write_bytes(final)
         fields = [(field.type, field.page, field.x, field.y, field.w, field.h, field.value)
                   for field in load(document_id).fields
                   if field.type in TEXT_TYPES and field.value.strip()]

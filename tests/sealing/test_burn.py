@@ -104,7 +104,9 @@ def test_fit_text_keeps_a_requested_size_that_fits_and_shrinks_one_that_does_not
     size, lines = fit_text("a long line of words that cannot fit at twenty", 20, 100, 30)
     assert size < 20 and len(lines) >= 2
     size, lines = fit_text("Fit me", None, width=300, height=20)
-    assert 10 < size < 20 and lines == ["Fit me"]
+    assert size == 10 and lines == ["Fit me"]  # unasked: the size of a document's own text
+    size, lines = fit_text("Fit me", None, width=300, height=8)
+    assert size < 10 and lines == ["Fit me"]
 
 
 def test_an_image_keeps_its_aspect_and_its_transparency():
