@@ -89,7 +89,8 @@ def finalize_document(document_id: int) -> str | None:
 def _seal_and_keep(document_id: int, attempt: int) -> tuple[str, list[int]] | None:
     """Seal, then store the PDF and queue its mail in one transaction, once per document."""
     document = db.session.get(Document, document_id)
-    pdf = seal(document, read(document.source_sha256), marks_for(document))
+    events = events_for(document.id)
+    pdf = seal(document, read(document.source_sha256), marks_for(document), events)
     # Locked and re-checked only now: the slow part above must not hold the lock. A worker
     # whose lease ended and was taken over may get here second: it stores and mails nothing.
     document = lock_document(document_id)
@@ -101,8 +102,9 @@ def _seal_and_keep(document_id: int, attempt: int) -> tuple[str, list[int]] | No
     document.seal_error = ""
     document.seal_next_at = None
     document.seal_lease_until = None
+    # The head the certificate prints: /verify shows it beside the events recorded since.
     audit("document.finalized", document, None, None, sha256=blob.sha256, size=blob.size,
-          attempts=attempt)
+          attempts=attempt, certificate_chain_head=events[-1].hash if events else "")
     # The final PDF's messages are rows of this very commit: sealing tried again later finds
     # the final PDF and queues nothing, so each completion mails once.
     message_ids = queue_final_delivery(document, blob.size)
@@ -164,7 +166,8 @@ def _book_retry(document_id: int, delay: int) -> None:
     retries.book(finalize_document, document_id, delay, SEAL_QUEUE, "signet-seal")
 
 
-def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = ()) -> bytes:
+def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = (),
+         events: list | None = None) -> bytes:
     """`marks` burned in, certificate pages and footers added, then the PAdES seal over it all.
 
     Everything read from the database is read first: composing and sealing take a while and
@@ -175,7 +178,7 @@ def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = ()) -> bytes:
     config = current_app.config
     with force_locale(document.language):
         reason = _("All parties signed document %(number)s", number=document.number)
-    events = events_for(document.id)
+    events = events_for(document.id) if events is None else events
     assembled = assemble_final(
         pdf, document,
         marks=marks,

@@ -54,6 +54,10 @@ class RegistryMatch:
     chain_head: str = ""
     chain_intact: bool = True
     audit_events: int = 0
+    # The head printed in the final PDF's certificate, and how many events came after it
+    # (the sealing itself, the mail): the certificate's head stays a link of the chain.
+    certificate_chain_head: str = ""
+    events_after_certificate: int = 0
 
 
 def sha256_of(data: bytes) -> str:
@@ -98,10 +102,16 @@ def match_for(document: Document, digest: str) -> RegistryMatch:
 
 def _audit_trail(document_id: int) -> dict:
     events = events_for(document_id)
+    printed = next((str((event.details or {}).get("certificate_chain_head") or "")
+                    for event in reversed(events) if event.type == "document.finalized"), "")
+    position = next((index for index, event in enumerate(events) if event.hash == printed),
+                    None)
     return {
         "chain_head": events[-1].hash if events else "",
         "chain_intact": not broken_links(document_id, events),
         "audit_events": len(events),
+        "certificate_chain_head": printed if position is not None else "",
+        "events_after_certificate": len(events) - position - 1 if position is not None else 0,
     }
 
 

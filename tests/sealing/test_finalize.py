@@ -259,3 +259,22 @@ def test_sealing_runs_on_its_own_retried_queue_and_seal_pending_queues_it_again(
             rq.SimpleWorker([sealing], connection=redis_client).work(burst=True)
         assert _final_of(document_id)
         assert load(document_id).seal_error == ""
+
+
+def test_verify_shows_the_chain_head_the_certificate_printed_and_what_came_after(app, admin,
+                                                                               client):
+    with app.app_context():
+        document_id = sent_document(admin["id"])
+        _complete(document_id)
+        final = _final_of(document_id)
+        events = events_for(document_id)
+        [finalized] = [event for event in events if event.type == "document.finalized"]
+        printed = finalized.details["certificate_chain_head"]
+        after = len(events) - [event.hash for event in events].index(printed) - 1
+    text = subprocess.run(["pdftotext", "-", "-"], input=final, capture_output=True,
+                          check=True).stdout.decode()
+    assert printed[:32] in text.replace("\n", "").replace(" ", "")  # printed, maybe wrapped
+    page = text_of(client.post("/verify", data={"file": (io.BytesIO(final), "final.pdf")},
+                               content_type="multipart/form-data"))
+    assert "Chain head in the certificate:" in page and printed in page
+    assert after >= 1 and f"{after} event" in page
