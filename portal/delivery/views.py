@@ -8,6 +8,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portal.auth.permissions import require
+from portal.delivery.labels import kind_label
 from portal.delivery.models import STATUSES
 from portal.delivery.redaction import MASK
 from portal.delivery.services import (
@@ -23,6 +24,11 @@ from portal.delivery.services import (
 from portal.htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("outbox", __name__)
+
+
+@bp.context_processor
+def message_kinds():
+    return {"kind_label": kind_label}
 
 # The HTML body is somebody's email, not our page: no scripts, no requests, its own origin.
 HTML_BODY_POLICY = (

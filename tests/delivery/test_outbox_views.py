@@ -1,5 +1,8 @@
 """The outbox viewer: who may see it, what it shows, filters, paging, the HTML body, send again."""
 
+from flask_babel import force_locale
+
+from portal.delivery.labels import KIND_LABELS, kind_label
 from portal.delivery.models import Message
 from portal.extensions import db
 from tests.delivery.support import make_messages, reload
@@ -137,3 +140,23 @@ def test_a_queued_message_cannot_be_sent_again(app, admin_client):
     assert "already waiting to be sent" in text_of(response)
     with app.app_context():
         assert db.session.get(Message, message_id).attempts == 0
+
+
+def test_every_kind_of_message_has_a_translated_label(app):
+    with app.test_request_context():
+        for kind in KIND_LABELS:
+            with force_locale("en"):
+                english = kind_label(kind)
+            for language in ("ru", "pt"):
+                with force_locale(language):
+                    assert kind_label(kind) != english, (language, kind)
+        with force_locale("ru"):
+            assert kind_label("something-new") == "Сообщение"
+
+
+def test_the_outbox_names_a_messages_kind_in_words(app, admin_client):
+    with app.app_context():
+        [message_id] = make_messages(1, status="sent", subject="Please sign", backend="smtp",
+                                     kind="signing-invitation")
+    for page in (admin_client.get("/outbox"), admin_client.get(f"/outbox/{message_id}")):
+        assert "Signing invitation" in text_of(page) and "signing-invitation" not in text_of(page)
