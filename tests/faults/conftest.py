@@ -12,8 +12,8 @@ from tests.services import redis_server_available, service_missing
 FAST = {
     "SIGNET_SWEEP_SECONDS": 1,
     "SIGNET_SCHEDULER_LOCK_SECONDS": 3,
-    "SMTP_TIMEOUT": 5,
-    "SIGNET_MESSAGE_LEASE_SECONDS": 4,
+    "SMTP_TIMEOUT": 1.5,
+    "SIGNET_MESSAGE_LEASE_SECONDS": 3,
     "SIGNET_MESSAGE_RETRY_SECONDS": [1, 1, 2, 2, 3],
 }
 

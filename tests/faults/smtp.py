@@ -1,10 +1,12 @@
 """A loopback SMTP server that can fail on purpose: refuse for a while, drop the connection
-after DATA before its reply, answer slowly, or hold its answer to QUIT (so the test can kill
-the worker waiting for it). It notes every message it took, with its Message-ID."""
+after DATA before its reply, answer slowly (past the client's timeout), or hold its answer
+to QUIT (so the test can kill the worker waiting for it). It notes every message it took,
+with its Message-ID."""
 
 import socketserver
 import threading
 import time
+from contextlib import suppress
 from email import message_from_bytes, policy
 from email.utils import parseaddr
 
@@ -17,18 +19,23 @@ class FaultySMTP:
         self.lock = threading.Lock()
         self.received: list[dict] = []  # {"to": [...], "message_id": str}
         self.refuse_until = 0.0  # monotonic time; meanwhile every session is refused
+        self.refuse_seconds = 0.0  # a refusal armed by refuse_for, from the first session on
+        self.refused = 0  # sessions refused
         self.refusal = "421"  # "421": at the greeting; "451": the MAIL command
         self.drops_left = 0  # this many sessions end after DATA without the server's reply
         self.quits_to_hold = 0  # this many sessions get no answer to QUIT after their 250
         self.held_ports: list[int] = []  # client ports of the sessions held at QUIT
         self.reply_delay = 0.0  # seconds before each 250 to DATA
+        self.slow_replies_left = 0  # this many 250s come only after `slow_reply_seconds`
+        self.slow_reply_seconds = 0.0
         smtp = self
 
         class Session(socketserver.StreamRequestHandler):
             timeout = 30
 
             def handle(self):
-                smtp._serve(self)
+                with suppress(OSError):  # the client gave up (a timeout) or was killed
+                    smtp._serve(self)
 
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True
@@ -41,11 +48,16 @@ class FaultySMTP:
     # --- what the tests set and read --------------------------------------------------------
 
     def refuse_for(self, seconds: float, code: str = "421") -> None:
+        """Refuse every session for `seconds` from the first one on (whenever workers are up)."""
         self.refusal = code
-        self.refuse_until = time.monotonic() + seconds
+        self.refuse_seconds = seconds
 
     def refusing(self) -> bool:
-        return time.monotonic() < self.refuse_until
+        with self.lock:
+            if self.refuse_seconds:
+                self.refuse_until = time.monotonic() + self.refuse_seconds
+                self.refuse_seconds = 0.0
+            return time.monotonic() < self.refuse_until
 
     def copies(self) -> list[dict]:
         with self.lock:
@@ -68,6 +80,7 @@ class FaultySMTP:
             session.wfile.flush()
 
         if self.refusing() and self.refusal == "421":
+            self._take_refusal()
             say("421 4.3.2 Service not available, try again later")
             return
         say("220 faulty.test ESMTP")
@@ -87,6 +100,7 @@ class FaultySMTP:
                 say("250 faulty.test")
             elif verb == "MAIL":
                 if self.refusing() and self.refusal == "451":
+                    self._take_refusal()
                     say("451 4.7.1 Try again later")
                     continue
                 recipients = []
@@ -102,7 +116,9 @@ class FaultySMTP:
                 self._note(recipients, content)
                 if self._take("drops_left"):
                     return  # taken, but the client never hears so
-                if self.reply_delay:
+                if self._take("slow_replies_left"):
+                    time.sleep(self.slow_reply_seconds)
+                elif self.reply_delay:
                     time.sleep(self.reply_delay)
                 say("250 2.0.0 Queued")
                 answered = True
@@ -118,6 +134,10 @@ class FaultySMTP:
                 say("250 OK")
             else:
                 say("502 Command not implemented")
+
+    def _take_refusal(self) -> None:
+        with self.lock:
+            self.refused += 1
 
     def _take(self, counter: str) -> bool:
         with self.lock:

@@ -15,6 +15,7 @@ No manual command runs; the sweep and the workers do everything.
 
 import pytest
 
+from tests.faults.conftest import FAST
 from tests.faults.support import (
     as_if_queued_a_while_ago,
     outcome,
@@ -27,7 +28,7 @@ from tests.faults.support import (
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 
-COUNT = 40
+COUNT = 30
 
 
 def _finish(ids, smtp, redis_client, workers, *, one_copy: bool, on_tick=lambda: None):
@@ -60,24 +61,25 @@ def _received_at_least(smtp, count: int):
 
 def test_no_fault(app, smtp, redis_client, workers):
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        workers.start(2)
         _finish(ids, smtp, redis_client, workers, one_copy=True)
 
 
 def test_smtp_refused_for_a_while(app, smtp, redis_client, workers):
     smtp.refuse_for(3)  # 421 at the greeting, as a server in maintenance
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        workers.start(2)
         _finish(ids, smtp, redis_client, workers, one_copy=True)
+    assert smtp.refused >= COUNT  # each message was refused at least once
 
 
 def test_redis_killed_and_restarted_empty(app, smtp, redis_client, workers, own_redis):
     smtp.reply_delay = 0.05  # a run long enough to break in the middle
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        workers.start(2)
         _received_at_least(smtp, 10)
         as_if_queued_a_while_ago(ids)
         own_redis.restart_empty()  # every queued job and the sweep's booking are gone
@@ -93,8 +95,8 @@ def test_redis_killed_and_restarted_empty(app, smtp, redis_client, workers, own_
 def test_a_worker_killed_mid_run(app, smtp, redis_client, workers):
     smtp.reply_delay = 0.05
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        workers.start(2)
         _received_at_least(smtp, 10)
         holder = wait_until(lambda: scheduler_holder(redis_client), "a scheduler holding mail")
         workers.kill(holder)  # the one scheduling, maybe mid-send: its claim lapses
@@ -107,23 +109,35 @@ def test_a_worker_killed_mid_run(app, smtp, redis_client, workers):
 def test_smtp_refused_and_redis_restarted_empty(app, smtp, redis_client, workers, own_redis):
     smtp.refuse_for(3, code="451")  # "try again later" to every MAIL
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        workers.start(2)
         wait_until(lambda: outcome(ids, smtp).statuses.get("queued", 0) < COUNT,
                    "the first tries made")
         as_if_queued_a_while_ago(ids)
         own_redis.restart_empty()  # the retries RQ kept are gone; the rows keep theirs
         _finish(ids, smtp, redis_client, workers, one_copy=True)
+    assert smtp.refused > 0
 
 
 def test_the_reply_to_data_is_lost(app, smtp, redis_client, workers):
     smtp.drops_left = 5  # taken, then the connection drops before "250"
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        workers.start(2)
         result = _finish(ids, smtp, redis_client, workers, one_copy=False)
     # At-least-once: each of the five arrived again, under the same Message-ID.
     assert len(result.copies) == COUNT + 5
+    assert len({copy["message_id"] for copy in result.copies}) == COUNT
+
+
+def test_the_server_answers_after_the_client_gave_up(app, smtp, redis_client, workers):
+    smtp.slow_replies_left = 3  # taken, but "250" comes after the client's SMTP_TIMEOUT
+    smtp.slow_reply_seconds = FAST["SMTP_TIMEOUT"] + 1
+    with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
+        ids = queue_invitations(COUNT)
+        result = _finish(ids, smtp, redis_client, workers, one_copy=False)
+    assert len(result.copies) == COUNT + 3  # at-least-once, under one Message-ID each
     assert len({copy["message_id"] for copy in result.copies}) == COUNT
 
 
@@ -139,8 +153,8 @@ def test_a_worker_dies_after_the_250_before_quit(app, smtp, redis_client, worker
             workers.start(1)  # the supervisor (systemd Restart=always) starts it again
 
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        workers.start(2)
         _finish(ids, smtp, redis_client, workers, one_copy=False,
                 on_tick=kill_the_sender_waiting_at_quit)
     assert len(killed) == 3
@@ -148,6 +162,6 @@ def test_a_worker_dies_after_the_250_before_quit(app, smtp, redis_client, worker
 
 def test_the_same_message_dispatched_twice_at_once(app, smtp, redis_client, workers):
     with app.app_context():
+        workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT, dispatched=2)  # two jobs side by side per message
-        workers.start(2)
         _finish(ids, smtp, redis_client, workers, one_copy=True)
