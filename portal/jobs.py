@@ -155,6 +155,13 @@ class Worker(rq.SimpleWorker):
         super().__init__(*args, **kwargs)
         worker_app()
         self.scheduler_thread: SchedulerThread | None = None
+        # Set by a signal that came before RQ's own handlers were in place (see _serve).
+        self.stop_event: threading.Event | None = None
+
+    def _install_signal_handlers(self):
+        super()._install_signal_handlers()
+        if self.stop_event is not None and self.stop_event.is_set():
+            self._stop_requested = True
 
     def _start_scheduler(self, burst: bool = False, *args, **kwargs):
         # RQ forks its scheduler, and a child left behind by a killed worker keeps the locks:
@@ -230,6 +237,7 @@ def _serve(queues: list[str], connection: redis.Redis) -> None:
         try:
             connection.ping()
             worker = Worker(queues, connection=connection)  # it names itself in Redis
+            worker.stop_event = stop.event
             outage.over()
             worker.work()  # installs RQ's signal handlers for its run
         except redis.RedisError as error:
