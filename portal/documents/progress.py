@@ -200,6 +200,41 @@ def _invite(document: Document, party: Party) -> int:
     return message.id
 
 
+def queue_reminder(document: Document, party: Party, raw_token: str):
+    """The reminder for the party's channel, with its working link (no flush, no commit).
+
+    One text for the sweep's reminders and "Remind now"; the token is a secret of the message.
+    """
+    link = signing_link(raw_token)
+    company = document.company.display_name
+    approving = party.role == "approver"
+    if party.channel == "sms":
+        text = (_("Reminder: %(company)s is waiting for your approval of document %(number)s: "
+                  "%(link)s", company=company, number=document.number, link=link)
+                if approving else
+                _("Reminder: %(company)s is waiting for your signature on document %(number)s: "
+                  "%(link)s", company=company, number=document.number, link=link))
+        return queue_sms(party.phone, text, "signing-reminder", secrets=[raw_token])
+    subject = (_("Reminder: please approve %(number)s: %(title)s", number=document.number,
+                 title=document.title)
+               if approving else
+               _("Reminder: please sign %(number)s: %(title)s", number=document.number,
+                 title=document.title))
+    lines = [_("%(company)s is still waiting for you to approve %(number)s %(title)s.",
+               company=company, number=document.number, title=document.title)
+             if approving else
+             _("%(company)s is still waiting for your signature on %(number)s %(title)s.",
+               company=company, number=document.number, title=document.title)]
+    if document.deadline_at is not None:
+        lines.append(_("The link works until %(deadline)s.",
+                       deadline=format_moment(document.deadline_at)))
+    return queue_email(
+        party.email, subject, "notice", "signing-reminder", secrets=[raw_token],
+        heading=subject, lines=lines,
+        action_url=link,
+        action_label=_("Review and approve") if approving else _("Review and sign"))
+
+
 def queue_invitation(document: Document, party: Party, raw_token: str):
     """The invitation message for the party's channel (no flush, no commit).
 

@@ -23,6 +23,7 @@ from portal.documents.progress import (
     lock_document,
     mask_contact,
     queue_invitation,
+    queue_reminder,
 )
 from portal.documents.services.common import as_utc, audit
 from portal.errors import DomainError
@@ -71,15 +72,14 @@ def _current_signer(document: Document | None, party_id: int) -> tuple[Document,
     return document, party
 
 
-def _send_fresh_link(document: Document, party: Party, kind: str, keep_link: bool = False) -> int:
+def _send_link(document: Document, party: Party, compose, keep_link: bool = False) -> int:
     # A reminder repeats the working link (the signer may have the page open); a corrected
     # contact gets a new one, so whoever held the wrong address loses the old.
     raw = current_link_token(party) if keep_link else None
     if raw is None:
         raw = issue_link(party)
     with force_locale(party.speaks):
-        message = queue_invitation(document, party, raw)
-    message.kind = kind
+        message = compose(document, party, raw)
     db.session.flush()
     return message.id
 
@@ -93,7 +93,7 @@ def remind(actor, meta, document_id: int, party_id: int) -> Party:
         raise TooSoon(_("%(name)s was reminded less than an hour ago. Try again after %(time)s.",
                         name=party.name, time=_clock(allowed_at)))
     try:
-        message_id = _send_fresh_link(document, party, "signing-reminder", keep_link=True)
+        message_id = _send_link(document, party, queue_reminder, keep_link=True)
     except InvalidRecipient as refused:
         db.session.rollback()
         raise DomainError(refused.message, 422) from refused
@@ -135,7 +135,7 @@ def resend_invitation(actor, meta, document_id: int, party_id: int, channel: str
         party.phone = contact
     _restart_ceremony(party)
     try:
-        message_id = _send_fresh_link(document, party, "signing-invitation")
+        message_id = _send_link(document, party, queue_invitation)
     except InvalidRecipient as refused:
         db.session.rollback()
         raise DocumentRefused({"contact": refused.message}) from refused

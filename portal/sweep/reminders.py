@@ -18,20 +18,17 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
-from portal.delivery.models import Message
-from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
+from portal.delivery.services import InvalidRecipient, dispatch
 from portal.documents.models import OPEN_STAGES, SIGNING_ROLES, Document, Party
 from portal.documents.progress import (
     current_link_token,
-    format_moment,
     issue_link,
     lock_document,
     mask_contact,
-    signing_link,
+    queue_reminder,
 )
 from portal.documents.services.common import as_utc, audit
 from portal.extensions import db
@@ -141,7 +138,7 @@ def _remind(document_id: int, party_id: int, now: datetime) -> bool:
     raw, new_link = _link_for(party)
     try:
         with force_locale(party.speaks):
-            message = _queue_reminder(document, party, raw)
+            message = queue_reminder(document, party, raw)
     except InvalidRecipient:
         db.session.rollback()
         log.warning("No reminder for party %s: its contact is not usable", party_id)
@@ -180,33 +177,3 @@ def _link_for(party: Party) -> tuple[str, bool]:
 
 # --- the message -------------------------------------------------------------------------------
 
-def _queue_reminder(document: Document, party: Party, raw_token: str) -> Message:
-    # The token goes to the outbox as a secret: the stored copy never shows it.
-    link = signing_link(raw_token)
-    company = document.company.display_name
-    approving = party.role == "approver"
-    if party.channel == "sms":
-        text = (_("Reminder: %(company)s is waiting for your approval of document %(number)s: "
-                  "%(link)s", company=company, number=document.number, link=link)
-                if approving else
-                _("Reminder: %(company)s is waiting for your signature on document %(number)s: "
-                  "%(link)s", company=company, number=document.number, link=link))
-        return queue_sms(party.phone, text, "signing-reminder", secrets=[raw_token])
-    subject = (_("Reminder: please approve %(number)s: %(title)s", number=document.number,
-                 title=document.title)
-               if approving else
-               _("Reminder: please sign %(number)s: %(title)s", number=document.number,
-                 title=document.title))
-    lines = [_("%(company)s is still waiting for you to approve %(number)s %(title)s.",
-               company=company, number=document.number, title=document.title)
-             if approving else
-             _("%(company)s is still waiting for your signature on %(number)s %(title)s.",
-               company=company, number=document.number, title=document.title)]
-    if document.deadline_at is not None:
-        lines.append(_("The link works until %(deadline)s.",
-                       deadline=format_moment(document.deadline_at)))
-    return queue_email(
-        party.email, subject, "notice", "signing-reminder", secrets=[raw_token],
-        heading=subject, lines=lines,
-        action_url=link,
-        action_label=_("Review and approve") if approving else _("Review and sign"))

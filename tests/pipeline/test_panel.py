@@ -66,6 +66,8 @@ def test_remind_once_an_hour_with_the_same_working_link(app, admin, admin_client
         assert party_id and current_signer(app, document_id)[1] == old_hash
         sent = messages_to("director@signet.example")
         assert [message.kind for message in sent][-1] == "signing-reminder"
+        # The same text as the sweep's reminders: it says it is one.
+        assert sent[-1].subject.startswith("Reminder: please sign")
         link = re.search(r"/s/[A-Za-z0-9_\-]+", as_sent(sent[-1]).body_text).group(0)
         assert link in as_sent(sent[0]).body_text
         assert "party.reminded" in [event.type for event in events_for(document_id)]
