@@ -46,10 +46,10 @@ def deliver_message(message_id: int) -> str | None:
     they are dropped from the row, which keeps only the redacted copy (see redaction). Never
     raises for a delivery problem: the outcome is in the row.
     """
-    held = retries.claim(Message, message_id, running=SENDING, lease=lease())
+    held = retries.claim(Message, message_id, running=SENDING, lease=lease(), commit=False)
     if held is None:  # sent, failed, another worker's, or not due yet
         return None
-    message = db.session.get(Message, message_id)
+    message = db.session.get(Message, message_id)  # read in the claim's own transaction
     channel, queued_at = message.channel, message.queued_at
     outgoing = as_sent(message)
     # Hold no transaction during the send: on SQLite a snapshot kept across it cannot be
