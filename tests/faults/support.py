@@ -136,6 +136,30 @@ def scheduler_holder(redis_client, queue: str = "mail") -> int | None:
     return int(holder.decode().split(":")[1]) if holder else None
 
 
+def finish(ids, smtp, redis_client, workers, *, one_copy: bool, on_tick=lambda: None):
+    """Wait for every message to be delivered and the mail queue to drain; check the result."""
+
+    def delivered():
+        on_tick()
+        return outcome(ids, smtp).done
+
+    explain = lambda: f"{outcome(ids, smtp).summary()}\n{workers.logs()}"  # noqa: E731
+    wait_until(delivered, "every message sent and received", explain)
+    wait_until(lambda: settled(redis_client, workers.pids), "the mail queue drained", explain)
+    result = outcome(ids, smtp)
+    assert result.lost == []
+    identities = result.identities()
+    assert {recipient for recipient, ids_ in identities.items() if len(ids_) != 1} == set(), (
+        f"a message went out under several Message-IDs: {result.summary()}")
+    if one_copy:
+        assert all(len(copies) == 1 for copies in result.by_recipient.values()), result.summary()
+    assert result.statuses == {"sent": len(ids)}, result.summary()
+    for row in result.rows.values():
+        [received] = identities[row.recipient]
+        assert recorded_message_id(row) == received, (row.id, recorded_message_id(row), received)
+    return result
+
+
 def recorded_message_id(row: Message) -> str:
     """The Message-ID the outbox row says it was sent with."""
     return getattr(row, "message_id_header", "") or row.provider_id or ""

@@ -18,41 +18,16 @@ import pytest
 from tests.faults.conftest import FAST
 from tests.faults.support import (
     as_if_queued_a_while_ago,
+    finish,
     outcome,
     queue_invitations,
-    recorded_message_id,
     scheduler_holder,
-    settled,
     wait_until,
 )
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 
 COUNT = 30
-
-
-def _finish(ids, smtp, redis_client, workers, *, one_copy: bool, on_tick=lambda: None):
-    """Wait for every message to be delivered and the mail queue to drain; check the result."""
-
-    def delivered():
-        on_tick()
-        return outcome(ids, smtp).done
-
-    explain = lambda: f"{outcome(ids, smtp).summary()}\n{workers.logs()}"  # noqa: E731
-    wait_until(delivered, "every message sent and received", explain)
-    wait_until(lambda: settled(redis_client, workers.pids), "the mail queue drained", explain)
-    result = outcome(ids, smtp)
-    assert result.lost == []
-    identities = result.identities()
-    assert {recipient for recipient, ids_ in identities.items() if len(ids_) != 1} == set(), (
-        f"a message went out under several Message-IDs: {result.summary()}")
-    if one_copy:
-        assert all(len(copies) == 1 for copies in result.by_recipient.values()), result.summary()
-    assert result.statuses == {"sent": len(ids)}, result.summary()
-    for row in result.rows.values():
-        [received] = identities[row.recipient]
-        assert recorded_message_id(row) == received, (row.id, recorded_message_id(row), received)
-    return result
 
 
 def _received_at_least(smtp, count: int):
@@ -63,7 +38,7 @@ def test_no_fault(app, smtp, redis_client, workers):
     with app.app_context():
         workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        _finish(ids, smtp, redis_client, workers, one_copy=True)
+        finish(ids, smtp, redis_client, workers, one_copy=True)
 
 
 def test_smtp_refused_for_a_while(app, smtp, redis_client, workers):
@@ -71,7 +46,7 @@ def test_smtp_refused_for_a_while(app, smtp, redis_client, workers):
     with app.app_context():
         workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        _finish(ids, smtp, redis_client, workers, one_copy=True)
+        finish(ids, smtp, redis_client, workers, one_copy=True)
     assert smtp.refused >= COUNT  # each message was refused at least once
 
 
@@ -84,7 +59,7 @@ def test_redis_killed_and_restarted_empty(app, smtp, redis_client, workers, own_
         as_if_queued_a_while_ago(ids)
         own_redis.restart_empty()  # every queued job and the sweep's booking are gone
         wait_until(lambda: redis_client.keys("rq:job:signet-sweep-*"), "the sweep booked again")
-        _finish(ids, smtp, redis_client, workers, one_copy=True)
+        finish(ids, smtp, redis_client, workers, one_copy=True)
     assert len(workers.pids) == 2  # they waited for Redis and went on
     for log in workers.log_texts():  # one line when Redis went away, not one per retry
         assert log.count("the worker waits and reconnects") == 1
@@ -103,7 +78,7 @@ def test_a_worker_killed_mid_run(app, smtp, redis_client, workers):
         [survivor] = workers.pids
         wait_until(lambda: scheduler_holder(redis_client) == survivor,
                    "the scheduler's locks taken over")
-        _finish(ids, smtp, redis_client, workers, one_copy=False)
+        finish(ids, smtp, redis_client, workers, one_copy=False)
 
 
 def test_smtp_refused_and_redis_restarted_empty(app, smtp, redis_client, workers, own_redis):
@@ -115,7 +90,7 @@ def test_smtp_refused_and_redis_restarted_empty(app, smtp, redis_client, workers
                    "the first tries made")
         as_if_queued_a_while_ago(ids)
         own_redis.restart_empty()  # the retries RQ kept are gone; the rows keep theirs
-        _finish(ids, smtp, redis_client, workers, one_copy=True)
+        finish(ids, smtp, redis_client, workers, one_copy=True)
     assert smtp.refused > 0
 
 
@@ -124,7 +99,7 @@ def test_the_reply_to_data_is_lost(app, smtp, redis_client, workers):
     with app.app_context():
         workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        result = _finish(ids, smtp, redis_client, workers, one_copy=False)
+        result = finish(ids, smtp, redis_client, workers, one_copy=False)
     # At-least-once: each of the five arrived again, under the same Message-ID.
     assert len(result.copies) == COUNT + 5
     assert len({copy["message_id"] for copy in result.copies}) == COUNT
@@ -136,7 +111,7 @@ def test_the_server_answers_after_the_client_gave_up(app, smtp, redis_client, wo
     with app.app_context():
         workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        result = _finish(ids, smtp, redis_client, workers, one_copy=False)
+        result = finish(ids, smtp, redis_client, workers, one_copy=False)
     assert len(result.copies) == COUNT + 3  # at-least-once, under one Message-ID each
     assert len({copy["message_id"] for copy in result.copies}) == COUNT
 
@@ -155,7 +130,7 @@ def test_a_worker_dies_after_the_250_before_quit(app, smtp, redis_client, worker
     with app.app_context():
         workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
-        _finish(ids, smtp, redis_client, workers, one_copy=False,
+        finish(ids, smtp, redis_client, workers, one_copy=False,
                 on_tick=kill_the_sender_waiting_at_quit)
     assert len(killed) == 3
 
@@ -164,4 +139,4 @@ def test_the_same_message_dispatched_twice_at_once(app, smtp, redis_client, work
     with app.app_context():
         workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT, dispatched=2)  # two jobs side by side per message
-        _finish(ids, smtp, redis_client, workers, one_copy=True)
+        finish(ids, smtp, redis_client, workers, one_copy=True)
