@@ -129,3 +129,23 @@ def test_the_page_speaks_the_documents_language_until_the_signer_picks_one(app, 
     _no_sideways_scroll(phone)
     _snap(phone, "language-pt")
     assert phone.console_errors == []
+
+
+def test_a_value_too_long_for_its_box_is_refused_on_the_phone(app, admin, mailbox, phone):
+    with app.app_context():
+        signing = sent_document(admin["id"])  # with a text field "Position" among others
+    phone.goto(signing.url)
+    phone.get_by_role("button", name="I agree: send me a code").click()
+    mail = _code_mail(mailbox, "director@signet.example")
+    phone.fill("#signing-code", CODE.search(mail.get_body(("plain",)).get_content()).group(1))
+    phone.get_by_role("button", name="Confirm").click()
+    phone.get_by_role("heading", name="Fill in your fields and sign").wait_for()
+    field = phone.locator(f"#field-{signing.fields['text']}")
+    field.locator("input[name=value]").fill("Chief executive officer, " * 20)
+    field.locator("button[type=submit]").click()
+    field.get_by_text("Too long for its box: shorten it.").wait_for()
+    _no_sideways_scroll(phone)
+    _snap(phone, "too-long")
+    field.locator("input[name=value]").fill("Chief executive officer")
+    field.locator("button[type=submit]").click()
+    phone.locator(f"#field-{signing.fields['text']}.is-filled").wait_for()
