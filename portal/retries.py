@@ -99,6 +99,9 @@ def settle(model, row_id: int, held: Claim | None = None, keep_session: bool = F
                       & (table.c.started_at == held.at))
     result = db.session.execute(update(table).where(condition).values(**values))
     db.session.commit()
+    if result.rowcount != 1 and held is not None:
+        log.warning("%s %s: the claim of attempt %s lapsed and was taken over; its outcome is "
+                    "not recorded", table.name, row_id, held.attempt)
     return result.rowcount == 1
 
 
