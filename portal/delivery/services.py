@@ -159,6 +159,7 @@ def deliver_due_messages(now: datetime | None = None,
     The claim in each job keeps a row handed over twice from being sent twice.
     """
     now = now or utcnow()
+    redis_away = False  # after one refusal the rest run here without waiting on Redis again
     redis_configured = bool(current_app.config.get("REDIS_URL"))
     count, after = 0, 0
     while True:
@@ -171,8 +172,9 @@ def deliver_due_messages(now: datetime | None = None,
         db.session.commit()
         for message_id in ids:
             queue = QUEUE_FOR_CHANNEL.get(channels.get(message_id), "default")
-            job = enqueue(deliver_message, message_id, queue=queue)
+            job = None if redis_away else enqueue(deliver_message, message_id, queue=queue)
             if job is None and redis_configured:  # Redis refused it: deliver it here
+                redis_away = True
                 deliver_message(message_id)
             _forget_loaded(message_id)
         count += len(ids)

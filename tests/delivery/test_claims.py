@@ -173,10 +173,16 @@ def test_with_redis_away_the_sweep_delivers_due_messages_itself(make_app, refusi
         deliver_message(message_id)  # a try that is refused, its retry not bookable
         assert reload(message_id).status == "retrying"
         make_due(message_id)
-        assert run_sweep()["messages"] == 1
-        message = reload(message_id)
+        other_id = send_email("also-away@example.com")
+        db.session.execute(update(Message).where(Message.id == other_id)
+                           .values(queued_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+        assert run_sweep()["messages"] == 2
+        message, other = reload(message_id), reload(other_id)
         assert (message.status, message.attempts) == ("sent", 2)
-    assert refusing_smtp.accepted_ids() == [message.message_id_header]
+        assert (other.status, other.attempts) == ("sent", 1)
+    assert sorted(refusing_smtp.accepted_ids()) == sorted(
+        [message.message_id_header, other.message_id_header])
 
 
 def test_an_expired_lease_is_reclaimed_and_the_late_claimant_cannot_overwrite(
