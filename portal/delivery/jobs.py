@@ -34,6 +34,9 @@ ERROR_LIMIT = retries.ERROR_LIMIT
 SENDING = "sending"
 QUEUE_FOR_CHANNEL = {"email": "mail", "sms": "sms"}
 JOB_PREFIX = "signet-message"
+# Kinds whose content expires sooner than the usual window: a signing code is good for five
+# minutes (signing/codes.py), and a copy arriving later would only confuse.
+WINDOW_BY_KIND = {"signing_code": timedelta(minutes=5)}
 SECRETS_UNREADABLE = ("The link or code in this message can no longer be read (the secret key "
                       "changed, or it was delivered before); it was not sent.")
 
@@ -50,7 +53,7 @@ def deliver_message(message_id: int) -> str | None:
     if held is None:  # sent, failed, another worker's, or not due yet
         return None
     message = db.session.get(Message, message_id)  # read in the claim's own transaction
-    channel, queued_at = message.channel, message.queued_at
+    channel, queued_at, kind = message.channel, message.queued_at, message.kind
     outgoing = as_sent(message)
     # Hold no transaction during the send: on SQLite a snapshot kept across it cannot be
     # upgraded to a write once another worker committed ("database is locked").
@@ -67,7 +70,7 @@ def deliver_message(message_id: int) -> str | None:
     try:
         provider_id = backend.send(outgoing)
     except Exception as error:
-        delay = next_try(held.attempt, queued_at, utcnow())
+        delay = next_try(held.attempt, queued_at, utcnow(), kind)
         _fail(held, channel, describe(error), delay=delay, backend=backend.name)
         return None
     _record_sent(held, backend, provider_id or "")
@@ -104,7 +107,8 @@ def _fail(held: retries.Claim, channel: str, error: str, delay: int | None,
                  JOB_PREFIX)
 
 
-def next_try(attempt: int, queued_at: datetime | None, now: datetime) -> int | None:
+def next_try(attempt: int, queued_at: datetime | None, now: datetime,
+             kind: str = "") -> int | None:
     """Seconds until the next try after failed try number `attempt`; None: the window is over.
 
     The last try falls at the window's end at the latest, never after it.
@@ -115,7 +119,8 @@ def next_try(attempt: int, queued_at: datetime | None, now: datetime) -> int | N
     waits = list(config.get("SIGNET_MESSAGE_RETRY_SECONDS") or [0])
     delay = max(0, int(waits[min(attempt, len(waits)) - 1]))
     if queued_at is not None:
-        window = timedelta(hours=float(config.get("SIGNET_MESSAGE_GIVE_UP_HOURS") or 0))
+        window = WINDOW_BY_KIND.get(kind) or timedelta(
+            hours=float(config.get("SIGNET_MESSAGE_GIVE_UP_HOURS") or 0))
         left = (_aware(queued_at) + window - now).total_seconds()
         if left <= 0:
             return None

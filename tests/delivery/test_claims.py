@@ -252,3 +252,18 @@ def test_send_again_gives_a_sent_message_a_new_message_id_and_a_retry_keeps_its_
         assert reload(message_id).status == "sent"
     assert refusing_smtp.refused == [first]
     assert refusing_smtp.accepted_ids() == [first, second]
+
+
+def test_a_signing_code_is_not_tried_past_its_own_lifetime(app, refusing_smtp):
+    app.config.update(**smtp(refusing_smtp))
+    refusing_smtp.refuse_next = 1
+    with app.app_context():
+        message_id = queue_only("code@example.com")
+        db.session.execute(update(Message).where(Message.id == message_id)
+                           .values(kind="signing_code",
+                                   queued_at=utcnow() - timedelta(minutes=6)))
+        db.session.commit()
+        deliver_message(message_id)
+        message = reload(message_id)
+        # The code inside expired after five minutes: a late copy would only confuse.
+        assert (message.status, message.attempts) == ("failed", 1)
