@@ -199,6 +199,7 @@ def run_worker(app: Flask, queues=DEFAULT_QUEUES, burst: bool = False) -> None:
         _serve(list(queues), connection)
     finally:
         scheduler.stop()
+        log.info("The worker stopped")
 
 
 def _worker_connection(app: Flask) -> redis.Redis:
@@ -256,10 +257,10 @@ def _serve(queues: list[str], connection: redis.Redis) -> None:
 
 def _drop_listener(worker: Worker) -> None:
     # RQ's teardown stops the worker's pubsub thread only when Redis answered its last words.
+    # Stopped, it ends at its next wake-up; nothing waits for that (it is a daemon thread).
     thread = getattr(worker, "pubsub_thread", None)
     if thread is not None and thread.is_alive():
         thread.stop()
-        thread.join(timeout=2)
 
 
 class Outage:

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import base_config
-from tests.faults.processes import OwnRedis, Workers
+from tests.faults.processes import OwnRedis, Workers, Zygote
 from tests.faults.smtp import FaultySMTP
 from tests.services import redis_server_available, service_missing
 
@@ -25,6 +25,14 @@ def own_redis(tmp_path_factory):
     server = OwnRedis(tmp_path_factory.mktemp("own-redis"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def zygote(tmp_path_factory):
+    """Forks the worker processes (the portal imported once, not in every worker)."""
+    forker = Zygote(tmp_path_factory.mktemp("zygote"))
+    yield forker
+    forker.stop()
 
 
 @pytest.fixture
@@ -57,8 +65,8 @@ def app(make_app, fault_config):
 
 
 @pytest.fixture
-def workers(app, fault_config, tmp_path):
+def workers(app, fault_config, tmp_path, zygote):
     """Worker processes, started by the test; stopped (or already killed) after it."""
-    running = Workers(tmp_path, fault_config)
+    running = Workers(tmp_path, fault_config, zygote)
     yield running
     running.stop()

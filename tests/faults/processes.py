@@ -1,5 +1,6 @@
 """The real processes of the fault tests: a redis-server of our own on a spare port (killed
-and started again empty) and `run_worker` processes on the test database (SIGKILLed)."""
+and started again empty) and `run_worker` processes on the test database (SIGKILLed),
+forked by a zygote that imported the portal once."""
 
 import json
 import os
@@ -56,24 +57,76 @@ class OwnRedis:
         self.kill()
 
 
-class Workers:
-    """`run_worker` processes (as `flask signet worker` runs it) on the test app's settings."""
+class Zygote:
+    """The process that forks the workers, the portal imported once (see tests.faults.zygote)."""
 
-    def __init__(self, folder: Path, config: dict):
+    def __init__(self, folder: Path):
         self.folder = folder
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.faults.zygote", str(folder)], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        ready = self.process.stdout.readline().strip()
+        if ready != "ready":
+            raise RuntimeError(f"the worker zygote did not start: {ready!r}")
+
+    def fork(self, config_file: Path, log_file: Path) -> "Forked":
+        self.process.stdin.write(f"{config_file} {log_file}\n")
+        self.process.stdin.flush()
+        return Forked(int(self.process.stdout.readline()), self.folder)
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+class Forked:
+    """A worker forked by the zygote, driven like a subprocess.Popen."""
+
+    def __init__(self, pid: int, folder: Path):
+        self.pid = pid
+        self.exit_file = folder / f"exit-{pid}"
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self.exit_file.exists():
+            self.returncode = int(self.exit_file.read_text())
+        return self.returncode
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Workers:
+    """Worker processes running `run_worker` (as `flask signet worker` does) on the test app's
+    settings, forked by the zygote."""
+
+    def __init__(self, folder: Path, config: dict, zygote: Zygote):
+        self.folder = folder
+        self.zygote = zygote
         self.config_file = folder / "worker-config.json"
         self.config_file.write_text(json.dumps(config))
-        self.processes: list[subprocess.Popen] = []
+        self.processes: list[Forked] = []
 
     def start(self, count: int = 1) -> None:
         for _ in range(count):
-            index = len(self.processes)
-            log = open(self.folder / f"worker{index}.log", "w")  # noqa: SIM115 (the child's)
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "tests.faults.worker", str(self.config_file)],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"}))
-            log.close()
+            log = self.folder / f"worker{len(self.processes)}.log"
+            self.processes.append(self.zygote.fork(self.config_file, log))
 
     @property
     def pids(self) -> list[int]:
@@ -81,9 +134,9 @@ class Workers:
 
     def kill(self, pid: int) -> None:
         """SIGKILL one worker: no teardown, no goodbye to Redis, the database or SMTP."""
-        os.kill(pid, signal.SIGKILL)
         for process in self.processes:
             if process.pid == pid:
+                process.kill()
                 process.wait(timeout=10)
 
     def owner_of_port(self, port: int) -> int | None:
@@ -116,7 +169,7 @@ class Workers:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-                process.wait()
+                process.wait(timeout=10)
 
     def log_texts(self) -> list[str]:
         return [log.read_text(errors="replace") for log in sorted(self.folder.glob("worker*.log"))]
