@@ -9,15 +9,19 @@ Protocol: one line per request on stdin, `CONFIG.json LOG`; the answer is the ch
 When a child ends, its exit code is written to FOLDER/exit-PID.
 """
 
+import ctypes
 import json
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
 import time
 import traceback
 from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
 
 
 def _warm_up() -> None:
@@ -43,7 +47,15 @@ def _reap(folder: Path) -> None:
         written.replace(folder / f"exit-{pid}")
 
 
+def _die_with_the_zygote() -> None:
+    # A worker rides out a Redis that is gone for good: one left behind by a test run that was
+    # killed would retry forever. The zygote ends when the test run does (its stdin closes).
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _child(config_file: str, log_file: str) -> None:
+    _die_with_the_zygote()
     log = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
