@@ -347,6 +347,7 @@ class SchedulerThread(threading.Thread):
         self.scheduler.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lock_seconds = max(int(app.config.get("SIGNET_SCHEDULER_LOCK_SECONDS") or 30), 2)
         self.sweep_check_seconds = min(60.0, float(app.config.get("SIGNET_SWEEP_SECONDS") or 60))
+        self.hold_lock = self.scheduler.connection.register_script(_HOLD_LOCK)
         self.held: set[str] = set()
         self.outage = Outage("scheduler")
 
@@ -371,11 +372,9 @@ class SchedulerThread(threading.Thread):
             self.join(timeout=10)
 
     def _move_due_jobs(self) -> None:
-        connection = self.scheduler.connection
-        hold = connection.register_script(_HOLD_LOCK)
         held = {name for name in self.queues
-                if hold(keys=[RQScheduler.get_locking_key(name)],
-                        args=[self.scheduler.name, self.lock_seconds])}
+                if self.hold_lock(keys=[RQScheduler.get_locking_key(name)],
+                                  args=[self.scheduler.name, self.lock_seconds])}
         if held != self.held:
             log.info("The scheduler holds the queues %s", ", ".join(sorted(held)) or "none")
             self.held = held
