@@ -4,6 +4,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask_babel import force_locale
 from sqlalchemy import select, update
@@ -44,6 +45,7 @@ def queue_invitations(count: int, *, dispatched: int = 1) -> list[int]:
     for message_id in ids:
         for _ in range(dispatched):
             dispatch([message_id])
+    db.session.commit()  # dispatch read the rows: end that transaction (SQLite's write lock)
     return ids
 
 
@@ -51,7 +53,7 @@ def queue_invitations(count: int, *, dispatched: int = 1) -> list[int]:
 class Outcome:
     """The outbox rows against the copies the server took."""
 
-    rows: dict[int, Message]
+    rows: dict[int, SimpleNamespace]  # id, recipient, status and the Message-ID of each
     copies: list[dict]
     by_recipient: dict[str, list[str]] = field(default_factory=dict)
 
@@ -88,9 +90,12 @@ class Outcome:
 
 def outcome(message_ids, smtp) -> Outcome:
     db.session.commit()  # a fresh snapshot: the workers wrote through their own connections
-    db.session.expire_all()
-    rows = {row.id: row for row in db.session.scalars(
-        select(Message).where(Message.id.in_(message_ids)))}
+    rows = {row.id: SimpleNamespace(id=row.id, recipient=row.recipient, status=row.status,
+                                    message_id_header=row.message_id_header,
+                                    provider_id=row.provider_id)
+            for row in db.session.scalars(select(Message).where(Message.id.in_(message_ids)))}
+    # Hold no transaction while the test waits: on SQLite it would be the write lock.
+    db.session.commit()
     return Outcome(rows=rows, copies=smtp.copies())
 
 
@@ -126,7 +131,7 @@ def as_if_queued_a_while_ago(message_ids) -> None:
     grace = getattr(services, "QUEUED_GRACE", timedelta(0))
     db.session.execute(update(Message).where(Message.id.in_(message_ids),
                                              Message.status == "queued")
-                       .values(queued_at=Message.queued_at - grace))
+                       .values(queued_at=utcnow() - grace))
     db.session.commit()
 
 
@@ -160,6 +165,6 @@ def finish(ids, smtp, redis_client, workers, *, one_copy: bool, on_tick=lambda: 
     return result
 
 
-def recorded_message_id(row: Message) -> str:
+def recorded_message_id(row) -> str:
     """The Message-ID the outbox row says it was sent with."""
     return getattr(row, "message_id_header", "") or row.provider_id or ""
