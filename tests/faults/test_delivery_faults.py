@@ -144,7 +144,7 @@ def test_a_worker_dies_after_the_250_before_quit(app, smtp, redis_client, worker
         workers.start(2)  # booting while the invitations are queued
         ids = queue_invitations(COUNT)
         finish(ids, smtp, redis_client, workers, one_copy=False,
-                on_tick=kill_the_sender_waiting_at_quit)
+               on_tick=kill_the_sender_waiting_at_quit)
     assert len(killed) == 3
 
 
