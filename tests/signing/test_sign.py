@@ -8,6 +8,7 @@ import pytest
 from portal.audit.service import broken_links, events_for
 from portal.documents.models import Document, Field, Party
 from portal.extensions import db
+from portal.signing.ceremony import COOKIE_NAME
 from tests.fixtures import fixture_bytes
 from tests.helpers import text_of
 from tests.signing.support import (
@@ -120,8 +121,10 @@ def test_two_simultaneous_sign_requests_sign_once(app, signing):
     confirm(client, app, signing)
     _fill_everything(client, signing)
     clients = [app.test_client() for _ in range(4)]
-    for each in clients:  # the same signer in four tabs
+    ceremony = client.get_cookie(COOKIE_NAME, path=signing.url)
+    for each in clients:  # the same signer in four tabs of one browser: the same cookies
         each.set_cookie("session", client.get_cookie("session").value)
+        each.set_cookie(COOKIE_NAME, ceremony.value, path=signing.url)
     barrier = threading.Barrier(len(clients))
     results = []
 
