@@ -257,3 +257,17 @@ def desktop(browser, live_server):
     context, page = _page(browser, live_server, 1280, 900)
     yield page
     context.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """An empty database of each kind, for a migration test to upgrade and fill."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    try:
+        url, name = create_postgres_database()
+    except Exception as error:
+        service_missing("PostgreSQL", error)
+    yield url
+    drop_postgres_database(name)

@@ -1,27 +1,12 @@
 """The Alembic history builds exactly the models' schema on an empty database."""
 
 import flask_migrate
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from portal import create_app
 from portal.extensions import db
-from tests.services import create_postgres_database, drop_postgres_database, service_missing
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    try:
-        url, name = create_postgres_database()
-    except Exception as error:
-        service_missing("PostgreSQL", error)
-    yield url
-    drop_postgres_database(name)
 
 
 def _schema_differences() -> list:

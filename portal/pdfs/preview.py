@@ -72,7 +72,7 @@ def render_preview(pdf_bytes_or_sha256: bytes | str, page: int, width: int = 100
 
         pdf_bytes = read(sha256)
     image = run_bounded(render_page_jpeg, pdf_bytes, page, width)
-    _write_atomically(cached, image)
+    write_atomically(cached, image)
     return image
 
 
@@ -110,7 +110,8 @@ def stored_page_sizes(sha256: str) -> tuple[tuple[float, float], ...]:
     return tuple(run_bounded(page_sizes, read(sha256)))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers see the whole file or none of it (a temporary file renamed into place)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:

@@ -13,8 +13,6 @@ forkserver has preloaded the renderer (preview_render) before the first picture.
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ from flask_babel import gettext as _
 from portal.documents.models import Field, Party
 from portal.models_base import end_read_before_slow_work, utcnow
 from portal.pdfs import fitting, geometry, render_preview, run_bounded
-from portal.pdfs.preview import clamp_width, preview_dir
+from portal.pdfs.preview import clamp_width, preview_dir, write_atomically
 from portal.sealing import burn, finalize
 from portal.signing import preview_render
 from portal.signing.filling import AUTO_TYPES, auto_value
@@ -182,15 +180,7 @@ def _cached(sha256: str, family: str, version: str, extension: str) -> Path:
 
 def _keep(path: Path, data: bytes) -> None:
     global _writes
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
     # Superseded versions of this page go at once; the whole store is trimmed now and then.
     family = path.name.rsplit("-", 1)[0]
     _trim(sorted(path.parent.glob(f"{family}-*"), key=_age), KEEP_PER_FAMILY)

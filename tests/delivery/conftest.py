@@ -3,7 +3,6 @@
 import pytest
 
 from tests.delivery.support import RefusingSMTP
-from tests.services import create_postgres_database, drop_postgres_database, service_missing
 
 
 @pytest.fixture(scope="session")
@@ -19,17 +18,3 @@ def refusing_smtp(refusing_smtp_server):
     refusing_smtp_server.reset()
     yield refusing_smtp_server
     refusing_smtp_server.reset()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    """An empty database of each kind, for the migration tests to fill."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'filled.db'}"
-        return
-    try:
-        url, name = create_postgres_database()
-    except Exception as error:
-        service_missing("PostgreSQL", error)
-    yield url
-    drop_postgres_database(name)

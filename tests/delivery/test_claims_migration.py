@@ -9,7 +9,7 @@ from portal import create_app
 from portal.delivery.models import Message
 from portal.delivery.services import deliver_due_messages
 from portal.extensions import db
-from tests.delivery.support import insert_row
+from tests.migration_support import insert_row
 
 BEFORE = "e4a7b2c8d1f6"
 SMTP_ID = "<170000.1.2@mail.example>"
@@ -31,9 +31,9 @@ def _fill(connection) -> dict[str, int]:
     }
 
 
-def test_statuses_stay_and_every_message_gets_one_message_id(database, tmp_path):
+def test_statuses_stay_and_every_message_gets_one_message_id(empty_database, tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"),
-                      "SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "kept"})
+                      "SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "kept"})
     with app.app_context():
         flask_migrate.upgrade(revision=BEFORE)
         with db.engine.begin() as connection:

@@ -12,7 +12,7 @@ from portal.delivery.redaction import MASK, as_sent
 from portal.documents.models import Party
 from portal.documents.progress import current_link_token
 from portal.extensions import db
-from tests.delivery.support import insert_row
+from tests.migration_support import insert_row
 
 BEFORE = "b7e4c1d9a2f0"
 TOKEN = "Zr3kq-Hw0PpE1vN8sY_4tLmA6bC9dEfGhIjKlMnOpQr"
@@ -48,9 +48,9 @@ def _fill(connection) -> dict[str, int]:
     }
 
 
-def test_links_and_codes_of_existing_messages_are_sealed_or_redacted(database, tmp_path):
+def test_links_and_codes_of_existing_messages_are_sealed_or_redacted(empty_database, tmp_path):
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"),
-                      "SQLALCHEMY_DATABASE_URI": database, "SECRET_KEY": "old-and-kept"})
+                      "SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "old-and-kept"})
     with app.app_context():
         flask_migrate.upgrade(revision=BEFORE)
         with db.engine.begin() as connection:
