@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
+from tests import routes_once
 from tests.factories import make_user
 from tests.helpers import login
 from tests.services import (
@@ -183,6 +184,10 @@ def sms_gateway():
 
 
 # --- browser ---------------------------------------------------------------------------------
+
+def pytest_configure(config):
+    routes_once.install()  # an app per test: compile each route's URL builder only once
+
 
 def pytest_collection_modifyitems(config, items):
     """Browser tests drive the UI, not the database: SQLite only. Concurrency tests need
