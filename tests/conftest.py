@@ -192,13 +192,14 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests drive the UI, not the database: SQLite only. Concurrency tests need
-    real concurrent writers: PostgreSQL only."""
+    """Browser tests drive the UI, not the database: SQLite only, as are tests of SQLite's own
+    locking. Concurrency tests need real concurrent writers: PostgreSQL only."""
     kept, dropped = [], []
     for item in items:
         on_postgres = "[postgresql" in item.nodeid or "-postgresql" in item.nodeid
         on_sqlite = "[sqlite" in item.nodeid or "-sqlite" in item.nodeid
-        unwanted = (on_postgres and item.get_closest_marker("browser")) or (
+        unwanted = (on_postgres and (item.get_closest_marker("browser")
+                                     or item.get_closest_marker("sqlite_only"))) or (
             on_sqlite and item.get_closest_marker("postgres"))
         (dropped if unwanted else kept).append(item)
     if dropped:
