@@ -16,7 +16,7 @@ second copy is recognisable as the same message.
 """
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import update
@@ -27,7 +27,7 @@ from portal.delivery.models import Message
 from portal.delivery.redaction import as_sent
 from portal.extensions import db
 from portal.jobs import app_job
-from portal.models_base import utcnow
+from portal.models_base import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 ERROR_LIMIT = retries.ERROR_LIMIT
@@ -121,7 +121,7 @@ def next_try(attempt: int, queued_at: datetime | None, now: datetime,
     if queued_at is not None:
         window = WINDOW_BY_KIND.get(kind) or timedelta(
             hours=float(config.get("SIGNET_MESSAGE_GIVE_UP_HOURS") or 0))
-        left = (_aware(queued_at) + window - now).total_seconds()
+        left = (as_utc(queued_at) + window - now).total_seconds()
         if left <= 0:
             return None
         delay = min(delay, int(left))
@@ -133,9 +133,6 @@ def lease() -> timedelta:
     return timedelta(seconds=int(current_app.config.get("SIGNET_MESSAGE_LEASE_SECONDS") or 300))
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; they were written in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def describe(error: Exception) -> str:

@@ -1,6 +1,6 @@
 """Who a link belongs to and what its party may do now (read, sign, or only see a notice)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Document, Party
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import as_utc, utcnow
 from portal.tokens import hash_token
 
 TOKEN_MAX_LENGTH = 200
@@ -40,12 +40,6 @@ class StepRefused(DomainError):
     """A step's input or its order was refused; the message is shown in that step."""
 
     status = 422
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def find_party(token: str) -> Party:

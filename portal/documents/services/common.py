@@ -1,7 +1,7 @@
 """Helpers shared by the document services: loading with a lock, deadlines, small cleaners."""
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,19 +13,12 @@ from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import as_utc, utcnow
 
 MIN_DEADLINE = timedelta(minutes=5)
 TITLE_MAX = 300
 # No 0/O, 1/I/L: people read the code off paper and type it in.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def audit(event_type: str, document: Document | None, actor, meta, **details):
