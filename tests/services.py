@@ -24,9 +24,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 
 def _redis_test_url() -> str:
-    """db 15 for a plain run; each pytest-xdist worker (gw0, gw1...) its own db below it."""
+    """db 15 for a plain run; each pytest-xdist worker (gw0, gw1...) its own db below it.
+
+    SIGNET_TEST_REDIS_TOP moves the top down, so two checkouts can run their suites at once."""
+    top = int(os.environ.get("SIGNET_TEST_REDIS_TOP", "15"))
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    database = 15 - int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 15
+    database = top - int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else top
     return os.environ.get("SIGNET_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{database}")
 
 
