@@ -38,9 +38,9 @@ from portal.auth.models import User  # noqa: E402
 from portal.delivery.models import Message  # noqa: E402
 from portal.delivery.services import dispatch  # noqa: E402
 from portal.documents.models import Document, Party  # noqa: E402
-from portal.documents.progress import queue_invitation  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models_base import utcnow  # noqa: E402
+from portal.notices.texts import queue_invitation  # noqa: E402
 from portal.parties.models import Company  # noqa: E402
 from portal.tokens import new_token  # noqa: E402
 

@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal import sandbox
 from portal.config import REPO_ROOT, build_config, instance_path
+from portal.models_base import DATABASE_INT_MAX
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -59,9 +60,6 @@ def _start_sandbox_with_first_request(app: Flask) -> None:
             threading.Thread(target=sandbox.start, daemon=True, name="signet-sandbox").start()
 
 
-DATABASE_INT_MAX = 2**31 - 1
-
-
 class DatabaseId(IntegerConverter):
     """`<int:...>` that never hands a view a number beyond an INTEGER column (PostgreSQL raises).
 
@@ -95,6 +93,9 @@ def _init_extensions(app: Flask) -> None:
     from portal.automation import engine as automation
 
     automation.init_app(app)
+    from portal import reactions
+
+    reactions.subscribe_all()
 
 
 def _import_models() -> None:
@@ -111,7 +112,7 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import cli, home, i18n
+    from portal import cli, home, language_views
     from portal.api.profile import bp as profile_bp
     from portal.api.routes import bp as api_bp
     from portal.auth.admin_views import bp as admin_bp
@@ -131,7 +132,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.vault.views import bp as vault_bp
     from portal.verify.views import bp as verify_bp
 
-    for blueprint in (home.bp, i18n.bp, auth_bp, admin_bp, invite_bp, parties_bp, outbox_bp,
+    for blueprint in (home.bp, language_views.bp, auth_bp, admin_bp, invite_bp, parties_bp,
+                      outbox_bp,
                       profile_bp, api_bp, documents_bp, doctemplates_bp, downloads_bp,
                       signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp, pipeline_bp,
                       automation_bp, webhooks_bp):

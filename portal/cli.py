@@ -18,7 +18,7 @@ def seed_command():
 @signet.command("expire")
 def expire_command():
     """Move documents past their deadline to "expired" and tell the responsible employees."""
-    from portal.documents.progress import expire_overdue
+    from portal.workflow.order import expire_overdue
 
     click.echo(f"Expired {expire_overdue()} document(s).")
 
@@ -53,13 +53,11 @@ def seal_pending_command():
 
 def init_app(app) -> None:
     from portal.audit.cli import audit_check_command
-    from portal.delivery import cli as delivery_cli
+    from portal.delivery.cli import deliver_queued_command, worker_command
     from portal.doctemplates.cli import install_templates_command
     from portal.verify.cli import verify_command
 
-    signet.add_command(install_templates_command)
-    signet.add_command(audit_check_command)
-    signet.add_command(verify_command)
-
-    delivery_cli.init_app(app)
+    for command in (install_templates_command, audit_check_command, verify_command,
+                    deliver_queued_command, worker_command):
+        signet.add_command(command)
     app.cli.add_command(signet)

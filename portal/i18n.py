@@ -1,13 +1,10 @@
 """Language choice: the user's setting, else the session's pick, else the browser's."""
 
-from flask import Blueprint, abort, g, has_request_context, redirect, request, session, url_for
+from flask import g, has_request_context, request, session, url_for
 from flask_login import current_user
 
-from portal.auth.services import set_locale
 from portal.config import LANGUAGES
 from portal.extensions import babel
-
-bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str | None:
@@ -41,15 +38,3 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
     return url_for("home.index")
-
-
-@bp.post("/language")
-def choose_language():
-    """Remember the chosen language for this browser (and for the user, when logged in)."""
-    code = request.form.get("locale", "")
-    if code not in LANGUAGES:
-        abort(400)
-    session["locale"] = code
-    if current_user.is_authenticated:
-        set_locale(current_user, code)
-    return redirect(safe_next(request.form.get("next")))

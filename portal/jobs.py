@@ -4,6 +4,7 @@ Jobs take ids, never ORM objects, and are decorated with @app_job so they find a
 context both inside a request and in an `rq worker` process.
 """
 
+import importlib
 import logging
 import os
 import signal
@@ -11,6 +12,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from functools import wraps
 
@@ -32,6 +34,7 @@ DEFAULT_QUEUES = ("sealing", "mail", "sms", "webhooks", "default")
 _EXTENSION_KEY = "signet_redis"
 # A worker and its scheduler retry Redis at growing intervals up to this while it is away.
 REDIS_WAIT_MAX_SECONDS = 10.0
+APP_FACTORY_MODULE = "portal"
 
 
 def redis_connection(app: Flask | None = None) -> redis.Redis:
@@ -108,9 +111,9 @@ def set_worker_app(app: Flask) -> None:
 def worker_app() -> Flask:
     """The worker process's app, created from the environment on first use."""
     if _WorkerApp.app is None:
-        from portal import create_app
-
-        set_worker_app(create_app())
+        # By name: the queue sits below the app factory that wires everything together.
+        factory = importlib.import_module(APP_FACTORY_MODULE).create_app
+        set_worker_app(factory())
     return _WorkerApp.app
 
 
@@ -141,7 +144,9 @@ def app_job(func):
 
 
 class Worker(rq.SimpleWorker):
-    """Runs jobs in the worker's own process, the app made once (`rq worker -w portal.jobs.Worker`).
+    """Runs jobs in the worker's own process, the app made once.
+
+    (`rq worker -w portal.worker.Worker` uses it with the sweep booked.)
 
     Measured with 1,000 invitations: a forking worker pays ~40 ms per job (a fresh database
     connection in every child) and delivered ~15 messages/s; this one ~150/s. Jobs take ids and
@@ -165,7 +170,7 @@ class Worker(rq.SimpleWorker):
 
     def _start_scheduler(self, burst: bool = False, *args, **kwargs):
         # RQ forks its scheduler, and a child left behind by a killed worker keeps the locks:
-        # a thread dies with its worker. (`rq worker --with-scheduler -w portal.jobs.Worker`.)
+        # a thread dies with its worker. (`rq worker --with-scheduler -w portal.worker.Worker`.)
         if burst:
             super()._start_scheduler(burst, *args, **kwargs)
             return
@@ -178,11 +183,12 @@ class Worker(rq.SimpleWorker):
         super().teardown()
 
 
-def run_worker(app: Flask, queues=DEFAULT_QUEUES, burst: bool = False) -> None:
+def serve_queues(app: Flask, queues=DEFAULT_QUEUES, burst: bool = False) -> None:
     """Serve the queues with the scheduler (retries and the sweep need it) until stopped.
 
     Rides out Redis: while it is away (or after it restarted empty) the worker and its
-    scheduler wait, reconnect and go on; only SIGTERM/SIGINT end them.
+    scheduler wait, reconnect and go on; only SIGTERM/SIGINT end them. At start and then
+    each minute (at most) it calls what `every_minute` was given (the sweep's booking).
     """
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: jobs run in-process, there is nothing to serve")
@@ -190,7 +196,7 @@ def run_worker(app: Flask, queues=DEFAULT_QUEUES, burst: bool = False) -> None:
     connection = _worker_connection(app)
     _quiet_repeated_connection_errors()
     if burst:  # what is queued and due now, then stop (tests, cron)
-        _book_the_sweep(app, queues)
+        _run_every_minute(app, queues)
         Worker(list(queues), connection=connection).work(with_scheduler=True, burst=True)
         return
     scheduler = SchedulerThread(app, queues, connection)
@@ -357,7 +363,7 @@ class SchedulerThread(threading.Thread):
             try:
                 self._move_due_jobs()
                 if time.monotonic() >= next_sweep_check:
-                    _book_the_sweep(self.app, self.queues)
+                    _run_every_minute(self.app, self.queues)
                     next_sweep_check = time.monotonic() + self.sweep_check_seconds
                 self.outage.over()
             except redis.RedisError as error:
@@ -389,10 +395,18 @@ class SchedulerThread(threading.Thread):
         self.held = set()
 
 
-def _book_the_sweep(app: Flask, queues) -> None:
-    # Imported here: the sweep's modules import the services that import this module.
-    from portal.sweep.run import SWEEP_QUEUE, schedule_next_sweep
+_every_minute: list[Callable[[Flask, list], None]] = []
 
-    if SWEEP_QUEUE in queues:
-        with app.app_context():
-            schedule_next_sweep(app)
+
+def every_minute(task: Callable[[Flask, list], None]) -> None:
+    """Have every worker's scheduler call `task(app, queues)` at start and once a minute.
+
+    The worker entry point (`portal.worker`) books the sweep this way: the queue, below the
+    sweep, never imports it."""
+    if task not in _every_minute:
+        _every_minute.append(task)
+
+
+def _run_every_minute(app: Flask, queues) -> None:
+    for task in list(_every_minute):
+        task(app, list(queues))

@@ -13,7 +13,6 @@ from portal.api.auth import api_user
 from portal.api.blueprint import bp
 from portal.api.errors import ApiError, invalid
 from portal.api.parsing import MAX_INT, Reader, json_list, json_object, query_int, refuse_nul
-from portal.api.serializers import document_json, document_status, document_summary
 from portal.audit.service import RequestMeta, request_meta
 from portal.auth.permissions import can, get_or_404, visible
 from portal.config import LANGUAGES
@@ -21,6 +20,7 @@ from portal.documents import services
 from portal.documents.access import signed_pdf_document
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import STAGES, Document
+from portal.documents.payloads import document_json, document_status, document_summary
 from portal.documents.services.create import ITEM_LIMIT
 from portal.extensions import db
 from portal.storage import BlobMissing, read

@@ -7,9 +7,9 @@ from portal.api.auth import api_user
 from portal.api.blueprint import bp
 from portal.api.errors import ApiError
 from portal.api.parsing import query_int
-from portal.api.serializers import company_json, counterparty_json, template_json
 from portal.auth.permissions import can
 from portal.doctemplates.models import DocumentTemplate
+from portal.documents.payloads import company_json, counterparty_json, template_json
 from portal.extensions import db
 from portal.parties import services as parties
 

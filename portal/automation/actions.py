@@ -73,7 +73,7 @@ def fill_placeholders(text: str, values: dict) -> str:
 
 
 def _values(context: RunContext) -> dict:
-    from portal.documents.progress import document_url, format_moment
+    from portal.documents.display import document_url, format_moment
     from portal.pipeline.cards import counterparty_name
 
     document = context.document
@@ -102,7 +102,7 @@ def _meta() -> RequestMeta:
 # --- the actions ------------------------------------------------------------------------------
 
 def notify_responsible(context: RunContext) -> Outcome:
-    from portal.documents.progress import document_url
+    from portal.documents.display import document_url
 
     document = context.document
     user = document.responsible

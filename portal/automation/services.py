@@ -5,7 +5,6 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal import DATABASE_INT_MAX
 from portal.audit.service import record
 from portal.auth.models import Department, User
 from portal.automation.actions import ACTIONS, EMAIL_RECIPIENTS, unknown_placeholders
@@ -21,6 +20,7 @@ from portal.automation.triggers import (
 from portal.automation.webhooks import is_valid_url, new_secret
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.models_base import DATABASE_INT_MAX
 
 NAME_MAX = 200
 SUBJECT_MAX = 300

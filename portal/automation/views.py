@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal import DATABASE_INT_MAX
 from portal.auth.departments import department_choices
 from portal.auth.models import Department, User
 from portal.auth.permissions import can, require, visible
@@ -25,6 +24,7 @@ from portal.documents.models import STAGES, Document
 from portal.documents.services.queries import active_templates, responsible_choices
 from portal.extensions import db
 from portal.htmx import is_htmx, vary_on_htmx
+from portal.models_base import DATABASE_INT_MAX
 from portal.parties.models import Company
 from portal.parties.services import list_companies
 

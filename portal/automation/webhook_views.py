@@ -32,7 +32,6 @@ from wtforms import (
     URLField,
 )
 
-from portal import DATABASE_INT_MAX
 from portal.auth.permissions import can, require
 from portal.automation import services
 from portal.automation.models import WebhookDelivery, WebhookEndpoint
@@ -41,6 +40,7 @@ from portal.automation.triggers import WEBHOOK_EVENTS
 from portal.documents.models import Document
 from portal.extensions import db
 from portal.htmx import is_htmx, vary_on_htmx
+from portal.models_base import DATABASE_INT_MAX
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 

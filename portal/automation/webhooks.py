@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import retries
-from portal.api.serializers import document_status, document_summary, iso, party_json, plain
 from portal.audit.models import AuditEvent
 from portal.automation.models import WebhookDelivery, WebhookEndpoint
 from portal.documents.models import Document, Party
+from portal.documents.payloads import document_status, document_summary, iso, party_json, plain
 from portal.extensions import db
 from portal.jobs import app_job, enqueue
 

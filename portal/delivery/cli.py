@@ -27,16 +27,9 @@ def deliver_queued_command(older_than: int):
 @with_appcontext
 def worker_command(queues: tuple[str, ...], burst: bool):
     """Run an RQ worker (with the scheduler, for retries) on REDIS_URL."""
-    from portal.jobs import DEFAULT_QUEUES, run_worker
+    from portal.jobs import DEFAULT_QUEUES
+    from portal.worker import run_worker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("REDIS_URL is not set: without it jobs run inside the web process.")
     run_worker(current_app._get_current_object(), queues or DEFAULT_QUEUES, burst=burst)
-
-
-def init_app(app) -> None:
-    """Add the delivery commands to the `flask signet` group."""
-    from portal.cli import signet
-
-    for command in (deliver_queued_command, worker_command):
-        signet.add_command(command)

@@ -15,21 +15,17 @@ from sqlalchemy import select, update
 
 from portal.audit.models import AuditEvent
 from portal.delivery.services import InvalidRecipient, dispatch
+from portal.documents.display import mask_contact
 from portal.documents.errors import DocumentRefused
+from portal.documents.links import current_link_token, issue_link
 from portal.documents.models import CHANNELS, Document, Field, Party
-from portal.documents.progress import (
-    current_link_token,
-    issue_link,
-    lock_document,
-    mask_contact,
-    queue_invitation,
-    queue_reminder,
-)
 from portal.documents.services.common import as_utc, audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.notices.texts import queue_invitation, queue_reminder
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
+from portal.workflow.lock import lock_document
 
 REMIND_INTERVAL = timedelta(hours=1)
 

@@ -39,9 +39,9 @@ from reportlab.platypus import (
 from portal.audit.labels import event_label
 from portal.audit.models import AuditEvent
 from portal.config import LANGUAGES
+from portal.documents.display import format_moment, mask_contact
 from portal.documents.labels import CHANNEL_LABELS, ROLE_LABELS, STAGE_LABELS
 from portal.documents.models import Document, Party
-from portal.documents.progress import format_moment, mask_contact
 from portal.models_base import end_read_before_slow_work
 from portal.pdfs.bounded import run_bounded
 from portal.sealing.burn import (

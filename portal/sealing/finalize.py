@@ -28,8 +28,9 @@ from portal import retries
 from portal.audit.service import events_for
 from portal.auth.services import staff_language
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
+from portal.documents.display import document_url, format_moment
 from portal.documents.models import Document, Field
-from portal.documents.progress import document_url, format_moment, lock_document, responsible_of
+from portal.documents.recipients import responsible_of
 from portal.documents.services.common import as_utc, audit
 from portal.extensions import db
 from portal.jobs import app_job, enqueue
@@ -38,6 +39,7 @@ from portal.sealing.burn import Mark
 from portal.sealing.pades import TimestampUnavailable, seal_pdf
 from portal.sealing.store import portal_certificates
 from portal.storage import BlobMissing, read, store
+from portal.workflow.lock import lock_document
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,15 @@
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Document, Party
+from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Party
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import as_utc, utcnow
 from portal.tokens import hash_token
+from portal.unit import fresh_transaction
+from portal.workflow.lock import lock_current
 
 TOKEN_MAX_LENGTH = 200
 # What a party can do with its link right now. Only "active" shows the document.
@@ -61,13 +63,10 @@ def lock_party(token: str) -> Party:
     A fresh transaction that writes first: PostgreSQL locks the document's row, SQLite takes
     its write lock with the newest snapshot (a read first could not be upgraded later).
     """
-    db.session.commit()
-    documents, parties = Document.__table__, Party.__table__
-    owner = select(parties.c.document_id).where(
-        parties.c.token_hash == hash_token(str(token or "")[:TOKEN_MAX_LENGTH])
-    ).scalar_subquery()
-    db.session.execute(update(documents).where(documents.c.id == owner)
-                       .values(stage=documents.c.stage))
+    fresh_transaction()
+    owner = select(Party.document_id).where(
+        Party.token_hash == hash_token(str(token or "")[:TOKEN_MAX_LENGTH])).scalar_subquery()
+    lock_current(owner)  # before reading the party: SQLite must write first (see above)
     party = find_party(token)
     return db.session.execute(
         select(Party).where(Party.id == party.id).with_for_update()

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from portal.documents.display import mask_contact
 from portal.documents.models import Field, Party
-from portal.documents.progress import mask_contact
 from portal.documents.services.parties import party_label
 from portal.models_base import utcnow
 from portal.signing import codes

@@ -12,10 +12,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, update
 
+from portal import unit
 from portal.audit.service import record
 from portal.config import LANGUAGES
 from portal.delivery.services import dispatch, queue_email, queue_sms
-from portal.documents.models import OPEN_STAGES, Document, Field, Party
+from portal.documents.models import OPEN_STAGES, Field, Party
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.signing import ceremony as sessions
@@ -39,10 +40,10 @@ from portal.signing.filling import (
     fields_of,
     missing_required,
 )
+from portal.workflow import order as workflow
 
 DECLINE_REASON_MAX = 1000
 PARTIES = Party.__table__
-DOCUMENTS = Document.__table__
 
 
 class AlreadySigned(SigningClosed):
@@ -307,9 +308,9 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
         db.session.rollback()
         raise AlreadySigned()
     _event("party.signed", party, meta, fields=len(fields_of(party)), session=current.tag)
-    db.session.commit()
+    workflow.take_turn(party.document)  # the next group's invitations commit with the signature
+    unit.commit()
     db.session.refresh(party)
-    _advance(party.document_id)
     return party
 
 
@@ -340,29 +341,13 @@ def decline(token: str, meta, reason, ceremony: Ceremony | None = None) -> Party
         .values(status="declined", declined_at=now, decline_reason=text, updated_at=now,
                 ip=meta.ip[:64], user_agent=meta.user_agent[:400])
     ).rowcount
-    stopped = changed and db.session.execute(
-        update(DOCUMENTS).where(DOCUMENTS.c.id == party.document_id,
-                                DOCUMENTS.c.stage.in_(OPEN_STAGES))
-        .values(stage="declined", stage_changed_at=now, updated_at=now)
-    ).rowcount
-    if not (changed and stopped):
-        db.session.rollback()
+    db.session.refresh(party)
+    if not (changed and party.document.stage in OPEN_STAGES):
+        unit.rollback()
         db.session.refresh(party)
         raise SigningClosed(state_of(party))
     _event("party.declined", party, meta, reason=text, session=current.tag)
-    db.session.commit()
+    workflow.decline(party.document, party)  # the notices commit with the decline
+    unit.commit()
     db.session.refresh(party)
-    _notify_declined(party.document_id, party.id)
     return party
-
-
-def _advance(document_id: int) -> None:
-    from portal.documents.progress import advance
-
-    advance(document_id)
-
-
-def _notify_declined(document_id: int, party_id: int) -> None:
-    from portal.documents.progress import notify_declined
-
-    notify_declined(document_id, party_id)

@@ -22,17 +22,14 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.delivery.services import InvalidRecipient, dispatch
+from portal.documents.display import mask_contact
+from portal.documents.links import current_link_token, issue_link
 from portal.documents.models import OPEN_STAGES, SIGNING_ROLES, Document, Party
-from portal.documents.progress import (
-    current_link_token,
-    issue_link,
-    lock_document,
-    mask_contact,
-    queue_reminder,
-)
 from portal.documents.services.common import as_utc, audit
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.notices.texts import queue_reminder
+from portal.workflow.lock import lock_document
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from rq import get_current_job
 from rq.job import Job
 
 from portal.delivery.services import deliver_due_messages
-from portal.documents.progress import expire_overdue
 from portal.extensions import db
 from portal.jobs import app_job, queue_for
 from portal.models_base import utcnow
 from portal.sweep.reminders import send_due_reminders
+from portal.workflow.order import expire_overdue
 
 log = logging.getLogger(__name__)
 

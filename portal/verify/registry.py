@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.audit.service import broken_links, events_for
+from portal.documents.display import mask_contact
 from portal.documents.models import Document
-from portal.documents.progress import mask_contact
 from portal.documents.services.common import as_utc
 from portal.errors import DomainError
 from portal.extensions import db

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from portal.documents.progress import format_moment
+from portal.documents.display import format_moment
 from portal.extensions import csrf, limiter
 from portal.pdfs.findings import describe
 from portal.sealing.store import portal_certificates, trust_roots

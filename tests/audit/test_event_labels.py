@@ -20,12 +20,12 @@ from portal.auth.users import UserFields, create_user
 from portal.automation.models import RuleRun
 from portal.delivery.models import Message
 from portal.documents.models import Document
-from portal.documents.progress import expire_overdue
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.sealing.certificate import certificate_pages
 from portal.sealing.finalize import _failure_text, seal_failure_text
 from portal.sealing.pades import TimestampUnavailable
+from portal.workflow.order import expire_overdue
 from tests.automation.support import rule
 from tests.factories import make_user
 from tests.helpers import login, post_form

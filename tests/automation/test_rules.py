@@ -13,9 +13,9 @@ from portal.audit.service import events_for
 from portal.automation.engine import retry_due, run_stuck_rules
 from portal.automation.models import RuleRun
 from portal.documents import services
-from portal.documents.progress import expire_overdue
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.workflow.order import expire_overdue
 from tests.automation.receiver import WebhookReceiver
 from tests.automation.support import decline_as, documents, rule, runs, sign_as
 from tests.documents.support import META, make_template, user

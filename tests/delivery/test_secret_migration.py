@@ -9,8 +9,8 @@ from sqlalchemy import MetaData, Table, select
 from portal import create_app
 from portal.delivery.models import Message
 from portal.delivery.redaction import MASK, as_sent
+from portal.documents.links import current_link_token
 from portal.documents.models import Party
-from portal.documents.progress import current_link_token
 from portal.extensions import db
 from tests.migration_support import insert_row
 

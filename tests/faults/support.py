@@ -13,9 +13,9 @@ from portal.auth.models import User
 from portal.delivery.models import Message
 from portal.delivery.services import dispatch
 from portal.documents.models import Document, Party
-from portal.documents.progress import queue_invitation
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.notices.texts import queue_invitation
 from portal.parties.models import Company
 from portal.tokens import new_token
 

@@ -63,7 +63,7 @@ def _child(config_file: str, log_file: str) -> None:
     code = 0
     try:
         from portal import create_app
-        from portal.jobs import run_worker
+        from portal.worker import run_worker
 
         logging.basicConfig(level=logging.INFO, force=True,
                             format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from portal.documents import services
 from portal.documents.models import Document
-from portal.documents.progress import expire_overdue, notify_declined
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.workflow.order import expire_overdue
 from tests.documents.support import META, ready_draft, user
-from tests.progress.support import load, party, sent_document, sign
+from tests.progress.support import decline, sent_document, sign
 
 COUNT = re.compile(r'id="count-(\w+)"[^>]*>(\d+)<')
 
@@ -40,10 +40,7 @@ def stopped(user_id: int) -> int:
 
 def declined(user_id: int) -> int:
     document_id = sent_document(user_id)
-    signer = party(load(document_id), "company")
-    signer.status, signer.declined_at, signer.decline_reason = "declined", utcnow(), "No"
-    db.session.commit()
-    notify_declined(document_id, signer.id)
+    decline(document_id, "company", "No")
     return document_id
 
 

@@ -2,13 +2,16 @@
 
 import re
 
+from portal import unit
 from portal.delivery.models import Message
 from portal.documents import services
 from portal.documents.models import Document, Party
-from portal.documents.progress import advance
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.storage import store
+from portal.workflow import order as workflow
+from portal.workflow.lock import lock_document
+from portal.workflow.order import advance
 from tests.documents.support import META, party_dicts, ready_draft, user
 from tests.fixtures import fixture_bytes
 
@@ -64,6 +67,23 @@ def sign(document_id: int, role: str, then_advance: bool = True) -> None:
     db.session.commit()
     if then_advance:
         advance(document_id)
+
+
+def decline(document_id: int, role: str, reason: str = "No") -> int:
+    """What the signing page does on decline, through the workflow; the party's id."""
+    return decline_as(document_id, party(load(document_id), role).id, reason)
+
+
+def decline_as(document_id: int, party_id: int, reason: str = "No") -> int:
+    """The party (of any document) declines `document_id`: marked, then the workflow decides."""
+    document = lock_document(document_id)
+    decliner = db.session.get(Party, party_id)
+    if decliner.document_id == document_id and decliner.status not in ("signed", "declined"):
+        decliner.status, decliner.declined_at = "declined", utcnow()
+        decliner.decline_reason = reason
+    workflow.decline(document, decliner)
+    unit.commit()
+    return party_id
 
 
 def fill_signatures(document_id: int) -> None:

@@ -7,11 +7,20 @@ import pytest
 from portal.audit.service import events_for
 from portal.documents import services
 from portal.documents.models import Document
-from portal.documents.progress import expire_overdue, notify_declined
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.workflow.order import expire_overdue
 from tests.documents.support import META, user
-from tests.progress.support import CLIENT_PHONE, load, messages_to, party, sent_document, sign
+from tests.progress.support import (
+    CLIENT_PHONE,
+    decline,
+    decline_as,
+    load,
+    messages_to,
+    party,
+    sent_document,
+    sign,
+)
 
 DIRECTOR = "director@signet.example"
 SENDER = "sender@example.com"
@@ -34,15 +43,8 @@ def sender(wired_app):
 
 
 def _decline(document_id: int, role: str, reason: str) -> int:
-    """What the signing page does on decline (committed), then the notices."""
-    decliner = party(load(document_id), role)
-    decliner.status = "declined"
-    decliner.declined_at = utcnow()
-    decliner.decline_reason = reason
-    decliner.document.stage = "declined"
-    db.session.commit()
-    notify_declined(document_id, decliner.id)
-    return decliner.id
+    """What the signing page does on decline: the party and the document end, the notices go."""
+    return decline(document_id, role, reason)
 
 
 def test_a_decline_tells_the_responsible_and_the_invited_with_the_reason(wired_app, sender,
@@ -51,7 +53,7 @@ def test_a_decline_tells_the_responsible_and_the_invited_with_the_reason(wired_a
         document_id = sent_document(sender, client_sms=True)
         sign(document_id, "company")
         client_id = _decline(document_id, "client", "The amount is wrong: 1,000 not 10,000")
-        notify_declined(document_id, client_id)  # a second call tells nobody again
+        decline_as(document_id, client_id)  # a second decline tells nobody again
 
         [to_sender] = [m for m in messages_to(SENDER) if m.kind == "signing-declined"]
         assert "The amount is wrong: 1,000 not 10,000" in to_sender.body_text
@@ -84,7 +86,7 @@ def test_notify_declined_ignores_a_party_of_another_document(wired_app, sender):
     with wired_app.app_context():
         first, second = sent_document(sender), sent_document(sender)
         stranger = party(load(second), "company").id
-        notify_declined(first, stranger)
+        decline_as(first, stranger)
         assert load(first).stage == "company_signing"
         assert messages_to(SENDER) == []
 

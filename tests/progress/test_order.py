@@ -5,10 +5,11 @@ import threading
 import pytest
 
 from portal.audit.service import events_for
+from portal.documents.display import mask_contact
 from portal.documents.models import Party
-from portal.documents.progress import advance, mask_contact
 from portal.extensions import db
 from portal.tokens import hash_token
+from portal.workflow.order import advance
 from tests.progress.support import (
     CLIENT_PHONE,
     LINK,

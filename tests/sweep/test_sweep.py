@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import rq
 
-from portal import jobs
 from portal.documents.models import Party
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.sweep import timer
 from portal.sweep.run import SWEEP_JOB_PREFIX, reseal_stuck, run_sweep, schedule_next_sweep
+from portal.worker import run_worker
 from tests.factories import make_user
 from tests.progress.support import load, messages_to, sent_document
 
@@ -121,7 +121,7 @@ def test_workers_book_one_sweep_per_slot_and_the_sweep_books_the_next(
 
         # Make the booked sweep due now, then let a worker (with its scheduler) run it.
         redis_client.zadd(default.scheduled_job_registry.key, {first: 0})
-        jobs.run_worker(app, queues=("default",), burst=True)
+        run_worker(app, queues=("default",), burst=True)
         assert len(_reminders()) == 1
         booked = default.scheduled_job_registry.get_job_ids()
         assert len(booked) == 1 and booked[0] != first  # the next slot is booked
@@ -129,7 +129,7 @@ def test_workers_book_one_sweep_per_slot_and_the_sweep_books_the_next(
 
         # A worker catching up late sends nothing twice.
         redis_client.zadd(default.scheduled_job_registry.key, {booked[0]: 0})
-        jobs.run_worker(app, queues=("default",), burst=True)
+        run_worker(app, queues=("default",), burst=True)
         assert len(_reminders()) == 1
         assert load(document_id).stage == "company_signing"
 

@@ -15,7 +15,6 @@ from portal.documents.services.fields import (
 )
 from portal.documents.services.lifecycle import (
     SendRefused,
-    after_send,
     delete_draft,
     save_layout_as_template_default,
     send,
@@ -40,7 +39,6 @@ __all__ = [
     "DocumentRefused",
     "SendRefused",
     "add_field",
-    "after_send",
     "check_pattern",
     "create_from_template",
     "create_from_upload",

@@ -7,29 +7,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.audit.service import record
 from portal.config import LANGUAGES
 from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.models import Document
+from portal.documents.trail import audit  # noqa: F401  (the services' one way to record)
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import as_utc, utcnow
+from portal.workflow.lock import lock_current
 
 MIN_DEADLINE = timedelta(minutes=5)
 TITLE_MAX = 300
 # No 0/O, 1/I/L: people read the code off paper and type it in.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-def audit(event_type: str, document: Document | None, actor, meta, **details):
-    """Record an event in the current transaction (API callers pass a meta with via_api=True).
-
-    Every recorded change also marks the document as updated (lists sort by it).
-    """
-    if document is not None:
-        document.updated_at = utcnow()
-    return record(event_type, document.id if document is not None else None, actor, meta,
-                  via_api=bool(getattr(meta, "via_api", False)), **details)
 
 
 def not_found() -> DomainError:
@@ -38,10 +28,11 @@ def not_found() -> DomainError:
 
 def load(document_id: int, lock: bool = False) -> Document:
     """The document, fresh from the database (row-locked until commit when `lock`)."""
-    query = select(Document).where(Document.id == document_id)
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    document = db.session.execute(query).scalar_one_or_none()
+        document = lock_current(document_id)
+    else:
+        document = db.session.execute(
+            select(Document).where(Document.id == document_id)).scalar_one_or_none()
     if document is None:
         raise not_found()
     return document

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from flask_babel import gettext as _
 
 from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
+from portal.documents import upload_checks
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
 from portal.documents.numbering import local_today, next_number
@@ -29,7 +30,6 @@ from portal.extensions import db
 from portal.models_base import end_read_before_slow_work
 from portal.parties.models import Company, Counterparty
 from portal.pdfs.findings import as_records
-from portal.sealing.trial import ensure_sealable
 from portal.storage import store
 
 ITEM_LIMIT = 200
@@ -114,7 +114,7 @@ def _new_document(actor, company: Company, title: str, language: str, counterpar
     document = Document(
         number=number, title=title, company_id=company.id, template_id=template_id,
         counterparty_id=counterparty_id, responsible_id=actor.id, created_by_id=actor.id,
-        language=language, stage="draft", deadline_at=default_deadline(),
+        language=language, deadline_at=default_deadline(),
         verification_code=new_verification_code(), variables={},
     )
     db.session.add(document)
@@ -219,7 +219,7 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
 
     end_read_before_slow_work()
     prepared = ingest_upload(data, filename)  # PdfRejected carries its own message
-    ensure_sealable(prepared.pdf_bytes)
+    upload_checks.run_checks(prepared.pdf_bytes)  # the dry-run seal, among others
     blob = store(prepared.pdf_bytes, "application/pdf")
     db.session.flush()
     number = next_number(company, TEMPLATE_KINDS["other"])

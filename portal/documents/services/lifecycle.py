@@ -1,12 +1,12 @@
 """A document's life after creation: details, deadline, send, stop, delete, layout reuse."""
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 
+from portal import unit
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.permissions import can
-from portal.delivery.services import dispatch
 from portal.documents.errors import AlreadySent, DocumentLocked, DocumentRefused
 from portal.documents.fitting import overflows
 from portal.documents.models import OPEN_STAGES, Document
@@ -31,6 +31,7 @@ from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.storage import path_for
+from portal.workflow import order as workflow
 
 STOP_REASON_MAX = 1000
 SIGNATURE_TYPES = ("signature", "initials")
@@ -153,42 +154,19 @@ class SendRefused(DocumentRefused):
         self.message = " ".join(problems)
 
 
-def after_send(document_id: int) -> None:
-    """Hook run after a send commits: invite the first signers in the order."""
-    from portal.documents.progress import start
-
-    start(document_id)
-
-
 def send(actor, meta, document_id: int) -> Document:
     """Freeze the draft and start the signing: approval first when there is an approver."""
-    document = load(document_id, lock=True)
+    document = load(document_id, lock=True)  # of two sends at once, the second waits here
     if not document.is_draft:
-        db.session.rollback()
+        unit.rollback()
         raise AlreadySent() if document.sent_at else DocumentLocked()
     problems = sending_problems(document)
     if problems:
-        db.session.rollback()
+        unit.rollback()
         raise SendRefused(problems)
-    stage = "approval" if document.parties_with_role("approver") else "company_signing"
-    now = utcnow()
-    # Conditional on the draft stage: of two simultaneous sends exactly one changes the row.
-    result = db.session.execute(
-        update(Document.__table__)
-        .where(Document.__table__.c.id == document.id, Document.__table__.c.stage == "draft")
-        .values(stage=stage, sent_at=now, stage_changed_at=now, updated_at=now)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise AlreadySent()
-    audit("document.sent", document, actor, meta, stage=stage,
-          source_sha256=document.source_sha256, page_count=document.page_count,
-          parties=[{"role": p.role, "name": p.name, "channel": p.channel, "contact": p.contact}
-                   for p in document.parties],
-          fields=len(document.fields))
-    db.session.commit()
+    workflow.send(document, actor, meta)
+    unit.commit()
     db.session.refresh(document)
-    after_send(document.id)
     return document
 
 
@@ -203,34 +181,15 @@ def stop(actor, meta, document_id: int, reason: str) -> Document:
         raise DocumentRefused({"reason": _("Too long: at most %(max)d characters.",
                                            max=STOP_REASON_MAX)})
     document = load(document_id, lock=True)
-    previous = document.stage
-    now = utcnow()
-    table = Document.__table__
-    result = db.session.execute(
-        update(table).where(table.c.id == document.id, table.c.stage.in_(OPEN_STAGES))
-        .values(stage="stopped", stopped_at=now, stage_changed_at=now, updated_at=now,
-                stop_reason=reason)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        if previous == "stopped":
+    if document.stage not in OPEN_STAGES:
+        unit.rollback()
+        if document.stage == "stopped":
             raise DomainError(_("This document was already stopped."), 409)
         raise DomainError(_("Only a document that is out for signing can be stopped."), 409)
-    audit("document.stopped", document, actor, meta, reason=reason, previous_stage=previous)
-    db.session.flush()
-    db.session.refresh(document)
-    message_ids = _stop_notices(document)
-    db.session.commit()
-    dispatch(message_ids)
+    workflow.stop(document, actor, meta, reason)
+    unit.commit()
     db.session.refresh(document)
     return document
-
-
-def _stop_notices(document: Document) -> list[int]:
-    """Tell the invited parties, in this transaction: their links now say "stopped"."""
-    from portal.documents.progress import queue_stop_notices
-
-    return queue_stop_notices(document)
 
 
 def delete_draft(actor, meta, document_id: int) -> None:

@@ -2,12 +2,12 @@
 
 from flask_babel import gettext as _
 
-from portal import DATABASE_INT_MAX
 from portal.auth.models import User
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
 from portal.documents.services.common import audit, load
 from portal.extensions import db
+from portal.models_base import DATABASE_INT_MAX
 
 
 def active_user_id(value, errors: dict, field: str = "responsible_id") -> int | None:

@@ -1,4 +1,4 @@
-"""Models as JSON-ready dicts: the shapes the OpenAPI description promises."""
+"""Documents as JSON-ready dicts: the shapes the API returns, webhooks send and OpenAPI promises."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal

@@ -1,0 +1,19 @@
+"""Who reacts to the workflow's events, and what else the domain asks of the processes above
+it, wired once when the app is built.
+
+The workflow publishes; the processes above it subscribe here, so the domain never imports
+them (see docs/architecture.md).
+"""
+
+from portal.documents import upload_checks
+from portal.notices import reactions as notices
+from portal.sealing import reactions as sealing
+from portal.sealing.trial import ensure_sealable
+from portal.signing import invitations
+
+
+def subscribe_all() -> None:
+    invitations.subscribe()
+    notices.subscribe()
+    sealing.subscribe()
+    upload_checks.register(ensure_sealable)

@@ -1,0 +1,53 @@
+"""Invitations: when the workflow says whose turn came, each of them gets a link.
+
+A party is invited once: it gets a fresh link, its status becomes "sent" and the invitation
+is queued in its language, all in the workflow's transaction; the message leaves after commit.
+"""
+
+import logging
+
+from flask_babel import force_locale
+
+from portal import bus, unit
+from portal.delivery.services import dispatch
+from portal.documents.display import mask_contact
+from portal.documents.links import issue_link
+from portal.documents.models import Document, Party
+from portal.documents.trail import audit
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.notices.texts import queue_invitation
+from portal.workflow.order import TURN
+
+log = logging.getLogger(__name__)
+
+
+def subscribe() -> None:
+    bus.subscribe(TURN, invite_turn)
+
+
+def invite_turn(happened: bus.Happened) -> None:
+    document = db.session.get(Document, happened.document_id)
+    message_ids = []
+    for party_id in happened.data["party_ids"]:
+        party = db.session.get(Party, party_id)
+        try:
+            with db.session.begin_nested():  # one bad contact must not cost the others theirs
+                message_ids.append(invite(document, party))
+        except Exception:
+            log.exception("Inviting party %s of document %s failed", party_id, document.id)
+    if message_ids:
+        unit.after_commit(lambda: dispatch(message_ids))
+
+
+def invite(document: Document, party: Party) -> int:
+    raw = issue_link(party)
+    party.status = "sent"
+    party.sent_at = utcnow()
+    with force_locale(party.speaks):
+        message = queue_invitation(document, party, raw)
+    db.session.flush()
+    audit("party.invited", document, None, None, party_id=party.id, role=party.role,
+          name=party.name, channel=party.channel, contact=mask_contact(party.contact),
+          message_id=message.id)
+    return message.id
