@@ -23,6 +23,7 @@ from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 
 from portal.extensions import db
+from portal.unit import fresh_transaction
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,9 @@ def enqueue(func, *args, queue: str = "default", job_id: str | None = None, **kw
 
 def _run_now(func, args, kwargs) -> None:
     # Jobs are enqueued after the caller's commit; ending the caller's (read) transaction here
-    # lets the job write without waiting on it and lets the caller see what the job did.
-    db.session.commit()
+    # lets the job write without waiting on it and lets the caller see what the job did. It
+    # refuses to end one that holds changes: those are the caller's to commit.
+    fresh_transaction()
     # The embedded default: the caller's request must never fail because a job failed.
     try:
         func(*args, **kwargs)
