@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 DATABASE_INT_MAX = 2**31 - 1
 
