@@ -1,20 +1,25 @@
-"""The shipped templates: an act, an invoice and a contract in English, Russian and Portuguese."""
+"""The shipped templates: an act, an invoice and a contract in English, Russian and Portuguese.
+
+Each kind is written once (act.html, invoice.html, contract.html) with its strings per language
+in TOML tables; sources.py makes the nine bodies from them.
+"""
 
 from dataclasses import dataclass
-from pathlib import Path
 
+from portal.doctemplates.builtin.sources import (
+    KINDS,
+    LANGUAGES,
+    common_table,
+    render_body,
+    string_table,
+)
 from portal.extensions import db
-
-FOLDER = Path(__file__).resolve().parent
 
 # Field labels in each template's own language (they are shown to the signers).
 LABELS = {
-    "en": {"signature": "Signature", "stamp": "Stamp", "date": "Date",
-           "requisites": "Full name and position"},
-    "ru": {"signature": "Подпись", "stamp": "Печать", "date": "Дата",
-           "requisites": "ФИО и должность"},
-    "pt": {"signature": "Assinatura", "stamp": "Carimbo", "date": "Data",
-           "requisites": "Nome e cargo"},
+    language: {field_type: common_table()[f"field_{field_type}"][language]
+               for field_type in ("signature", "stamp", "date", "requisites")}
+    for language in LANGUAGES
 }
 # (role, type, required): a stamp is optional (not every company has one) and the client's
 # stamp anchor only exists when the client is a company.
@@ -27,17 +32,8 @@ LAYOUT_FIELDS = (
     ("client", "stamp", False),
     ("client", "requisites", True),
 )
-NAMES = {
-    ("act", "en"): "Act of completed work",
-    ("act", "ru"): "Акт выполненных работ",
-    ("act", "pt"): "Auto de execução de serviços",
-    ("invoice", "en"): "Invoice",
-    ("invoice", "ru"): "Счёт на оплату",
-    ("invoice", "pt"): "Fatura",
-    ("contract", "en"): "Service contract",
-    ("contract", "ru"): "Договор оказания услуг",
-    ("contract", "pt"): "Contrato de prestação de serviços",
-}
+NAMES = {(kind, language): string_table(kind)["name"][language]
+         for kind in KINDS for language in LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -46,10 +42,9 @@ class BuiltinTemplate:
     kind: str
     language: str
     name: str
-    filename: str
 
     def body_html(self) -> str:
-        return (FOLDER / self.filename).read_text(encoding="utf-8")
+        return render_body(self.kind, self.language)
 
     def default_layout(self) -> list[dict]:
         return default_layout(self.language)
@@ -64,8 +59,7 @@ def default_layout(language: str) -> list[dict]:
 
 
 BUILTIN_TEMPLATES = tuple(
-    BuiltinTemplate(key=f"{kind}-{language}", kind=kind, language=language,
-                    name=name, filename=f"{kind}_{language}.html")
+    BuiltinTemplate(key=f"{kind}-{language}", kind=kind, language=language, name=name)
     for (kind, language), name in NAMES.items()
 )
 
