@@ -40,8 +40,8 @@ def test_the_outbox_links_a_code_to_its_card_without_the_trail(app, admin, admin
         signing = signing_document(admin["id"], extra_fields=False)
     agree(app.test_client(), signing)
     with app.app_context():
-        [code] = [m for m in messages_to(DIRECTOR) if m.kind == "signing_code"]
+        [code_id] = [m.id for m in messages_to(DIRECTOR) if m.kind == "signing_code"]
         db.session.execute(delete(AuditEvent).where(AuditEvent.type == "party.code_sent"))
         db.session.commit()
-    detail = text_of(admin_client.get(f"/outbox/{code.id}"))
+    detail = text_of(admin_client.get(f"/outbox/{code_id}"))
     assert f'href="/pipeline/documents/{signing.document_id}"' in detail

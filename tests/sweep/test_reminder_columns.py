@@ -62,6 +62,8 @@ def test_remind_now_goes_the_same_way_and_the_sweep_counts_from_it(app):
         sender = make_user(email="s@example.com", name="Sam Sender")
         document_id = sent_document(sender.id)
         signer = _signer(document_id)
+        signer.sent_at = signer.sent_at - timedelta(days=1)  # invited a day ago
+        db.session.commit()
         remind(sender, META, document_id, signer.id)
         signer = _signer(document_id)
         manual_at = as_utc(signer.last_reminded_at)
