@@ -268,7 +268,7 @@ def _log_success(run_id: int, document_id: int, rule_id: int, name: str, action:
     text = outcome.english()
     record("automation.ran", document_id, None, None, rule_id=rule_id, rule=name,
            action=action, result=text[:300], outcome=outcome.stored(), run_id=run_id)
-    retries.succeed(RuleRun, run_id, text, keep_session=True)
+    retries.succeed(RuleRun, run_id, text, keep_session=True, outcome=outcome.stored())
 
 
 # --- the clock: stuck documents and due retries ----------------------------------------------

@@ -83,6 +83,9 @@ class RuleRun(RetriedWork, db.Model):
     trigger: Mapped[str] = mapped_column(String(32))
     # How many rules led to this event: 0 for a person's action, +1 per rule in between.
     depth: Mapped[int] = mapped_column(Integer, default=0)
+    # What the action did, as a key and values (audit.labels.Outcome.stored): put into words
+    # in the reader's language; None for runs that did not succeed.
+    outcome: Mapped[dict | None] = mapped_column(JSON)
 
     rule = relationship("AutomationRule")
     document = relationship("Document")

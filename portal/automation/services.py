@@ -379,17 +379,6 @@ def resend_delivery(actor, delivery_id: int):
 # --- the run log ------------------------------------------------------------------------------
 
 def run_outcomes(runs) -> dict[int, dict]:
-    """Run id -> the outcome its "automation.ran" event keeps (runs logged before outcomes
-    were kept have none: their text shows as it was stored)."""
-    from portal.audit.models import AuditEvent
-
-    wanted = {run.id: run for run in runs if run.status == "succeeded" and run.document_id}
-    if not wanted:
-        return {}
-    rows = db.session.scalars(select(AuditEvent.details).where(
-        AuditEvent.type == "automation.ran",
-        AuditEvent.document_id.in_({run.document_id for run in wanted.values()}),
-        AuditEvent.created_at >= min(run.created_at for run in wanted.values())))
-    return {details["run_id"]: details["outcome"] for details in rows
-            if isinstance(details, dict) and details.get("run_id") in wanted
-            and isinstance(details.get("outcome"), dict)}
+    """Run id -> the outcome kept on the run (runs logged before outcomes were kept have
+    none: their text shows as it was stored)."""
+    return {run.id: run.outcome for run in runs if isinstance(run.outcome, dict)}

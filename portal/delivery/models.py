@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -27,6 +27,10 @@ class Message(TimestampMixin, db.Model):
     body_html: Mapped[str] = mapped_column(Text, default="")
     # Why it was sent, e.g. "invite" or "signing-invitation", for the outbox viewer.
     kind: Mapped[str] = mapped_column(String(40), default="")
+    # The document a signer's message (invitation, reminder, code) is about: the outbox links
+    # to its card from here.
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(8), default="queued", index=True)
     backend: Mapped[str] = mapped_column(String(16), default="")
     # The id the provider gave the message (SMTP Message-ID, the SMS gateway's "id").

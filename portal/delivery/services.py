@@ -12,7 +12,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.util import identity_key
 
 from portal import retries
-from portal.audit.models import AuditEvent
 from portal.delivery.backends import has_server, new_message_id
 from portal.delivery.jobs import QUEUE_FOR_CHANNEL, SENDING, deliver_message, lease
 from portal.delivery.models import CHANNELS, STATUSES, Message
@@ -42,9 +41,6 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 # A code is good for minutes and the signer asks for a new one on the page: never sent twice.
 NEVER_SENT_AGAIN = frozenset({"signing_code"})
-# The events that name the message sent to a signer, and so its document.
-SIGNER_MESSAGE_EVENTS = ("party.invited", "party.reminded", "party.invitation_resent",
-                         "party.code_sent")
 
 
 class MessageNotFound(DomainError):
@@ -56,12 +52,14 @@ class InvalidRecipient(DomainError):
 
 
 def queue_email(recipient: str, subject: str, template: str, kind: str, *,
-                attachments=None, secrets=(), **context) -> Message:
+                attachments=None, secrets=(), document_id: int | None = None,
+                **context) -> Message:
     """Render email/<template>.txt and .html and add a queued message; the caller commits.
 
     `attachments`: [(filename, blob sha256, content type)], read from storage when sent.
     `secrets`: values (a link's token, a code) the subject or bodies carry; they are stored
     sealed, apart from the text, and dropped once a real server delivered the message.
+    `document_id`: the document a signer's message is about (kept on the row).
     """
     with _rendering_locale():
         recipient = (recipient or "").strip()
@@ -80,14 +78,16 @@ def queue_email(recipient: str, subject: str, template: str, kind: str, *,
         body_html = _render(f"email/{template}.html", values)
     return _add(channel="email", recipient=recipient, subject=subject[:300],
                 body_text=body_text, body_html=body_html, kind=kind, secrets=secrets,
+                document_id=document_id,
                 attachments=[{"filename": filename, "sha256": sha256, "content_type": content_type}
                              for filename, sha256, content_type in attachments or ()])
 
 
-def queue_sms(recipient_e164: str, text: str, kind: str, *, secrets=()) -> Message:
+def queue_sms(recipient_e164: str, text: str, kind: str, *, secrets=(),
+              document_id: int | None = None) -> Message:
     """Add a queued text message to an E.164 number; the caller commits.
 
-    `secrets`: values in the text kept apart from it, as for `queue_email`.
+    `secrets` and `document_id`: as for `queue_email`.
     """
     number = (recipient_e164 or "").strip()
     if not E164.match(number):
@@ -96,7 +96,8 @@ def queue_sms(recipient_e164: str, text: str, kind: str, *, secrets=()) -> Messa
                 _("%(number)s is not a phone number in international format.", number=number)
             )
     return _add(channel="sms", recipient=number, subject="", body_text=(text or "").strip(),
-                body_html="", kind=kind, attachments=[], secrets=secrets)
+                body_html="", kind=kind, attachments=[], secrets=secrets,
+                document_id=document_id)
 
 
 def _add(secrets=(), **fields) -> Message:
@@ -254,13 +255,8 @@ def channels_without_server() -> list[str]:
 
 
 def document_of(message: Message) -> int | None:
-    """The document a signer's message was about (from the event that names the message)."""
-    return db.session.scalars(
-        select(AuditEvent.document_id)
-        .where(AuditEvent.type.in_(SIGNER_MESSAGE_EVENTS),
-               AuditEvent.details["message_id"].as_integer() == message.id)
-        .order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    """The document a signer's message was about (kept on the message when it was queued)."""
+    return message.document_id
 
 
 def get_message(message_id: int) -> Message:

@@ -175,7 +175,14 @@ class Party(TimestampMixin, db.Model):
     code_attempts: Mapped[int] = mapped_column(Integer, default=0)
     codes_sent: Mapped[int] = mapped_column(Integer, default=0)
     code_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the latest codes went (ISO times, oldest first, at most the hourly limit): the
+    # "so many an hour" rule reads them here, never from the audit trail.
+    recent_code_sends: Mapped[list | None] = mapped_column(JSON)
     code_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Reminders (the sweep's and "Remind now"): how many, and the last one's moment. The
+    # schedule and the once-an-hour rule read these, never the audit trail.
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The language the signer picked on the signing page; None: the document's.
     language: Mapped[str | None] = mapped_column(String(8))
 

@@ -24,7 +24,8 @@ def queue_invitation(document: Document, party: Party, raw_token: str):
                 if approving else
                 _("%(company)s asks you to sign document %(number)s: %(link)s",
                   company=company, number=document.number, link=link))
-        return queue_sms(party.phone, text, "signing-invitation", secrets=[raw_token])
+        return queue_sms(party.phone, text, "signing-invitation", secrets=[raw_token],
+                         document_id=document.id)
     subject = (_("Please approve %(number)s: %(title)s", number=document.number,
                  title=document.title)
                if approving else
@@ -32,7 +33,8 @@ def queue_invitation(document: Document, party: Party, raw_token: str):
                  title=document.title))
     return queue_email(
         party.email, subject, "invitation", "signing-invitation", secrets=[raw_token],
-        link=link, document=document, company=document.company, party=party,
+        document_id=document.id, link=link, document=document, company=document.company,
+        party=party,
         sender=document.responsible, deadline=format_moment(document.deadline_at),
         approving=approving, action_url=link,
         action_label=_("Review and approve") if approving else _("Review and sign"),
@@ -50,7 +52,8 @@ def queue_reminder(document: Document, party: Party, raw_token: str):
                 if approving else
                 _("Reminder: %(company)s is waiting for your signature on document %(number)s: "
                   "%(link)s", company=company, number=document.number, link=link))
-        return queue_sms(party.phone, text, "signing-reminder", secrets=[raw_token])
+        return queue_sms(party.phone, text, "signing-reminder", secrets=[raw_token],
+                         document_id=document.id)
     subject = (_("Reminder: please approve %(number)s: %(title)s", number=document.number,
                  title=document.title)
                if approving else
@@ -66,7 +69,7 @@ def queue_reminder(document: Document, party: Party, raw_token: str):
                        deadline=format_moment(document.deadline_at)))
     return queue_email(
         party.email, subject, "notice", "signing-reminder", secrets=[raw_token],
-        heading=subject, lines=lines,
+        document_id=document.id, heading=subject, lines=lines,
         action_url=link,
         action_label=_("Review and approve") if approving else _("Review and sign"))
 

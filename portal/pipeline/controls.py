@@ -1,9 +1,10 @@
 """A manager's nudges to a signer: remind now, and resend the invitation to a corrected contact.
 
-A reminder repeats the signer's working link (kept sealed on the party, readable only by the
-server); a corrected contact gets a fresh link, and the previous one stops working at that
-moment. The last reminder per signer is read from the audit trail (there is no
-column for it), which also keeps the once-an-hour rule true across processes.
+A reminder goes the one way every reminder goes (portal.notices.reminders): it repeats the
+signer's working link, and counts on the party. "Remind now" is allowed once an hour, read from
+the party's `last_reminded_at` (any reminder, the sweep's too), which the document's lock keeps
+true across processes. A corrected contact gets a fresh link, and the previous one stops
+working at that moment.
 """
 
 from datetime import datetime, timedelta
@@ -11,19 +12,19 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from portal.audit.models import AuditEvent
 from portal.delivery.services import InvalidRecipient, dispatch
 from portal.documents.display import mask_contact
 from portal.documents.errors import DocumentRefused
-from portal.documents.links import current_link_token, issue_link
+from portal.documents.links import issue_link
 from portal.documents.models import CHANNELS, Document, Field, Party
 from portal.documents.services.common import as_utc, audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.notices.texts import queue_invitation, queue_reminder
+from portal.notices.reminders import send_reminder
+from portal.notices.texts import queue_invitation
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
 from portal.workflow.lock import lock_document
 
@@ -36,23 +37,19 @@ class TooSoon(DomainError):
     status = 429
 
 
-def last_reminded_at(document_id: int, party_id: int) -> datetime | None:
-    """When this signer was last reminded by hand, within the last interval (else None)."""
-    events = db.session.execute(
-        select(AuditEvent.created_at, AuditEvent.details)
-        .where(AuditEvent.document_id == document_id, AuditEvent.type == "party.reminded",
-               AuditEvent.created_at >= utcnow() - REMIND_INTERVAL)
-        .order_by(AuditEvent.id.desc()))
-    for created_at, details in events:
-        if (details or {}).get("party_id") == party_id:
-            return as_utc(created_at)
-    return None
-
-
 def next_reminder_at(document_id: int, party_id: int) -> datetime | None:
-    """When the next reminder is allowed, if not now."""
-    last = last_reminded_at(document_id, party_id)
-    return last + REMIND_INTERVAL if last is not None else None
+    """When "Remind now" is allowed again for this signer, if not now."""
+    party = db.session.get(Party, party_id)
+    if party is None or party.document_id != document_id:
+        return None
+    return _allowed_again_at(party)
+
+
+def _allowed_again_at(party: Party) -> datetime | None:
+    last = as_utc(party.last_reminded_at)
+    if last is None or last + REMIND_INTERVAL <= utcnow():
+        return None
+    return last + REMIND_INTERVAL
 
 
 def _current_signer(document: Document | None, party_id: int) -> tuple[Document, Party]:
@@ -68,12 +65,9 @@ def _current_signer(document: Document | None, party_id: int) -> tuple[Document,
     return document, party
 
 
-def _send_link(document: Document, party: Party, compose, keep_link: bool = False) -> int:
-    # A reminder repeats the working link (the signer may have the page open); a corrected
-    # contact gets a new one, so whoever held the wrong address loses the old.
-    raw = current_link_token(party) if keep_link else None
-    if raw is None:
-        raw = issue_link(party)
+def _send_new_link(document: Document, party: Party, compose) -> int:
+    # A corrected contact gets a new link, so whoever held the wrong address loses the old.
+    raw = issue_link(party)
     with force_locale(party.speaks):
         message = compose(document, party, raw)
     db.session.flush()
@@ -83,20 +77,16 @@ def _send_link(document: Document, party: Party, compose, keep_link: bool = Fals
 def remind(actor, meta, document_id: int, party_id: int) -> Party:
     """Send the current signer a reminder with their link, at most once an hour."""
     document, party = _current_signer(lock_document(document_id), party_id)
-    allowed_at = next_reminder_at(document.id, party.id)
+    allowed_at = _allowed_again_at(party)
     if allowed_at is not None:
         db.session.rollback()
         raise TooSoon(_("%(name)s was reminded less than an hour ago. Try again after %(time)s.",
                         name=party.name, time=_clock(allowed_at)))
     try:
-        message_id = _send_link(document, party, queue_reminder, keep_link=True)
+        send_reminder(document, party, actor, meta)
     except InvalidRecipient as refused:
         db.session.rollback()
         raise DomainError(refused.message, 422) from refused
-    audit("party.reminded", document, actor, meta, party_id=party.id, name=party.name,
-          channel=party.channel, contact=mask_contact(party.contact), message_id=message_id)
-    db.session.commit()
-    dispatch([message_id])
     return party
 
 
@@ -131,7 +121,7 @@ def resend_invitation(actor, meta, document_id: int, party_id: int, channel: str
         party.phone = contact
     _restart_ceremony(party)
     try:
-        message_id = _send_link(document, party, queue_invitation)
+        message_id = _send_new_link(document, party, queue_invitation)
     except InvalidRecipient as refused:
         db.session.rollback()
         raise DocumentRefused({"contact": refused.message}) from refused

@@ -1,15 +1,17 @@
-"""One-time codes: six digits, kept only as a keyed hash, short-lived, few attempts, few sends."""
+"""One-time codes: six digits, kept only as a keyed hash, short-lived, few attempts, few sends.
+
+How many codes went out lately is kept on the party (`code_sent_at`, `recent_code_sends`),
+written where a code is sent; the audit trail records each send but is never read for it.
+"""
 
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
 
-from portal.audit.models import AuditEvent
-from portal.extensions import db
+from portal.models_base import as_utc
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=5)
@@ -37,19 +39,23 @@ def code_matches(party, code: str) -> bool:
     return hmac.compare_digest(party.code_hash, code_hash(party.id, typed))
 
 
-def sends_since(party_id: int, since) -> list:
-    """When codes went to this party since `since`, oldest first (from the audit trail)."""
-    return list(db.session.scalars(
-        select(AuditEvent.created_at)
-        .where(AuditEvent.type == "party.code_sent", AuditEvent.actor_type == "party",
-               AuditEvent.actor_id == party_id, AuditEvent.created_at > since)
-        .order_by(AuditEvent.created_at)
-    ))
+def record_send(party, now: datetime) -> None:
+    """Count a code sent to the party now (the caller holds the party's row lock)."""
+    party.codes_sent = (party.codes_sent or 0) + 1
+    party.code_sent_at = now
+    recent = [moment.isoformat() for moment in sends_since(party, now - HOUR)]
+    party.recent_code_sends = [*recent, now.isoformat()][-SENDS_PER_HOUR:]
 
 
-def sends_in_last_hour(party_id: int, now) -> int:
-    return db.session.scalar(
-        select(func.count(AuditEvent.id))
-        .where(AuditEvent.type == "party.code_sent", AuditEvent.actor_type == "party",
-               AuditEvent.actor_id == party_id, AuditEvent.created_at > now - HOUR)
-    ) or 0
+def sends_since(party, since: datetime) -> list[datetime]:
+    """When codes went to this party since `since`, oldest first (the latest few only: as many
+    as the hourly limit counts)."""
+    moments = [_moment(value) for value in party.recent_code_sends or ()]
+    return sorted(moment for moment in moments if moment is not None and moment > since)
+
+
+def _moment(value) -> datetime | None:
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except (TypeError, ValueError):  # a value this code did not write
+        return None

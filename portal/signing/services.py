@@ -132,7 +132,7 @@ def resend_wait_seconds(party: Party, now=None) -> int:
     last = as_utc(party.code_sent_at)
     if last is not None:
         waits.append((last + codes.RESEND_INTERVAL - now).total_seconds())
-    recent = codes.sends_since(party.id, now - codes.HOUR)
+    recent = codes.sends_since(party, now - codes.HOUR)
     if len(recent) >= codes.SENDS_PER_HOUR:
         oldest = as_utc(recent[-codes.SENDS_PER_HOUR])
         waits.append((oldest + codes.HOUR - now).total_seconds())
@@ -150,9 +150,10 @@ def _queue_code(party: Party, code: str):
     # The code is a secret of the message: the outbox keeps only a masked copy of it.
     if party.channel == "sms":
         return queue_sms(party.phone, _("Signet code: %(code)s. Do not share it.", code=code),
-                         kind="signing_code", secrets=[code])
+                         kind="signing_code", secrets=[code], document_id=party.document_id)
     return queue_email(party.email, _("Your signing code: %(code)s", code=code),
                        "signing_code", kind="signing_code", secrets=[code], code=code,
+                       document_id=party.document_id,
                        name=party.name,
                        title=party.document.title, number=party.document.number,
                        minutes=int(codes.CODE_LIFETIME.total_seconds() // 60))
@@ -178,8 +179,7 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     party.code_hash = codes.code_hash(party.id, code)
     party.code_expires_at = now + codes.CODE_LIFETIME
     party.code_attempts = 0
-    party.codes_sent = (party.codes_sent or 0) + 1
-    party.code_sent_at = now
+    codes.record_send(party, now)
     with force_locale(party.speaks):
         message = _queue_code(party, code)
     db.session.flush()

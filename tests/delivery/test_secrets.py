@@ -12,7 +12,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from portal.audit.models import AuditEvent
 from portal.delivery.models import Message
 from portal.delivery.redaction import MARKER, MASK, as_sent, masked
 from portal.documents.models import Party
@@ -239,9 +238,9 @@ def test_reminders_after_delivery_carry_the_working_link(wired_app, mailbox, sms
 
         # The automatic reminder, then the manager's "Remind now": the same working link.
         assert run_sweep(as_utc_sent(company) + timedelta(days=2, minutes=1))["reminded"] == 1
-        # An hour later (the once-an-hour rule of "Remind now" reads the event's time).
-        db.session.execute(update(AuditEvent).where(AuditEvent.type == "party.reminded")
-                           .values(created_at=utcnow() - timedelta(hours=2)))
+        # An hour later (the once-an-hour rule of "Remind now" reads the party's last reminder).
+        db.session.execute(update(Party).where(Party.id == company_id)
+                           .values(last_reminded_at=utcnow() - timedelta(hours=2)))
         db.session.commit()
     remind_url = f"/pipeline/documents/{document_id}/parties/{company_id}/remind"
     assert post_form(staff, remind_url, headers={"HX-Request": "true"}).status_code == 200
