@@ -37,7 +37,11 @@ def commit() -> None:
 
 
 def rollback() -> None:
-    db.session.rollback()
+    """Roll back, and forget what was handed over (also when no transaction had begun)."""
+    session = db.session
+    session.rollback()
+    session.info.pop(_PENDING, None)
+    session.info.pop(_WROTE, None)
 
 
 @contextmanager
