@@ -93,6 +93,11 @@ class User(UserMixin, TimestampMixin, db.Model):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     @property
+    def audit_actor(self) -> tuple[str, int, str]:
+        """Who did it, as the audit trail records it: (kind, id, label)."""
+        return "user", self.id, f"{self.name} <{self.email}>"
+
+    @property
     def has_pending_invite(self) -> bool:
         return self.password_hash is None and self.invite_token_hash is not None
 

@@ -198,6 +198,11 @@ class Party(TimestampMixin, db.Model):
         return self.phone if self.channel == "sms" else self.email
 
     @property
+    def audit_actor(self) -> tuple[str, int, str]:
+        """Who did it, as the audit trail records it: (kind, id, label)."""
+        return "party", self.id, f"{self.name} <{self.contact}>"
+
+    @property
     def speaks(self) -> str:
         """The language of this party's page and of every message to it."""
         return self.language or self.document.language
