@@ -12,7 +12,7 @@ from pyhanko.pdf_utils.writer import PageObject
 from portal.documents.models import Party
 from portal.extensions import db
 from portal.sealing.certs import ensure_portal_certificates
-from portal.sealing.pades import SealCheck, seal_pdf
+from portal.sealing.pades import SealCheck, outside_event_loop, seal_pdf
 from portal.sealing.store import portal_certificates
 from portal.storage import store
 from portal.verify.inspection import Inspection, inspect_pdf
@@ -137,7 +137,9 @@ def signature_hole(pdf: bytes) -> tuple[int, int]:
 
 def inspected(pdf: bytes, trust_roots, timestamp_roots=()) -> Inspection:
     """The inspection /verify runs on an upload, against these roots (no app needed)."""
-    return inspect_pdf(pdf, _der(trust_roots), _der(timestamp_roots))
+    # /verify runs it in a sandboxed child; here a browser test may have left this process an
+    # event loop, in which pyHanko's sync API refuses to run.
+    return outside_event_loop(inspect_pdf, pdf, _der(trust_roots), _der(timestamp_roots))
 
 
 def seal_verdict(pdf: bytes, trust_roots, timestamp_roots=()) -> SealCheck:
