@@ -23,6 +23,7 @@ from portal.documents.models import STAGES, Document
 from portal.documents.payloads import document_json, document_status, document_summary
 from portal.documents.services.create import ITEM_LIMIT
 from portal.extensions import db
+from portal.sealing.download import final_pdf_response
 from portal.storage import BlobMissing, read
 
 MAX_PER_PAGE = 100
@@ -305,10 +306,14 @@ def _pdf(sha256: str | None, filename: str, missing: str):
     try:
         data = read(sha256)
     except BlobMissing:
-        current_app.logger.error("PDF %s is missing from the blob store", sha256)
-        raise ApiError(404, _("The file is missing from storage.")) from None
+        raise _missing_from_storage(sha256) from None
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=filename, max_age=0)
+
+
+def _missing_from_storage(sha256: str | None) -> ApiError:
+    current_app.logger.error("PDF %s is missing from the blob store", sha256)
+    return ApiError(404, _("The file is missing from storage."))
 
 
 @bp.get("/v1/documents/<int:document_id>/source.pdf")
@@ -325,5 +330,10 @@ def final_pdf(document_id: int):
     if not 0 < document_id <= MAX_INT:
         raise ApiError(404)
     document = signed_pdf_document(document_id, api_user())
-    return _pdf(document.final_sha256, f"{document.number}-signed.pdf",
-                _("There is no final PDF yet: it appears when every party has signed."))
+    if not document.final_sha256:
+        raise ApiError(404, _("There is no final PDF yet: it appears when every party has "
+                              "signed."))
+    try:
+        return final_pdf_response(document)
+    except BlobMissing:
+        raise _missing_from_storage(document.final_sha256) from None

@@ -16,6 +16,7 @@ from portal.auth.admin_forms import (
 )
 from portal.auth.departments import DepartmentRefused, department_choices
 from portal.auth.permissions import require
+from portal.auth.role_access import inherited_roles_of
 from portal.auth.role_services import default_role_ids, role_choices
 from portal.auth.users import STATUSES, UserRefused
 from portal.htmx import is_htmx, vary_on_htmx
@@ -48,7 +49,8 @@ def users():
         status = "active"
     result = user_services.list_users(query, status, request.args.get("page", 1, type=int))
     template = "admin/_user_list.html" if is_htmx() else "admin/users.html"
-    page = render_template(template, result=result, query=query, status=status)
+    page = render_template(template, result=result, query=query, status=status,
+                           inherited_by_user=inherited_roles_of(result.users))
     return vary_on_htmx(make_response(page))
 
 

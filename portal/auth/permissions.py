@@ -1,8 +1,8 @@
 """The single authority on who may do what. Views ask here; none checks roles by hand.
 
-A user's grants come from their own roles and from the roles of their department and of every
-department above it. Several roles give the widest scope. Grants are read once per request, so
-a change made by an administrator applies from the next request on.
+A user's grants come from the roles they hold, their own and those their departments hand down
+(inheritance.py says which). Several roles give the widest scope. Grants are read once per
+request, so a change made by an administrator applies from the next request on.
 """
 
 from functools import wraps
@@ -39,21 +39,14 @@ def _check_names(action: str, section: str) -> None:
 def _load_grants(user) -> dict[tuple[str, str], str]:
     from sqlalchemy import select
 
-    from portal.auth.models import Department, RoleGrant, department_roles, user_roles
+    from portal.auth.inheritance import held_role_ids
+    from portal.auth.models import RoleGrant
     from portal.extensions import db
 
-    department_ids = []
-    department = db.session.get(Department, user.department_id) if user.department_id else None
-    while department is not None and department.id not in department_ids:
-        department_ids.append(department.id)
-        department = department.parent
-    role_ids = select(user_roles.c.role_id).where(user_roles.c.user_id == user.id).union(
-        select(department_roles.c.role_id).where(
-            department_roles.c.department_id.in_(department_ids or [-1])))
     widest: dict[tuple[str, str], str] = {}
     rows = db.session.execute(
         select(RoleGrant.section, RoleGrant.action, RoleGrant.scope)
-        .where(RoleGrant.role_id.in_(role_ids))
+        .where(RoleGrant.role_id.in_(held_role_ids(user)))
     )
     for section, action, scope in rows:
         key = (section, action)

@@ -1,13 +1,15 @@
 """What a user may do, cell by cell, and which role (held how) gives each cell.
 
-It follows the rule of permissions.py: own roles plus the roles of the user's department and of
-every department above it; the widest scope wins.
+The roles come from inheritance.py, as permissions.py's do (own roles plus those the user's
+department and every department above it hand down); the widest scope wins.
 """
 
 from dataclasses import dataclass
 
+from portal.auth.inheritance import Holding, held_roles
 from portal.auth.models import Department, Role, User
 from portal.auth.permissions import ACTIONS, SCOPE_RANK, SECTION_ACTIONS, SECTIONS
+from portal.extensions import db
 
 
 @dataclass(frozen=True)
@@ -34,30 +36,33 @@ class AccessRow:
 
 def role_sources(user: User) -> list[RoleSource]:
     """The user's own roles, then those of their department and of each one above it."""
-    sources = [RoleSource(role) for role in user.roles]
-    for department in department_chain(user):
-        sources.extend(RoleSource(role, department) for role in department.roles)
-    return sources
+    return _sources(held_roles([user.id]).get(user.id, []))
 
 
-def department_chain(user: User) -> list[Department]:
-    """The user's department and every department above it, nearest first."""
-    chain, node = [], user.department
-    while node is not None and node not in chain:  # a cyclic tree must not hang the page
-        chain.append(node)
-        node = node.parent
-    return chain
+def inherited_roles_of(users) -> dict[int, list[RoleSource]]:
+    """user id -> the roles each holds through departments only (badges beside their own)."""
+    held = held_roles([user.id for user in users])
+    return {user.id: _inherited_only(_sources(held.get(user.id, []))) for user in users}
 
 
-def inherited_roles(user: User) -> list[RoleSource]:
-    """Roles the user holds through departments only (for badges beside their own roles)."""
-    own = set(user.roles)
+def _inherited_only(sources: list[RoleSource]) -> list[RoleSource]:
+    # A role held directly is shown once, as the user's own; one several departments hand
+    # down is shown as the nearest one's.
+    own = {source.role for source in sources if source.department is None}
     seen, result = set(), []
-    for source in role_sources(user):
+    for source in sources:
         if source.department is not None and source.role not in own | seen:
             seen.add(source.role)
             result.append(source)
     return result
+
+
+def _sources(holdings: list[Holding]) -> list[RoleSource]:
+    get = db.session.get
+    return [RoleSource(get(Role, holding.role_id),
+                       get(Department, holding.department_id)
+                       if holding.department_id is not None else None)
+            for holding in holdings]
 
 
 def effective_access(user: User) -> list[AccessRow]:

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.auth.models import Department, Role, RoleGrant, User, department_roles, user_roles
+from portal.auth.inheritance import held_roles
+from portal.auth.models import Role, RoleGrant, User
 from portal.auth.permissions import forget_grants
 from portal.errors import DomainError
 from portal.extensions import db
@@ -46,32 +47,9 @@ def permission_manager_ids() -> set[int]:
 
 def roles_held_by_active_users() -> dict[int, set[int]]:
     """user id -> ids of the roles they hold, directly or through their departments."""
-    inherited = _roles_by_department()
-    held = {user_id: set(inherited.get(department_id, ())) for user_id, department_id in
-            db.session.execute(select(User.id, User.department_id).where(User.active.is_(True)))}
-    for user_id, role_id in db.session.execute(select(user_roles.c.user_id, user_roles.c.role_id)):
-        if user_id in held:
-            held[user_id].add(role_id)
-    return held
-
-
-def _roles_by_department() -> dict[int, set[int]]:
-    """department id -> the roles its members get from it and from every department above."""
-    parents = dict(db.session.execute(select(Department.id, Department.parent_id)).all())
-    own: dict[int, set[int]] = {}
-    for department_id, role_id in db.session.execute(
-        select(department_roles.c.department_id, department_roles.c.role_id)
-    ):
-        own.setdefault(department_id, set()).add(role_id)
-    result = {}
-    for department_id in parents:
-        roles, node, seen = set(), department_id, set()
-        while node is not None and node not in seen:  # a broken (cyclic) tree must not hang us
-            seen.add(node)
-            roles |= own.get(node, set())
-            node = parents.get(node)
-        result[department_id] = roles
-    return result
+    held = held_roles(select(User.id).where(User.active.is_(True)))
+    return {user_id: {holding.role_id for holding in holdings}
+            for user_id, holdings in held.items()}
 
 
 def _lock_role_changes() -> None:

@@ -8,7 +8,7 @@ from portal.audit.service import request_meta
 from portal.auth import role_services
 from portal.auth import users as user_services
 from portal.auth.permissions import ACTIONS, can, require
-from portal.auth.role_access import effective_access, inherited_roles, role_sources
+from portal.auth.role_access import effective_access, role_sources
 from portal.auth.role_forms import DeleteRoleForm, RoleForm
 from portal.auth.role_labels import (
     ACTION_LABELS,
@@ -29,7 +29,7 @@ CELL_FRAGMENT_HEADER = "X-Signet-Fragment"  # role-grid.js swaps refused cells t
 @bp.app_context_processor
 def role_helpers():
     return {"role_label": role_label, "role_description": role_description,
-            "inherited_roles": inherited_roles, "scope_label": scope_label,
+            "scope_label": scope_label,
             "section_labels": SECTION_LABELS, "section_hints": SECTION_HINTS,
             "action_labels": ACTION_LABELS, "grid_actions": ACTIONS}
 

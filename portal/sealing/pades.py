@@ -1,7 +1,8 @@
-"""The PAdES seal over a final PDF and its validation, with pyHanko.
+"""The PAdES seal over a final PDF, and the check of one signature, with pyHanko.
 
 The seal is an invisible certifying signature ("no changes allowed") over the whole file:
-PAdES B-B, or B-T when TSA URLs are configured. Validation never fetches anything from the network.
+PAdES B-B, or B-T when TSA URLs are configured. Checking never fetches anything from the network.
+The verdict on a whole file is portal/verify's alone (inspection.py): it calls check_signature.
 """
 
 import asyncio
@@ -18,8 +19,6 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
@@ -46,10 +45,6 @@ class TimestampUnavailable(RuntimeError):
     """No configured time-stamping authority answered: the seal must not be made without one."""
 
 
-class UnreadablePdf(ValueError):
-    """The bytes are not a PDF pyHanko can read."""
-
-
 @dataclass(frozen=True)
 class SignatureCheck:
     """What validation says about one embedded signature."""
@@ -70,8 +65,9 @@ class SignatureCheck:
 class SealCheck:
     """The verdict on a PDF's signatures; the headline fields describe the reported signature.
 
-    The reported signature is the latest one chaining to the given trust roots, or the latest
-    signature when none does. `signatures` lists every signature in file order.
+    Built by portal/verify/inspection.py only. The reported signature is the latest one
+    chaining to the given trust roots, or the latest signature when none does; `signatures`
+    lists the validated ones in signing order and `signature_count` counts them all.
     """
 
     signed: bool
@@ -114,45 +110,6 @@ def _seal_pdf(
             log.warning("Time-stamping authority %s did not answer: %s", url, error)
     raise TimestampUnavailable(
         f"None of the {len(urls)} time-stamping authorities answered; the PDF was not sealed."
-    )
-
-
-def validate_pdf(pdf_bytes: bytes, trust_roots, timestamp_roots=()) -> SealCheck:
-    """Check every embedded signature (see _validate_pdf); safe where a loop already runs."""
-    return outside_event_loop(_validate_pdf, pdf_bytes, trust_roots, timestamp_roots)
-
-
-def _validate_pdf(pdf_bytes: bytes, trust_roots, timestamp_roots=()) -> SealCheck:
-    """Check every embedded signature against the given CA certificates, offline.
-
-    Time-stamp tokens are checked against the TSA roots only: a TSA root must never make
-    someone else's signature look like ours.
-    """
-    try:
-        reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
-        embedded = list(reader.embedded_signatures)
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as error:
-        raise UnreadablePdf(str(error) or "The file is not a readable PDF.") from error
-    if not embedded:
-        return SealCheck(signed=False)
-    roots = [to_asn1_cert(cert) for cert in trust_roots]
-    tsa_roots = [to_asn1_cert(cert) for cert in timestamp_roots]
-    checks = tuple(check_signature(signature, roots, tsa_roots) for signature in embedded)
-    trusted = [check for check in checks if check.trusted]
-    reported = trusted[-1] if trusted else checks[-1]
-    return SealCheck(
-        signed=True,
-        intact=reported.intact,
-        valid=reported.valid,
-        trusted=reported.trusted,
-        covers_whole_file=reported.covers_whole_file,
-        modification_level=reported.modification_level,
-        signer_subject=reported.signer_subject,
-        signed_at=reported.signed_at,
-        timestamp=reported.timestamp,
-        timestamp_trusted=reported.timestamp_trusted,
-        signature_count=len(checks),
-        signatures=checks,
     )
 
 
@@ -235,9 +192,7 @@ __all__ = [
     "SealCheck",
     "SignatureCheck",
     "TimestampUnavailable",
-    "UnreadablePdf",
     "seal_pdf",
-    "validate_pdf",
 ]
 
 

@@ -1,14 +1,15 @@
 """Public download of a final PDF through the signed link in the completion mail (no login)."""
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired
 
 from portal.documents.models import Document
 from portal.errors import render_error
 from portal.extensions import db
-from portal.sealing.finalize import final_filename, load_download
-from portal.storage import BlobMissing, path_for
+from portal.sealing.download import final_pdf_response
+from portal.sealing.finalize import load_download
+from portal.storage import BlobMissing
 
 bp = Blueprint("downloads", __name__)
 
@@ -28,13 +29,7 @@ def final_pdf(signed: str):
             or not document.final_sha256.startswith(str(payload.get("h"))):
         return render_error(404)
     try:
-        path = path_for(document.final_sha256)
-        if not path.exists():
-            raise BlobMissing(document.final_sha256)
+        return final_pdf_response(document)
     except BlobMissing:
         current_app.logger.error("Final PDF of document %s is missing", document.id)
         return render_error(404)
-    response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=final_filename(document), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

@@ -16,8 +16,8 @@ from portal.auth.permissions import require
 from portal.errors import DomainError
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
 from portal.models_base import utcnow
-from portal.sealing.finalize import final_filename
-from portal.storage import BlobMissing, path_for
+from portal.sealing.download import final_pdf_response
+from portal.storage import BlobMissing
 from portal.vault import bundles, queries
 
 bp = Blueprint("vault", __name__, url_prefix="/vault")
@@ -47,17 +47,12 @@ def signed_pdf(document_id: int):
     document = queries.signed_document(current_user, document_id)
     if document is None:
         abort(404)
+    inline = request.args.get("view") == "1"
     try:
-        path = path_for(document.final_sha256)
-        if not path.exists():
-            raise BlobMissing(document.final_sha256)
+        response = final_pdf_response(document, inline=inline)
     except BlobMissing:
         current_app.logger.error("Final PDF of document %s is missing", document.id)
         abort(404)
-    inline = request.args.get("view") == "1"
-    response = send_file(path, mimetype="application/pdf", as_attachment=not inline,
-                         download_name=final_filename(document), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
     if inline:
         response.headers["Content-Security-Policy"] = PDF_POLICY
     return response

@@ -242,7 +242,7 @@ def test_the_signed_pdf_downloads_from_the_document_page(app, people, employee_c
     assert f"{url}/final.pdf" in text_of(employee_client.get(url))
     response = employee_client.get(f"{url}/final.pdf")
     assert response.status_code == 200 and response.data == fixture_bytes("three-pages.pdf")
-    assert f"{number}-signed.pdf" in response.headers["Content-Disposition"]
+    assert f"{number}.pdf" in response.headers["Content-Disposition"]  # one name everywhere
     assert response.headers["Cache-Control"] == "private, no-store"
 
 

@@ -17,12 +17,12 @@ from portal.audit.service import events_for
 from portal.documents.services.common import as_utc
 from portal.sealing.certs import ensure_portal_certificates
 from portal.sealing.finalize import finalize_document, unsealed_documents
-from portal.sealing.pades import validate_pdf
 from portal.sealing.store import portal_certificates, trust_roots
 from portal.storage import read
 from tests.helpers import login, post_form, text_of
 from tests.progress.support import fill_signatures, load, sent_document, sign
 from tests.sealing.tsa import TimestampServer, closed_port_url
+from tests.verify.support import seal_verdict
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_the_final_pdf_is_sealed_over_the_whole_file_by_the_portal(app, admin):
         _complete(document_id)
         final = _final_of(document_id)
         source = read(load(document_id).source_sha256)
-        check = validate_pdf(final, trust_roots())
+        check = seal_verdict(final, trust_roots())
         subject = portal_certificates().seal_cert.subject.rfc4514_string()
         types = [event.type for event in events_for(document_id)]
 
@@ -75,7 +75,7 @@ def test_the_seal_is_not_trusted_against_another_portals_ca(app, admin, tmp_path
         _complete(document_id)
         final = _final_of(document_id)
 
-    check = validate_pdf(final, [other.ca_cert])
+    check = seal_verdict(final, [other.ca_cert])
     assert check.intact and not check.trusted
 
 
@@ -86,7 +86,7 @@ def test_a_configured_authority_time_stamps_the_seal(make_app, admin_of):
             document_id = sent_document(admin_of(app))
             _complete(document_id)
             final = _final_of(document_id)
-            check = validate_pdf(final, trust_roots(), [tsa.root])
+            check = seal_verdict(final, trust_roots(), [tsa.root])
         assert tsa.requests >= 1  # pyHanko also asks once to size the signature
 
     assert check.trusted and check.covers_whole_file
@@ -115,7 +115,7 @@ def test_no_answering_authority_leaves_it_unsealed_on_the_admin_page_until_retri
         response = post_form(client, "/admin/sealing/retry", follow_redirects=True)
         assert "started again for 1 document" in text_of(response)
     with app.app_context():
-        check = validate_pdf(_final_of(document_id), trust_roots(), [tsa.root])
+        check = seal_verdict(_final_of(document_id), trust_roots(), [tsa.root])
         assert unsealed_documents() == []
     assert check.trusted and check.timestamp is not None
     assert "Every completed document is sealed." in text_of(client.get("/admin/sealing"))
@@ -216,8 +216,8 @@ def test_an_uploaded_pkcs12_seals_from_then_on_and_old_seals_stay_trusted(
         after = sent_document(admin["id"])
         _complete(after)
         roots = trust_roots()
-        new_check = validate_pdf(_final_of(after), roots)
-        old_check = validate_pdf(_final_of(before), roots)
+        new_check = seal_verdict(_final_of(after), roots)
+        old_check = seal_verdict(_final_of(before), roots)
         fingerprint = portal_certificates().seal_cert.fingerprint(hashes.SHA256())
     assert new_check.trusted and "Own PKI" in new_check.signer_subject
     assert old_check.trusted and "Own PKI" not in old_check.signer_subject

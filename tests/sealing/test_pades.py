@@ -1,4 +1,7 @@
-"""The PAdES seal: valid and trusted with the portal's CA, and any later change shows."""
+"""The PAdES seal: valid and trusted with the portal's CA, and any later change shows.
+
+Each seal is judged as /verify judges it (its inspection), never by a checker of its own.
+"""
 
 import io
 import socket
@@ -12,13 +15,13 @@ from pyhanko.sign.general import SigningError
 from portal.sealing.certs import ensure_portal_certificates
 from portal.sealing.pades import (
     TimestampUnavailable,
-    UnreadablePdf,
     outside_event_loop,
     seal_pdf,
     signer_for,
-    validate_pdf,
 )
+from portal.verify.verdicts import PROBLEM_DAMAGED
 from tests.fixtures import fixture_bytes
+from tests.verify.support import inspected, seal_verdict
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +42,7 @@ def sealed(certificates):
 
 
 def test_sealed_pdf_is_intact_valid_trusted_and_covers_the_whole_file(certificates, sealed):
-    check = validate_pdf(sealed, [certificates.ca_cert])
+    check = seal_verdict(sealed, [certificates.ca_cert])
 
     assert check.signed and check.intact and check.valid and check.trusted
     assert check.covers_whole_file
@@ -58,7 +61,7 @@ def test_seal_keeps_the_original_bytes_and_adds_an_update(sealed):
 
 
 def test_a_seal_checked_against_another_ca_is_not_trusted(sealed, foreign_certificates):
-    check = validate_pdf(sealed, [foreign_certificates.ca_cert])
+    check = seal_verdict(sealed, [foreign_certificates.ca_cert])
 
     assert check.signed and check.intact and check.valid
     assert not check.trusted
@@ -69,7 +72,7 @@ def test_a_pdf_sealed_by_another_ca_is_not_trusted_by_ours(certificates, foreign
         fixture_bytes("plain.pdf"), foreign_certificates, reason="Elsewhere", location="Nowhere"
     )
 
-    check = validate_pdf(foreign, [certificates.ca_cert])
+    check = seal_verdict(foreign, [certificates.ca_cert])
 
     assert check.signed and check.intact
     assert not check.trusted
@@ -77,7 +80,7 @@ def test_a_pdf_sealed_by_another_ca_is_not_trusted_by_ours(certificates, foreign
 
 
 def test_bytes_appended_after_the_seal_are_detected(certificates, sealed):
-    check = validate_pdf(sealed + b"\n% appended later\n", [certificates.ca_cert])
+    check = seal_verdict(sealed + b"\n% appended later\n", [certificates.ca_cert])
 
     assert check.signed
     assert not check.covers_whole_file
@@ -90,7 +93,7 @@ def test_an_incremental_update_after_the_seal_is_detected(certificates, sealed):
     output = io.BytesIO()
     writer.write(output)
 
-    check = validate_pdf(output.getvalue(), [certificates.ca_cert])
+    check = seal_verdict(output.getvalue(), [certificates.ca_cert])
 
     assert check.signed
     assert not check.covers_whole_file
@@ -102,13 +105,13 @@ def test_a_changed_byte_inside_the_signed_range_breaks_the_seal(certificates, se
     position = original.index(b"endobj")
     tampered = sealed[:position] + b"EndObj" + sealed[position + 6 :]
 
-    check = validate_pdf(tampered, [certificates.ca_cert])
+    check = seal_verdict(tampered, [certificates.ca_cert])
 
     assert not (check.intact and check.valid and check.trusted and check.covers_whole_file)
 
 
 def test_an_unsigned_pdf_is_not_signed(certificates):
-    check = validate_pdf(fixture_bytes("plain.pdf"), [certificates.ca_cert])
+    check = seal_verdict(fixture_bytes("plain.pdf"), [certificates.ca_cert])
 
     assert not check.signed
     assert check.signature_count == 0
@@ -116,8 +119,9 @@ def test_an_unsigned_pdf_is_not_signed(certificates):
 
 
 def test_a_non_pdf_is_unreadable(certificates):
-    with pytest.raises(UnreadablePdf):
-        validate_pdf(b"this is not a PDF at all", [certificates.ca_cert])
+    inspection = inspected(b"this is not a PDF at all", [certificates.ca_cert])
+
+    assert inspection.problem == PROBLEM_DAMAGED and inspection.seal is None
 
 
 def test_a_sealed_pdf_cannot_be_sealed_again(certificates, sealed):

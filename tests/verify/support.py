@@ -4,6 +4,7 @@ import io
 import re
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PageObject
@@ -11,9 +12,10 @@ from pyhanko.pdf_utils.writer import PageObject
 from portal.documents.models import Party
 from portal.extensions import db
 from portal.sealing.certs import ensure_portal_certificates
-from portal.sealing.pades import seal_pdf
+from portal.sealing.pades import SealCheck, outside_event_loop, seal_pdf
 from portal.sealing.store import portal_certificates
 from portal.storage import store
+from portal.verify.inspection import Inspection, inspect_pdf
 from tests.factories import make_company, make_document_row
 from tests.fixtures import fixture_bytes
 from tests.verify.garbage import pdf_from_objects
@@ -129,3 +131,23 @@ def signature_hole(pdf: bytes) -> tuple[int, int]:
     """Start and end offsets of the hex digits of the (last) signature's /Contents."""
     match = list(CONTENTS.finditer(pdf))[-1]
     return match.start(1), match.end(1)
+
+
+# --- the verdict on signatures, as /verify reaches it ----------------------------------------
+
+def inspected(pdf: bytes, trust_roots, timestamp_roots=()) -> Inspection:
+    """The inspection /verify runs on an upload, against these roots (no app needed)."""
+    # /verify runs it in a sandboxed child; here a browser test may have left this process an
+    # event loop, in which pyHanko's sync API refuses to run.
+    return outside_event_loop(inspect_pdf, pdf, _der(trust_roots), _der(timestamp_roots))
+
+
+def seal_verdict(pdf: bytes, trust_roots, timestamp_roots=()) -> SealCheck:
+    """The signatures' verdict of that inspection (the file must be readable)."""
+    inspection = inspected(pdf, trust_roots, timestamp_roots)
+    assert not inspection.problem, inspection.problem
+    return inspection.seal
+
+
+def _der(certificates) -> tuple[bytes, ...]:
+    return tuple(cert.public_bytes(serialization.Encoding.DER) for cert in certificates)

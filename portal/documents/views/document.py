@@ -27,6 +27,7 @@ from portal.documents.views.common import document_for, page_after_handover, rea
 from portal.errors import DomainError
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
 from portal.pdfs.findings import describe
+from portal.sealing.download import final_pdf_response
 from portal.storage import BlobMissing, read
 
 PREVIEW_WIDTHS = (400, 600, 800, 1000, 1200, 1600, 2000)
@@ -98,15 +99,10 @@ def final_pdf(document_id: int):
     if not document.final_sha256:
         abort(404)
     try:
-        data = read(document.final_sha256)
+        return final_pdf_response(document)
     except BlobMissing:
         current_app.logger.error("Final PDF of document %s is missing", document.id)
         abort(404)
-    return _pdf_response(data, signed_filename(document))
-
-
-def signed_filename(document) -> str:
-    return source_filename(document).removesuffix(".pdf") + "-signed.pdf"
 
 
 @bp.get("/documents/<int:document_id>/pages/<int:page>.img")
