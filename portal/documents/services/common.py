@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.audit.catalogue import EventType
 from portal.audit.service import record
 from portal.config import LANGUAGES
 from portal.documents.errors import DocumentLocked, DocumentRefused
@@ -21,7 +22,7 @@ TITLE_MAX = 300
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-def audit(event_type: str, document: Document | None, actor, meta, **details):
+def audit(event_type: EventType | str, document: Document | None, actor, meta, **details):
     """Record an event in the current transaction (API callers pass a meta with via_api=True).
 
     Every recorded change also marks the document as updated (lists sort by it).
