@@ -4,6 +4,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.service import RequestMeta, broken_links, events_for, record
 from portal.auth.models import User
 from portal.extensions import db
+from tests.audit.support import sample_details
 from tests.factories import make_document_row
 
 
@@ -12,8 +13,9 @@ def test_events_chain_and_an_edit_is_detected(app, admin):
         document_id = make_document_row(admin["id"]).id
         user = db.session.get(User, admin["id"])
         meta = RequestMeta(ip="198.51.100.7", user_agent="Firefox")
-        record("document.created", document_id, user, meta, title="Act")
-        record("document.sent", document_id, user, meta)
+        record("document.created", document_id, user, meta,
+               **sample_details("document.created", title="Act"))
+        record("document.sent", document_id, user, meta, **sample_details("document.sent"))
         db.session.commit()
         first, second = events_for(document_id)
         assert first.prev_hash == "" and second.prev_hash == first.hash

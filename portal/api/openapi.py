@@ -3,6 +3,12 @@
 A test compares its paths and methods with the routes Flask actually serves, both ways.
 """
 
+from datetime import datetime
+
+from flask_babel import force_locale
+
+from portal.audit.catalogue import AUTOMATION_DEPTH, PRIVATE_DETAILS, EventType, PayloadField
+from portal.audit.catalogue import webhook_types as webhook_event_types
 from portal.documents.models import CHANNELS, FIELD_TYPES, PARTY_ROLES, PARTY_STATUSES, STAGES
 from portal.pdfs.active import KINDS as ACTIVE_CONTENT_KINDS
 
@@ -527,23 +533,79 @@ _SIGNATURE_HEADER = {
                    "rule's) secret over `<t>.` followed by the raw body. Refuse stale t.",
     "schema": {"type": "string"},
 }
-WEBHOOK_SCHEMAS = {
-    "WebhookEvent": {
+# Webhook events, one schema each, read from the event catalogue (audit.catalogue).
+_JSON_KINDS = {
+    str: {"type": "string"}, int: {"type": "integer"}, bool: {"type": "boolean"},
+    datetime: {"type": "string", "format": "date-time"}, list: {"type": "array"},
+    dict: {"type": "object"},
+}
+
+
+def _english(label) -> str:
+    with force_locale("en"):
+        return str(label)
+
+
+def _detail_schema(item: PayloadField) -> dict:
+    options = [_JSON_KINDS[kind] for kind in item.kinds]
+    if item.optional:
+        options.append({"type": "null"})
+    return options[0] if len(options) == 1 else {"anyOf": options}
+
+
+def _details_schema(declared: EventType) -> dict:
+    """The event's declared details as integrations get them (Signet's own ids left out)."""
+    public = [item for item in declared.payload if item.name not in PRIVATE_DETAILS]
+    properties = {item.name: _detail_schema(item) for item in public}
+    properties[AUTOMATION_DEPTH] = {
+        "type": "integer", "minimum": 1,
+        "description": "How many automation rules led to this event; absent when a person "
+                       "or the clock caused it.",
+    }
+    return {"type": "object", "properties": properties,
+            "required": [item.name for item in public if not item.optional]}
+
+
+def webhook_event_schema_name(declared: EventType) -> str:
+    return f"WebhookEvent.{declared.name}"
+
+
+def _webhook_event_schema(declared: EventType) -> dict:
+    return {
         "type": "object",
-        "description": "A document event sent to a registered webhook endpoint.",
+        "title": declared.name,
+        "description": _english(declared.label),
         "properties": {
             "id": {"type": "string", "description": "evt_<event id>; the same on a resend."},
-            "type": {"type": "string", "examples": ["document.completed"]},
+            "type": {"const": declared.name},
             "created_at": {"type": "string", "format": "date-time"},
             "actor": {"type": "object", "properties": {"type": {"type": "string"},
                                                        "label": {"type": "string"}}},
-            "details": {"type": "object"},
+            "details": _details_schema(declared),
             "party": {"oneOf": [ref("Party"), {"type": "null"}]},
             "document": {"type": "object", "description": "The document now: the list "
                          "fields, responsible, verification code, variables, parties."},
         },
         "required": ["id", "type", "created_at", "document"],
-    },
+    }
+
+
+def _webhook_event_schemas() -> dict:
+    declared = webhook_event_types()
+    names = {item.name: webhook_event_schema_name(item) for item in declared}
+    return {
+        "WebhookEvent": {
+            "description": "A document event sent to a registered webhook endpoint; its "
+                           "`type` tells which.",
+            "oneOf": [ref(name) for name in names.values()],
+            "discriminator": {"propertyName": "type",
+                              "mapping": {event: f"#/components/schemas/{name}"
+                                          for event, name in names.items()}},
+        },
+    } | {names[item.name]: _webhook_event_schema(item) for item in declared}
+
+
+WEBHOOK_SCHEMAS = {
     "RuleWebhook": {
         "type": "object",
         "description": "Sent by an automation rule's \"call a webhook\" action.",
@@ -605,7 +667,7 @@ def build_spec(base_url: str = "") -> dict:
                 "bearerToken": {"type": "http", "scheme": "bearer",
                                 "description": "A personal API token (sgt_...)."},
             },
-            "schemas": SCHEMAS | WEBHOOK_SCHEMAS,
+            "schemas": SCHEMAS | _webhook_event_schemas() | WEBHOOK_SCHEMAS,
             "responses": {
                 "Unauthorized": _error("No token, or a revoked or unknown one, or the user "
                                        "is deactivated."),

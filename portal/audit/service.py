@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import has_request_context, request
 from sqlalchemy import select
 
+from portal.audit.catalogue import AUTOMATION_DEPTH, EventType, checked
 from portal.audit.models import AuditEvent
 from portal.automation.hooks import DEPTH, note_event
 from portal.extensions import db
@@ -86,21 +87,27 @@ def _chain_head(document_id: int | None) -> str:
     return last or ""
 
 
-def record(event_type: str, document_id: int | None = None, actor=None,
+def record(event_type: EventType | str, document_id: int | None = None, actor=None,
            meta: RequestMeta | None = None, via_api: bool = False, **details) -> AuditEvent:
     """Add an event to the session (the caller's transaction commits it with the change).
+
+    The type must be declared in audit.catalogue and the details must match its payload, or
+    this raises, in production too: the event is written in the change's own transaction, so
+    a refusal undoes the change with it (nothing happens unrecorded), and a malformed row can
+    never be put right later without breaking the document's hash chain.
 
     An event caused by an automation rule says so (automation_depth): the trail shows it, and
     a replay after a lost job keeps the loop guard's count.
     """
+    declared = checked(event_type, details)
     meta = meta or RequestMeta()
     depth = DEPTH.get()
     if depth and document_id is not None:
-        details = {**details, "automation_depth": depth}
+        details = {**details, AUTOMATION_DEPTH: depth}
     event = AuditEvent(
         document_id=document_id,
         created_at=utcnow(),
-        type=event_type,
+        type=declared.name,
         ip=meta.ip,
         user_agent=meta.user_agent,
         details=details,

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.audit.catalogue import ROLE_ASSIGNED, ROLE_CREATED, ROLE_DELETED, ROLE_UPDATED
 from portal.audit.service import RequestMeta, record
 from portal.auth.models import Role, RoleGrant, department_roles, user_roles
 from portal.auth.permissions import ACTIONS, SECTION_ACTIONS, SECTIONS
@@ -133,7 +134,7 @@ def create_role(actor, meta: RequestMeta, name: str, description: str = "") -> R
     role = Role(name=_checked_name(name), description=_checked_description(description))
     db.session.add(role)
     db.session.flush()
-    record("role.created", None, actor, meta, role_id=role.id, name=role.name)
+    record(ROLE_CREATED, None, actor, meta, role_id=role.id, name=role.name)
     _commit_unique_name()
     return role
 
@@ -146,7 +147,7 @@ def copy_role(actor, meta: RequestMeta, role_id: int) -> Role:
                    for g in source.grants]
     db.session.add(copy)
     db.session.flush()
-    record("role.created", None, actor, meta, role_id=copy.id, name=copy.name,
+    record(ROLE_CREATED, None, actor, meta, role_id=copy.id, name=copy.name,
            copied_from=source.id)
     _commit_unique_name()
     return copy
@@ -166,7 +167,7 @@ def update_role(actor, meta: RequestMeta, role_id: int, name: str, description: 
         if old != new}
     if changes:
         role.name, role.description = new_name, new_description
-        record("role.updated", None, actor, meta, role_id=role.id, **changes)
+        record(ROLE_UPDATED, None, actor, meta, role_id=role.id, **changes)
         _commit_unique_name()
     return role
 
@@ -259,7 +260,7 @@ def set_grants(actor, meta: RequestMeta, role_id: int,
     with keeping_permission_managers(actor, RoleRefused):
         changes = _apply_scopes(role, scopes)
         if changes:
-            record("role.updated", None, actor, meta, role_id=role.id, name=role.name,
+            record(ROLE_UPDATED, None, actor, meta, role_id=role.id, name=role.name,
                    grants=changes)
     db.session.commit()
     return scopes
@@ -298,7 +299,7 @@ def delete_role(actor, meta: RequestMeta, role_id: int, replacement_id: int | No
                 if replacement not in holder.roles:
                     holder.roles.append(replacement)
         name = role.name
-        record("role.deleted", None, actor, meta, role_id=role.id, name=name,
+        record(ROLE_DELETED, None, actor, meta, role_id=role.id, name=name,
                replacement_id=replacement.id if replacement else None,
                users=[user.id for user in users],
                departments=[department.id for department in departments])
@@ -337,4 +338,4 @@ def record_assignment(actor, meta: RequestMeta | None, before: list[Role], after
     added = sorted(role.name for role in after if role not in before)
     removed = sorted(role.name for role in before if role not in after)
     if added or removed:
-        record("role.assigned", None, actor, meta, added=added, removed=removed, **holder)
+        record(ROLE_ASSIGNED, None, actor, meta, added=added, removed=removed, **holder)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import retries
+from portal.audit.catalogue import AUTOMATION_RAN, PARTY_SIGNED
 from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
 from portal.audit.service import record
@@ -157,7 +158,7 @@ def handle_event(event_id: int, depth: int = 0) -> int:
 
 
 def _signer_role(event: AuditEvent) -> str | None:
-    if event.type != "party.signed" or event.actor_type != "party":
+    if event.type != PARTY_SIGNED.name or event.actor_type != "party":
         return None
     party = db.session.get(Party, event.actor_id)
     return party.role if party is not None else None
@@ -266,7 +267,7 @@ def _log_success(run_id: int, document_id: int, rule_id: int, name: str, action:
     # The outcome is kept as a key and values (the English text for the raw row), so the trail
     # and the run log say it in their reader's language.
     text = outcome.english()
-    record("automation.ran", document_id, None, None, rule_id=rule_id, rule=name,
+    record(AUTOMATION_RAN, document_id, None, None, rule_id=rule_id, rule=name,
            action=action, result=text[:300], outcome=outcome.stored(), run_id=run_id)
     retries.succeed(RuleRun, run_id, text, keep_session=True, outcome=outcome.stored())
 

@@ -1,8 +1,12 @@
-"""What can set a rule off, and which audit events webhooks carry."""
+"""What can set a rule off, and which audit events webhooks carry.
+
+Which events rules and webhooks see is declared with the events (audit.catalogue); this
+module says which trigger each rule-trigger event sets off.
+"""
 
 from flask_babel import lazy_gettext as _l
 
-from portal.audit.labels import EVENT_LABELS
+from portal.audit import catalogue as events
 
 # trigger -> (label, the board column its rules hang on). "stuck" watches a stage it is given.
 TRIGGERS = {
@@ -19,26 +23,25 @@ TRIGGERS = {
 STUCK_STAGES = ("draft", "approval", "company_signing", "client_signing")
 MAX_STUCK_DAYS = 365
 
-# The audit events that set off a trigger directly.
+# The audit events that set off a trigger directly; a signature sets one off by its signer.
 _EVENT_TRIGGERS = {
-    "document.sent": "sent",
-    "document.completed": "all_signed",
-    "document.declined": "declined",
-    "document.stopped": "stopped",
-    "document.expired": "expired",
+    events.DOCUMENT_SENT.name: "sent",
+    events.DOCUMENT_COMPLETED.name: "all_signed",
+    events.DOCUMENT_DECLINED.name: "declined",
+    events.DOCUMENT_STOPPED.name: "stopped",
+    events.DOCUMENT_EXPIRED.name: "expired",
 }
 _SIGNED_BY_ROLE = {"company": "company_signed", "client": "client_signed"}
+_BY_SIGNER = frozenset({events.PARTY_SIGNED.name})
+if {*_EVENT_TRIGGERS, *_BY_SIGNER} != {item.name for item in events.rule_trigger_types()}:
+    raise RuntimeError("Every rule-trigger event of audit.catalogue needs its trigger here")
 
 # What integrations hear about: every step of a document's life, none of the signing
 # ceremony's private steps (codes, single field fills). Named as the audit trail names them.
-WEBHOOK_EVENTS = {name: EVENT_LABELS[name] for name in (
-    "document.created", "document.sent", "document.stage_changed", "party.invited",
-    "party.opened", "party.signed", "party.declined", "party.reminded", "document.completed",
-    "document.finalized", "document.declined", "document.stopped", "document.expired",
-    "document.reassigned", "document.deadline_changed",
-)}
+WEBHOOK_EVENTS = {item.name: item.label for item in events.webhook_types()}
 # Recorded events worth a look after commit: rules' triggers and the webhooks' events.
-WATCHED_EVENTS = frozenset(WEBHOOK_EVENTS) | frozenset(_EVENT_TRIGGERS) | {"party.signed"}
+WATCHED_EVENTS = frozenset(WEBHOOK_EVENTS) | frozenset(
+    item.name for item in events.rule_trigger_types())
 
 
 def trigger_label(trigger: str) -> str:
@@ -56,6 +59,6 @@ def trigger_of(event_type: str, details: dict, party_role: str | None = None) ->
     A signature counts as "signed by the company" or "by the client" by the signer's role;
     an approver's approval is neither.
     """
-    if event_type == "party.signed":
+    if event_type in _BY_SIGNER:
         return _SIGNED_BY_ROLE.get(party_role or (details or {}).get("role") or "")
     return _EVENT_TRIGGERS.get(event_type)

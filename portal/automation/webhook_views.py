@@ -32,6 +32,7 @@ from wtforms import (
     URLField,
 )
 
+from portal.audit import catalogue
 from portal.auth.permissions import can, require
 from portal.automation import services
 from portal.automation.models import WebhookDelivery, WebhookEndpoint
@@ -48,21 +49,25 @@ PER_PAGE = 50
 DELIVERY_STATUSES = ("queued", "running", "retrying", "succeeded", "failed")
 # The events as the form groups them: what happens to the document, to its signers, how it ends.
 EVENT_GROUPS = (
-    (_l("The document"), ("document.created", "document.sent", "document.stage_changed",
-                          "document.reassigned", "document.deadline_changed")),
-    (_l("Signers"), ("party.invited", "party.opened", "party.signed", "party.declined",
-                     "party.reminded")),
-    (_l("The outcome"), ("document.completed", "document.finalized", "document.declined",
-                         "document.stopped", "document.expired")),
+    (_l("The document"), (catalogue.DOCUMENT_CREATED, catalogue.DOCUMENT_SENT,
+                          catalogue.DOCUMENT_STAGE_CHANGED, catalogue.DOCUMENT_REASSIGNED,
+                          catalogue.DOCUMENT_DEADLINE_CHANGED)),
+    (_l("Signers"), (catalogue.PARTY_INVITED, catalogue.PARTY_OPENED, catalogue.PARTY_SIGNED,
+                     catalogue.PARTY_DECLINED, catalogue.PARTY_REMINDED)),
+    (_l("The outcome"), (catalogue.DOCUMENT_COMPLETED, catalogue.DOCUMENT_FINALIZED,
+                         catalogue.DOCUMENT_DECLINED, catalogue.DOCUMENT_STOPPED,
+                         catalogue.DOCUMENT_EXPIRED)),
 )
 
 
 def event_groups() -> list[tuple]:
     """The groups above, plus any event added to WEBHOOK_EVENTS since, so none goes missing."""
-    grouped = {name for _title, names in EVENT_GROUPS for name in names}
+    grouped = {declared.name for _title, declared_types in EVENT_GROUPS
+               for declared in declared_types}
     others = tuple(name for name in WEBHOOK_EVENTS if name not in grouped)
-    groups = [(title, tuple(n for n in names if n in WEBHOOK_EVENTS))
-              for title, names in EVENT_GROUPS]
+    groups = [(title, tuple(declared.name for declared in declared_types
+                            if declared.name in WEBHOOK_EVENTS))
+              for title, declared_types in EVENT_GROUPS]
     return groups + ([(_l("Other"), others)] if others else [])
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import retries
+from portal.audit.catalogue import PRIVATE_DETAILS
 from portal.audit.models import AuditEvent
 from portal.automation.models import WebhookDelivery, WebhookEndpoint
 from portal.documents.models import Document, Party
@@ -33,8 +34,6 @@ SIGNATURE_HEADER = "Signet-Signature"
 USER_AGENT = "Signet-Webhooks/1"
 RESPONSE_EXCERPT = 500
 WEBHOOK_QUEUE = "webhooks"
-# Details that only make sense inside Signet (outbox rows) stay out of the payload.
-PRIVATE_DETAILS = frozenset({"message_id", "messages"})
 
 
 class WebhookFailed(Exception):

@@ -1,11 +1,12 @@
 """A document's events go to its audit trail through here."""
 
+from portal.audit.catalogue import EventType
 from portal.audit.service import record
 from portal.documents.models import Document
 from portal.models_base import utcnow
 
 
-def audit(event_type: str, document: Document | None, actor, meta, **details):
+def audit(event_type: EventType | str, document: Document | None, actor, meta, **details):
     """Record an event in the current transaction (API callers pass a meta with via_api=True).
 
     Every recorded change also marks the document as updated (lists sort by it).

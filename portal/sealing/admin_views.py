@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import PasswordField
 
+from portal.audit.catalogue import SEAL_CERTIFICATE_REPLACED
 from portal.audit.service import record, request_meta
 from portal.auth.permissions import require, visible
 from portal.documents.models import Document
@@ -107,7 +108,7 @@ def upload_certificate():
         form.certificate.errors.append(str(error))
         return _page(form, 400)
     facts = _certificate_facts(installed.seal_cert)
-    record("seal.certificate_replaced", None, current_user, request_meta(),
+    record(SEAL_CERTIFICATE_REPLACED, None, current_user, request_meta(),
            subject=facts["subject"], fingerprint=facts["fingerprint"])
     db.session.commit()
     flash(_("Documents are sealed with %(subject)s from now on.", subject=facts["subject"]),

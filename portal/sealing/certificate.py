@@ -36,6 +36,14 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from portal.audit.catalogue import (
+    AUTOMATION_RAN,
+    DOCUMENT_STAGE_CHANGED,
+    FIELD_FILLED,
+    PARTY_CODE_CONFIRMED,
+    PARTY_INVITED,
+    PARTY_SIGNED,
+)
 from portal.audit.labels import event_label
 from portal.audit.models import AuditEvent
 from portal.config import LANGUAGES
@@ -330,9 +338,9 @@ def in_confirmed_session(party: Party, events: list[AuditEvent]) -> bool:
     own = [event for event in events
            if event.actor_type == "party" and event.actor_id == party.id]
     opened = {(event.details or {}).get("session") for event in own
-              if event.type == "party.code_confirmed"} - {None}
-    acts = [event for event in own if event.type in ("field.filled", "party.signed")]
-    return (party.status == "signed" and any(event.type == "party.signed" for event in acts)
+              if event.type == PARTY_CODE_CONFIRMED.name} - {None}
+    acts = [event for event in own if event.type in (FIELD_FILLED.name, PARTY_SIGNED.name)]
+    return (party.status == "signed" and any(event.type == PARTY_SIGNED.name for event in acts)
             and all((event.details or {}).get("session") in opened for event in acts))
 
 
@@ -419,11 +427,11 @@ def event_description(event: AuditEvent) -> str:
     """What happened, in words; an unknown type reads as "Other event", never as its key."""
     text = event_label(event.type)
     details = event.details if isinstance(event.details, dict) else {}
-    if event.type == "party.invited" and details.get("name"):
+    if event.type == PARTY_INVITED.name and details.get("name"):
         return f"{text}: {details['name']}"
-    if event.type == "automation.ran" and details.get("rule"):
+    if event.type == AUTOMATION_RAN.name and details.get("rule"):
         return f"{text}: {details['rule']}"
-    if event.type == "document.stage_changed" and details.get("stage") in STAGE_LABELS:
+    if event.type == DOCUMENT_STAGE_CHANGED.name and details.get("stage") in STAGE_LABELS:
         return f"{text}: {STAGE_LABELS[details['stage']]}"
     return text
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.audit.catalogue import DOCUMENT_FINALIZED
 from portal.audit.service import broken_links, events_for
 from portal.documents.display import mask_contact
 from portal.documents.models import Document
@@ -103,7 +104,7 @@ def match_for(document: Document, digest: str) -> RegistryMatch:
 def _audit_trail(document_id: int) -> dict:
     events = events_for(document_id)
     printed = next((str((event.details or {}).get("certificate_chain_head") or "")
-                    for event in reversed(events) if event.type == "document.finalized"), "")
+                    for event in reversed(events) if event.type == DOCUMENT_FINALIZED.name), "")
     position = next((index for index, event in enumerate(events) if event.hash == printed),
                     None)
     return {

@@ -4,6 +4,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.service import RequestMeta, record
 from portal.auth.models import User
 from portal.extensions import db
+from tests.audit.support import sample_details
 from tests.factories import make_company, make_document_row
 
 
@@ -12,9 +13,10 @@ def _document_with_events(admin, number="DOC-1", company=None) -> tuple[int, lis
     user = db.session.get(User, admin["id"])
     meta = RequestMeta(ip="198.51.100.7", user_agent="Firefox")
     events = [
-        record("document.created", document.id, user, meta, title="Act"),
-        record("document.sent", document.id, user, meta),
-        record("party.signed", document.id, None, meta),
+        record("document.created", document.id, user, meta,
+               **sample_details("document.created", title="Act")),
+        record("document.sent", document.id, user, meta, **sample_details("document.sent")),
+        record("party.signed", document.id, None, meta, **sample_details("party.signed")),
     ]
     db.session.commit()
     return document.id, [event.id for event in events]

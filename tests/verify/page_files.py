@@ -15,6 +15,7 @@ from portal.sealing.certs import ensure_portal_certificates
 from portal.sealing.pades import outside_event_loop, seal_pdf, signer_for
 from portal.sealing.store import portal_certificates
 from portal.storage import store
+from tests.audit.support import sample_details
 from tests.factories import make_company, make_document_row
 from tests.fixtures import fixture_bytes
 
@@ -88,6 +89,6 @@ def issue(user_id: int, final_pdf: bytes, *, title="Act of completed work", code
     ]
     document.final_sha256 = store(final_pdf, "application/pdf").sha256
     for event in ("document.created", "document.sent", "document.completed"):
-        record(event, document.id)
+        record(event, document.id, **sample_details(event))
     db.session.commit()
     return document.id

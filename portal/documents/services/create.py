@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 
 from flask_babel import gettext as _
 
+from portal.audit.catalogue import DOCUMENT_CREATED
 from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
 from portal.documents import upload_checks
 from portal.documents.errors import DocumentRefused
@@ -192,7 +193,7 @@ def create_from_template(actor, meta, *, company_id, template_id, counterparty_i
     fields, skipped = fields_from_layout(document, layout)
     document.fields.extend(fields)
     db.session.flush()
-    audit("document.created", document, actor, meta, source="template",
+    audit(DOCUMENT_CREATED, document, actor, meta, source="template",
           template_id=template.id, template=template.name, number=number, title=title,
           sha256=blob.sha256, page_count=document.page_count, fields=len(fields),
           skipped_fields=skipped)
@@ -229,7 +230,7 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
     document.page_count = prepared.page_count
     document.removed_content = as_records(prepared.removed)
     _add_parties(document, company, client_party)
-    audit("document.created", document, actor, meta, source="upload", number=number,
+    audit(DOCUMENT_CREATED, document, actor, meta, source="upload", number=number,
           title=title, filename=document.source_filename, kind=prepared.source_kind,
           sha256=blob.sha256, page_count=document.page_count,
           **_cleaning_details(data, document.removed_content))

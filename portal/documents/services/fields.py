@@ -7,6 +7,7 @@ import math
 
 from flask_babel import gettext as _
 
+from portal.audit.catalogue import DOCUMENT_FIELDS_SET
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import FIELD_TYPES, Document, Field, Party
 from portal.documents.services.common import audit, editable_draft, tidy
@@ -139,7 +140,7 @@ def set_fields(actor, meta, document_id: int, fields: list[dict]) -> Document:
         db.session.delete(field)
     for values in cleaned:
         document.fields.append(Field(**values))
-    audit("document.fields_set", document, actor, meta, op="replace", count=len(cleaned))
+    audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="replace", count=len(cleaned))
     db.session.commit()
     return document
 
@@ -154,7 +155,7 @@ def add_field(actor, meta, document_id: int, data: dict) -> Field:
     field = Field(**values)
     document.fields.append(field)
     db.session.flush()
-    audit("document.fields_set", document, actor, meta, op="add", field_id=field.id,
+    audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="add", field_id=field.id,
           type=field.type, page=field.page, count=len(document.fields))
     db.session.commit()
     return field
@@ -184,7 +185,7 @@ def update_field(actor, meta, document_id: int, field_id: int, changes: dict) ->
     for key in changed:
         setattr(field, key, values[key])
     if changed:
-        audit("document.fields_set", document, actor, meta, op="update", field_id=field.id,
+        audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="update", field_id=field.id,
               changed=changed, count=len(document.fields))
     db.session.commit()
     return field
@@ -196,7 +197,7 @@ def delete_field(actor, meta, document_id: int, field_id: int) -> None:
     field = _field_of(document, field_id)
     document.fields.remove(field)
     db.session.delete(field)
-    audit("document.fields_set", document, actor, meta, op="delete", field_id=field_id,
+    audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="delete", field_id=field_id,
           type=field.type, count=len(document.fields))
     db.session.commit()
 

@@ -3,6 +3,7 @@
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.audit.catalogue import DOCUMENT_PARTIES_SET
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import CHANNELS, PARTY_ROLES, ROLE_ORDER, Document, Field, Party
 from portal.documents.services.common import audit, editable_draft, tidy
@@ -309,7 +310,7 @@ def set_parties(actor, meta, document_id: int, parties: list[dict]) -> Document:
     removed = _apply(document, [cleaned[i] for i in order], [matched[i] for i in order])
     db.session.flush()
     document.parties.sort(key=lambda p: (p.order, p.id))
-    audit("document.parties_set", document, actor, meta, parties=_summary(document),
+    audit(DOCUMENT_PARTIES_SET, document, actor, meta, parties=_summary(document),
           removed_fields=removed)
     db.session.commit()
     return document

@@ -2,6 +2,7 @@
 
 from flask_babel import gettext as _
 
+from portal.audit.catalogue import DOCUMENT_REASSIGNED
 from portal.auth.models import User
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
@@ -26,7 +27,7 @@ def active_user_id(value, errors: dict, field: str = "responsible_id") -> int | 
 
 def record_reassignment(document: Document, previous: User, new: User, actor, meta) -> None:
     """The audit event of a change of responsible (in the caller's transaction)."""
-    audit("document.reassigned", document, actor, meta,
+    audit(DOCUMENT_REASSIGNED, document, actor, meta,
           from_user={"id": previous.id, "name": previous.name, "email": previous.email},
           to_user={"id": new.id, "name": new.name, "email": new.email})
 
