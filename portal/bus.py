@@ -32,14 +32,17 @@ class Happened:
 _reactions: dict[str, list[Callable[[Happened], object]]] = defaultdict(list)
 
 
-def subscribe(name: str, reaction: Callable[[Happened], object]) -> None:
-    """Hear every `name` event from now on (idempotent: apps built twice subscribe once)."""
+def subscribe(name, reaction: Callable[[Happened], object]) -> None:
+    """Hear every `name` event (a catalogue EventType or a name) from now on (idempotent:
+    apps built twice subscribe once)."""
+    name = getattr(name, "name", name)
     if reaction not in _reactions[name]:
         _reactions[name].append(reaction)
 
 
-def publish(name: str, document_id: int, **data) -> None:
+def publish(name, document_id: int, **data) -> None:
     """Run every reaction to `name`, each in a savepoint of the current transaction."""
+    name = getattr(name, "name", name)
     happened = Happened(name, document_id, data)
     for reaction in list(_reactions.get(name, ())):
         try:
@@ -50,5 +53,5 @@ def publish(name: str, document_id: int, **data) -> None:
                           getattr(reaction, "__qualname__", reaction), name, document_id)
 
 
-def reactions_to(name: str) -> list[Callable[[Happened], object]]:
-    return list(_reactions.get(name, ()))
+def reactions_to(name) -> list[Callable[[Happened], object]]:
+    return list(_reactions.get(getattr(name, "name", name), ()))

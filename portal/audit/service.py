@@ -2,17 +2,33 @@
 
 import hashlib
 import json
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 
 from portal.audit.catalogue import AUTOMATION_DEPTH, EventType, checked
 from portal.audit.models import AuditEvent
-from portal.automation.hooks import DEPTH, note_event
 from portal.extensions import db
 from portal.models_base import utcnow
+
+# How many automation rules led to what is being recorded now: 0 for a person or the clock.
+# Automation sets it while a rule acts; the trail keeps it (automation_depth).
+DEPTH: ContextVar[int] = ContextVar("signet_automation_depth", default=0)
+# Who hears of every recorded event (automation, once the app is built): the trail sits
+# below them and never imports them.
+_listeners: list[Callable[[AuditEvent], None]] = []
+# The documents table by name: the chain locks a document's row without the domain's model.
+_DOCUMENTS = table("documents", column("id"))
+
+
+def on_recorded(listener: Callable[[AuditEvent], None]) -> None:
+    """Call `listener(event)` for every event recorded from now on (in its transaction)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 @dataclass(frozen=True)
@@ -34,16 +50,11 @@ def request_meta() -> RequestMeta:
 
 
 def _actor_fields(actor, via_api: bool) -> dict:
-    from portal.auth.models import User
-    from portal.documents.models import Party
-
-    if isinstance(actor, User):
-        return {"actor_type": "api" if via_api else "user", "actor_id": actor.id,
-                "actor_label": f"{actor.name} <{actor.email}>"}
-    if isinstance(actor, Party):
-        return {"actor_type": "party", "actor_id": actor.id,
-                "actor_label": f"{actor.name} <{actor.contact}>"}
-    return {"actor_type": "system", "actor_id": None, "actor_label": "Signet"}
+    # A user or a signing party says how it is named (`audit_actor`); anything else is us.
+    kind, actor_id, label = getattr(actor, "audit_actor", None) or ("system", None, "Signet")
+    if kind == "user" and via_api:
+        kind = "api"
+    return {"actor_type": kind, "actor_id": actor_id, "actor_label": label}
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -74,10 +85,9 @@ def event_hash(event: AuditEvent) -> str:
 def _chain_head(document_id: int | None) -> str:
     if document_id is None:
         return ""
-    from portal.documents.models import Document
-
     # Lock the document row so two events of one document cannot share a predecessor.
-    db.session.execute(select(Document.id).where(Document.id == document_id).with_for_update())
+    db.session.execute(select(_DOCUMENTS.c.id).where(_DOCUMENTS.c.id == document_id)
+                       .with_for_update())
     last = db.session.execute(
         select(AuditEvent.hash)
         .where(AuditEvent.document_id == document_id)
@@ -117,7 +127,8 @@ def record(event_type: EventType | str, document_id: int | None = None, actor=No
     event.hash = event_hash(event)
     db.session.add(event)
     db.session.flush()
-    note_event(event)
+    for listener in list(_listeners):
+        listener(event)
     return event
 
 

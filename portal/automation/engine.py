@@ -25,10 +25,10 @@ from portal import retries
 from portal.audit.catalogue import AUTOMATION_RAN, PARTY_SIGNED
 from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
-from portal.audit.service import record
+from portal.audit.service import on_recorded, record
 from portal.automation.actions import RunContext, perform
 from portal.automation.conditions import unmet
-from portal.automation.hooks import DEPTH, SESSION_KEY
+from portal.automation.hooks import DEPTH, SESSION_KEY, note_event
 from portal.automation.models import AutomationRule, HandledEvent, RuleRun, WebhookDelivery
 from portal.automation.triggers import WATCHED_EVENTS, WEBHOOK_EVENTS, trigger_of
 from portal.documents.models import Document, Party
@@ -78,6 +78,7 @@ def _hand_over(_error=None) -> None:
 def init_app(app: Flask) -> None:
     # Registered after Flask-SQLAlchemy: teardowns run in reverse, so the session still exists.
     app.teardown_appcontext(_hand_over)
+    on_recorded(note_event)
     if not getattr(init_app, "listening", False):
         sqlalchemy_event.listen(Session, "after_commit", _committed)
         sqlalchemy_event.listen(Session, "after_rollback", _rolled_back)

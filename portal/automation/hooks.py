@@ -1,15 +1,14 @@
 """The link from the audit trail to automation: which events wait for their commit, at what depth.
 
-Kept apart from the engine so `audit.record` can call it without importing every service.
+The engine registers `note_event` with `audit.service.on_recorded` when the app is built.
 """
 
-from contextvars import ContextVar
-
+from portal.audit.service import DEPTH
 from portal.automation.triggers import WATCHED_EVENTS
 from portal.extensions import db
 
-# How many rules led to what is being recorded now: 0 for a person's action or the clock.
-DEPTH: ContextVar[int] = ContextVar("signet_automation_depth", default=0)
+__all__ = ["DEPTH", "SESSION_KEY", "note_event"]
+
 SESSION_KEY = "signet_automation_events"
 
 

@@ -5,6 +5,20 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.audit.catalogue import (
+    AUTOMATION_RULE_CREATED,
+    AUTOMATION_RULE_DELETED,
+    AUTOMATION_RULE_DISABLED,
+    AUTOMATION_RULE_ENABLED,
+    AUTOMATION_RULE_MOVED,
+    AUTOMATION_RULE_UPDATED,
+    WEBHOOK_ENDPOINT_CREATED,
+    WEBHOOK_ENDPOINT_DELETED,
+    WEBHOOK_ENDPOINT_UPDATED,
+    WEBHOOK_RESENT,
+    WEBHOOK_SECRET_ROTATED,
+    EventType,
+)
 from portal.audit.service import record
 from portal.auth.models import Department, User
 from portal.automation.actions import ACTIONS, EMAIL_RECIPIENTS, unknown_placeholders
@@ -200,7 +214,7 @@ def _next_position(trigger: str) -> int:
     return (last or 0) + 1
 
 
-def _trail(event_type: str, actor, rule: AutomationRule, **details) -> None:
+def _trail(event_type: EventType, actor, rule: AutomationRule, **details) -> None:
     record(event_type, None, actor, None, rule_id=rule.id, name=rule.name,
            trigger=rule.trigger, action=rule.action, **details)
 
@@ -211,7 +225,7 @@ def create_rule(actor, values: dict) -> AutomationRule:
                           enabled=True, created_by_id=getattr(actor, "id", None))
     db.session.add(rule)
     db.session.flush()
-    _trail("automation.rule_created", actor, rule)
+    _trail(AUTOMATION_RULE_CREATED, actor, rule)
     db.session.commit()
     return rule
 
@@ -233,7 +247,7 @@ def update_rule(actor, rule_id: int, values: dict) -> AutomationRule:
         cleaned["params"]["secret"] = rule.params["secret"]  # a blank field keeps the secret
     for key, value in cleaned.items():
         setattr(rule, key, value)
-    _trail("automation.rule_updated", actor, rule)
+    _trail(AUTOMATION_RULE_UPDATED, actor, rule)
     db.session.commit()
     return rule
 
@@ -242,7 +256,7 @@ def set_enabled(actor, rule_id: int, enabled: bool) -> AutomationRule:
     rule = get_rule(rule_id)
     if rule.enabled != enabled:
         rule.enabled = enabled
-        _trail("automation.rule_enabled" if enabled else "automation.rule_disabled", actor, rule)
+        _trail(AUTOMATION_RULE_ENABLED if enabled else AUTOMATION_RULE_DISABLED, actor, rule)
         db.session.commit()
     return rule
 
@@ -261,14 +275,14 @@ def copy_rule(actor, rule_id: int) -> AutomationRule:
         created_by_id=getattr(actor, "id", None))
     db.session.add(copy)
     db.session.flush()
-    _trail("automation.rule_created", actor, copy, copied_from=original.id)
+    _trail(AUTOMATION_RULE_CREATED, actor, copy, copied_from=original.id)
     db.session.commit()
     return copy
 
 
 def delete_rule(actor, rule_id: int) -> None:
     rule = get_rule(rule_id)
-    _trail("automation.rule_deleted", actor, rule)
+    _trail(AUTOMATION_RULE_DELETED, actor, rule)
     db.session.delete(rule)
     db.session.commit()
 
@@ -286,7 +300,7 @@ def move_rule(actor, rule_id: int, step: int) -> AutomationRule:
         siblings[index], siblings[other] = siblings[other], siblings[index]
         for position, sibling in enumerate(siblings, start=1):
             sibling.position = position
-        _trail("automation.rule_moved", actor, rule, position=rule.position)
+        _trail(AUTOMATION_RULE_MOVED, actor, rule, position=rule.position)
         db.session.commit()
     return rule
 
@@ -313,7 +327,7 @@ def clean_endpoint(values: dict) -> dict:
             "events": [name for name in WEBHOOK_EVENTS if name in events]}
 
 
-def _endpoint_trail(event_type: str, actor, endpoint: WebhookEndpoint) -> None:
+def _endpoint_trail(event_type: EventType, actor, endpoint: WebhookEndpoint) -> None:
     record(event_type, None, actor, None, endpoint_id=endpoint.id, url=endpoint.url,
            events=endpoint.events or "all")
 
@@ -323,7 +337,7 @@ def create_endpoint(actor, values: dict) -> WebhookEndpoint:
                                created_by_id=getattr(actor, "id", None))
     db.session.add(endpoint)
     db.session.flush()
-    _endpoint_trail("webhook.endpoint_created", actor, endpoint)
+    _endpoint_trail(WEBHOOK_ENDPOINT_CREATED, actor, endpoint)
     db.session.commit()
     return endpoint
 
@@ -341,7 +355,7 @@ def update_endpoint(actor, endpoint_id: int, values: dict) -> WebhookEndpoint:
     for key, value in clean_endpoint(values).items():
         setattr(endpoint, key, value)
     endpoint.enabled = _flag(values.get("enabled", endpoint.enabled))
-    _endpoint_trail("webhook.endpoint_updated", actor, endpoint)
+    _endpoint_trail(WEBHOOK_ENDPOINT_UPDATED, actor, endpoint)
     db.session.commit()
     return endpoint
 
@@ -349,14 +363,14 @@ def update_endpoint(actor, endpoint_id: int, values: dict) -> WebhookEndpoint:
 def rotate_secret(actor, endpoint_id: int) -> WebhookEndpoint:
     endpoint = get_endpoint(endpoint_id)
     endpoint.secret = new_secret()
-    _endpoint_trail("webhook.secret_rotated", actor, endpoint)
+    _endpoint_trail(WEBHOOK_SECRET_ROTATED, actor, endpoint)
     db.session.commit()
     return endpoint
 
 
 def delete_endpoint(actor, endpoint_id: int) -> None:
     endpoint = get_endpoint(endpoint_id)
-    _endpoint_trail("webhook.endpoint_deleted", actor, endpoint)
+    _endpoint_trail(WEBHOOK_ENDPOINT_DELETED, actor, endpoint)
     db.session.delete(endpoint)
     db.session.commit()
 
@@ -370,7 +384,7 @@ def resend_delivery(actor, delivery_id: int):
                 if 0 < delivery_id <= DATABASE_INT_MAX else None)
     if delivery is None:
         raise DomainError(_("There is no such delivery."), 404)
-    record("webhook.resent", None, actor, None, delivery_id=delivery.id,
+    record(WEBHOOK_RESENT, None, actor, None, delivery_id=delivery.id,
            endpoint_id=delivery.endpoint_id, event=delivery.event_type)
     db.session.commit()
     return send_again(delivery_id)

@@ -9,6 +9,12 @@ import logging
 from flask_babel import force_locale
 
 from portal import bus, unit
+from portal.audit.catalogue import (
+    DOCUMENT_DECLINE_NOTIFIED,
+    DOCUMENT_DECLINED,
+    DOCUMENT_EXPIRED,
+    DOCUMENT_STOPPED,
+)
 from portal.auth.services import staff_language
 from portal.delivery.services import InvalidRecipient, dispatch
 from portal.documents.models import Document
@@ -26,9 +32,9 @@ log = logging.getLogger(__name__)
 
 
 def subscribe() -> None:
-    bus.subscribe("document.declined", tell_declined)
-    bus.subscribe("document.stopped", tell_stopped)
-    bus.subscribe("document.expired", tell_expired)
+    bus.subscribe(DOCUMENT_DECLINED, tell_declined)
+    bus.subscribe(DOCUMENT_STOPPED, tell_stopped)
+    bus.subscribe(DOCUMENT_EXPIRED, tell_expired)
 
 
 def dispatch_after_commit(message_ids: list[int]) -> None:
@@ -48,7 +54,7 @@ def tell_declined(happened: bus.Happened) -> None:
     for other in invited(document, exclude=party.id):
         with force_locale(other.speaks):
             message_ids.append(queue_declined_to_party(other, document, party, reason))
-    audit("document.decline_notified", document, None, None, messages=len(message_ids))
+    audit(DOCUMENT_DECLINE_NOTIFIED, document, None, None, messages=len(message_ids))
     dispatch_after_commit(message_ids)
 
 

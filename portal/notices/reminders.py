@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 
+from portal.audit.catalogue import PARTY_REMINDED
 from portal.delivery.models import Message
 from portal.delivery.services import dispatch
 from portal.documents.display import mask_contact
@@ -24,8 +25,6 @@ from portal.documents.services.common import audit
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.notices.texts import queue_reminder
-
-REMINDED = "party.reminded"
 
 
 def send_reminder(document: Document, party: Party, actor=None, meta=None,
@@ -43,8 +42,8 @@ def send_reminder(document: Document, party: Party, actor=None, meta=None,
     db.session.flush()
     party.reminders_sent = (party.reminders_sent or 0) + 1
     party.last_reminded_at = now
-    audit(REMINDED, document, actor, meta, party_id=party.id, role=party.role, name=party.name,
-          channel=party.channel, contact=mask_contact(party.contact), message_id=message.id,
+    audit(PARTY_REMINDED, document, actor, meta, party_id=party.id, role=party.role,
+          name=party.name, channel=party.channel, contact=mask_contact(party.contact), message_id=message.id,
           automatic=automatic, new_link=new_link, at=now.isoformat())
     db.session.commit()
     dispatch([message.id])

@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import update
 
+from portal.audit.catalogue import PARTY_INVITATION_RESENT
 from portal.delivery.services import InvalidRecipient, dispatch
 from portal.documents.display import mask_contact
 from portal.documents.errors import DocumentRefused
@@ -125,7 +126,7 @@ def resend_invitation(actor, meta, document_id: int, party_id: int, channel: str
     except InvalidRecipient as refused:
         db.session.rollback()
         raise DocumentRefused({"contact": refused.message}) from refused
-    audit("party.invitation_resent", document, actor, meta, party_id=party.id, name=party.name,
+    audit(PARTY_INVITATION_RESENT, document, actor, meta, party_id=party.id, name=party.name,
           channel=channel, previous_contact=previous, contact=mask_contact(party.contact),
           message_id=message_id)
     db.session.commit()

@@ -25,6 +25,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import or_, select, update
 
 from portal import retries
+from portal.audit.catalogue import DOCUMENT_FINALIZED
 from portal.audit.service import events_for
 from portal.auth.services import staff_language
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
@@ -105,7 +106,7 @@ def _seal_and_keep(document_id: int, attempt: int) -> tuple[str, list[int]] | No
     document.seal_next_at = None
     document.seal_lease_until = None
     # The head the certificate prints: /verify shows it beside the events recorded since.
-    audit("document.finalized", document, None, None, sha256=blob.sha256, size=blob.size,
+    audit(DOCUMENT_FINALIZED, document, None, None, sha256=blob.sha256, size=blob.size,
           attempts=attempt, certificate_chain_head=events[-1].hash if events else "")
     # The final PDF's messages are rows of this very commit: sealing tried again later finds
     # the final PDF and queues nothing, so each completion mails once.

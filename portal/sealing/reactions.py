@@ -1,12 +1,13 @@
 """Sealing hears of a completed document and seals it once the completion is committed."""
 
 from portal import bus, unit
+from portal.audit.catalogue import DOCUMENT_COMPLETED
 from portal.jobs import enqueue
 from portal.sealing.finalize import finalize_document
 
 
 def subscribe() -> None:
-    bus.subscribe("document.completed", seal_when_committed)
+    bus.subscribe(DOCUMENT_COMPLETED, seal_when_committed)
 
 
 def seal_when_committed(happened: bus.Happened) -> None:

@@ -9,6 +9,7 @@ import logging
 from flask_babel import force_locale
 
 from portal import bus, unit
+from portal.audit.catalogue import PARTY_INVITED
 from portal.delivery.services import dispatch
 from portal.documents.display import mask_contact
 from portal.documents.links import issue_link
@@ -47,7 +48,7 @@ def invite(document: Document, party: Party) -> int:
     with force_locale(party.speaks):
         message = queue_invitation(document, party, raw)
     db.session.flush()
-    audit("party.invited", document, None, None, party_id=party.id, role=party.role,
+    audit(PARTY_INVITED, document, None, None, party_id=party.id, role=party.role,
           name=party.name, channel=party.channel, contact=mask_contact(party.contact),
           message_id=message.id)
     return message.id

@@ -13,6 +13,17 @@ from flask_babel import gettext as _
 from sqlalchemy import case, update
 
 from portal import unit
+from portal.audit.catalogue import (
+    FIELD_FILLED,
+    PARTY_CODE_CONFIRMED,
+    PARTY_CODE_FAILED,
+    PARTY_CODE_SENT,
+    PARTY_CONSENT,
+    PARTY_DECLINED,
+    PARTY_OPENED,
+    PARTY_SIGNED,
+    EventType,
+)
 from portal.audit.service import record
 from portal.config import LANGUAGES
 from portal.delivery.services import dispatch, queue_email, queue_sms
@@ -51,7 +62,7 @@ class AlreadySigned(SigningClosed):
         super().__init__("signed")
 
 
-def _event(event_type: str, party: Party, meta, **details) -> None:
+def _event(event_type: EventType, party: Party, meta, **details) -> None:
     party.document.updated_at = utcnow()
     record(event_type, party.document_id, party, meta, **details)
 
@@ -91,7 +102,7 @@ def open_link(token: str, meta) -> tuple[Party, str]:
                 status=case((PARTIES.c.status == "sent", "opened"), else_=PARTIES.c.status))
     )
     if result.rowcount == 1:  # of two first opens at once, one is recorded
-        _event("party.opened", party, meta)
+        _event(PARTY_OPENED, party, meta)
     db.session.commit()
     db.session.refresh(party)
     return party, state
@@ -117,7 +128,7 @@ def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Part
     require_active(party)
     if party.consent_at is None:
         party.consent_at = utcnow()
-        _event("party.consent", party, meta, agreement_sha256=agreement_sha256(party),
+        _event(PARTY_CONSENT, party, meta, agreement_sha256=agreement_sha256(party),
                language=party.speaks)
     db.session.commit()
     if not sessions.holds(party, ceremony) and party.code_hash is None:
@@ -183,7 +194,7 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     with force_locale(party.speaks):
         message = _queue_code(party, code)
     db.session.flush()
-    _event("party.code_sent", party, meta, channel=party.channel, message_id=message.id)
+    _event(PARTY_CODE_SENT, party, meta, channel=party.channel, message_id=message.id)
     db.session.commit()
     dispatch([message.id])
     db.session.refresh(party)
@@ -235,11 +246,11 @@ def verify_code(token: str, meta, code: str,
         party.code_hash = None
         party.code_expires_at = None
         opened = sessions.open_for(party)
-        _event("party.code_confirmed", party, meta, attempt=used, session=opened.tag)
+        _event(PARTY_CODE_CONFIRMED, party, meta, attempt=used, session=opened.tag)
         db.session.commit()
         return party, opened
     left = codes.MAX_ATTEMPTS - used
-    _event("party.code_failed", party, meta, attempts_left=left)
+    _event(PARTY_CODE_FAILED, party, meta, attempts_left=left)
     db.session.commit()
     if left == 0:
         raise StepRefused(_("Wrong code, and that was the last attempt. Ask for a new code."))
@@ -272,7 +283,7 @@ def fill_field(token: str, meta, field_id: int, data: FieldInput,
     details = {"field_id": field.id, "field_type": field.type, "session": current.tag}
     if method:
         details["method"] = method
-    _event("field.filled", party, meta, **details)
+    _event(FIELD_FILLED, party, meta, **details)
     db.session.commit()
     return party, field
 
@@ -307,7 +318,7 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     if result.rowcount != 1:
         db.session.rollback()
         raise AlreadySigned()
-    _event("party.signed", party, meta, fields=len(fields_of(party)), session=current.tag)
+    _event(PARTY_SIGNED, party, meta, fields=len(fields_of(party)), session=current.tag)
     workflow.take_turn(party.document)  # the next group's invitations commit with the signature
     unit.commit()
     db.session.refresh(party)
@@ -346,7 +357,7 @@ def decline(token: str, meta, reason, ceremony: Ceremony | None = None) -> Party
         unit.rollback()
         db.session.refresh(party)
         raise SigningClosed(state_of(party))
-    _event("party.declined", party, meta, reason=text, session=current.tag)
+    _event(PARTY_DECLINED, party, meta, reason=text, session=current.tag)
     workflow.decline(party.document, party)  # the notices commit with the decline
     unit.commit()
     db.session.refresh(party)

@@ -13,6 +13,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from portal import bus, unit
+from portal.audit.catalogue import (
+    DOCUMENT_COMPLETED,
+    DOCUMENT_DECLINED,
+    DOCUMENT_EXPIRED,
+    DOCUMENT_SENT,
+    DOCUMENT_STAGE_CHANGED,
+    DOCUMENT_STOPPED,
+)
 from portal.documents.models import OPEN_STAGES, Document, Party
 from portal.documents.recipients import fresh_parties
 from portal.documents.trail import audit
@@ -50,7 +58,7 @@ def send(document: Document, actor, meta) -> None:
     """Start the signing of a locked, checked draft: approval first when there is an approver."""
     stage = APPROVAL if document.parties_with_role("approver") else COMPANY_SIGNING
     change_stage(document, stage, utcnow())
-    emit("document.sent", document, actor, meta, stage=stage,
+    emit(DOCUMENT_SENT, document, actor, meta, stage=stage,
          source_sha256=document.source_sha256, page_count=document.page_count,
          parties=[{"role": p.role, "name": p.name, "channel": p.channel, "contact": p.contact}
                   for p in document.parties],
@@ -100,12 +108,12 @@ def _move_forward(document: Document, stage: str) -> None:
     if not is_forward(document.stage, stage):
         return
     previous = change_stage(document, stage, utcnow())
-    emit("document.stage_changed", document, None, None, previous_stage=previous, stage=stage)
+    emit(DOCUMENT_STAGE_CHANGED, document, None, None, previous_stage=previous, stage=stage)
 
 
 def complete(document: Document) -> None:
     previous = change_stage(document, COMPLETED, utcnow())
-    emit("document.completed", document, None, None, previous_stage=previous)
+    emit(DOCUMENT_COMPLETED, document, None, None, previous_stage=previous)
 
 
 # --- endings --------------------------------------------------------------------------------
@@ -118,7 +126,7 @@ def decline(document: Document, party: Party) -> bool:
     if document.stage not in OPEN_STAGES or party.document_id != document.id:
         return False
     change_stage(document, DECLINED, utcnow())
-    emit("document.declined", document, party, None, party_id=party.id,
+    emit(DOCUMENT_DECLINED, document, party, None, party_id=party.id,
          reason=party.decline_reason or "")
     return True
 
@@ -127,7 +135,7 @@ def stop(document: Document, actor, meta, reason: str) -> str:
     """Stop a locked document that is out for signing; its previous stage."""
     previous = change_stage(document, STOPPED, utcnow())
     document.stop_reason = reason
-    emit("document.stopped", document, actor, meta, reason=reason, previous_stage=previous)
+    emit(DOCUMENT_STOPPED, document, actor, meta, reason=reason, previous_stage=previous)
     return previous
 
 
@@ -158,6 +166,6 @@ def _expire(document_id: int, now: datetime) -> bool:
             or deadline >= now:
         return False
     previous = change_stage(document, EXPIRED, now)
-    emit("document.expired", document, None, None, previous_stage=previous,
+    emit(DOCUMENT_EXPIRED, document, None, None, previous_stage=previous,
          deadline=deadline.isoformat())
     return True

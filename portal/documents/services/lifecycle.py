@@ -4,6 +4,11 @@ from flask_babel import gettext as _
 from sqlalchemy import delete
 
 from portal import unit
+from portal.audit.catalogue import (
+    DOCUMENT_DEADLINE_CHANGED,
+    DOCUMENT_DRAFT_DELETED,
+    DOCUMENT_UPDATED,
+)
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.permissions import can
@@ -69,7 +74,7 @@ def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=No
         new = db.session.get(User, changes.pop("responsible_id"))
         record_reassignment(document, previous, new, actor, meta)
     if changes:
-        audit("document.updated", document, actor, meta,
+        audit(DOCUMENT_UPDATED, document, actor, meta,
               changes={key: value.isoformat() if key == "deadline_at" else value
                        for key, value in changes.items()})
     db.session.commit()
@@ -85,7 +90,7 @@ def set_deadline(actor, meta, document_id: int, deadline) -> Document:
         raise DomainError(_("This document is closed; its deadline no longer matters."), 409)
     previous = as_utc(document.deadline_at)
     document.deadline_at = deadline
-    audit("document.deadline_changed", document, actor, meta,
+    audit(DOCUMENT_DEADLINE_CHANGED, document, actor, meta,
           previous=previous.isoformat() if previous else None, deadline=deadline.isoformat())
     db.session.commit()
     return document
@@ -202,7 +207,7 @@ def delete_draft(actor, meta, document_id: int) -> None:
     db.session.execute(delete(AuditEvent).where(AuditEvent.document_id == document.id))
     db.session.delete(document)
     db.session.flush()
-    audit("document.draft_deleted", None, actor, meta, deleted_document_id=document_id,
+    audit(DOCUMENT_DRAFT_DELETED, None, actor, meta, deleted_document_id=document_id,
           number=number, title=title)
     db.session.commit()
 
