@@ -43,8 +43,8 @@ def send_reminder(document: Document, party: Party, actor=None, meta=None,
     party.reminders_sent = (party.reminders_sent or 0) + 1
     party.last_reminded_at = now
     audit(PARTY_REMINDED, document, actor, meta, party_id=party.id, role=party.role,
-          name=party.name, channel=party.channel, contact=mask_contact(party.contact), message_id=message.id,
-          automatic=automatic, new_link=new_link, at=now.isoformat())
+          name=party.name, channel=party.channel, contact=mask_contact(party.contact),
+          message_id=message.id, automatic=automatic, new_link=new_link, at=now.isoformat())
     db.session.commit()
     dispatch([message.id])
     return message
