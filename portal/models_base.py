@@ -14,7 +14,8 @@ def utcnow() -> datetime:
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
+    """A moment from outside the database (ISO text, a form, a computed SQL value) as aware
+    UTC, a naive one being UTC already. Columns need none of it: UTCDateTime does it."""
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

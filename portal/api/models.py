@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models_base import TimestampMixin
+from portal.models_base import TimestampMixin, UTCDateTime
 
 
 class ApiToken(TimestampMixin, db.Model):
@@ -18,7 +18,7 @@ class ApiToken(TimestampMixin, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters, shown in lists so a user can tell tokens apart.
     prefix: Mapped[str] = mapped_column(String(16))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user = relationship("User")

@@ -1,6 +1,6 @@
 """Personal API tokens: create (the secret is returned once), list, revoke, authenticate."""
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
@@ -95,10 +95,6 @@ def find_token(secret: str) -> ApiToken | None:
     return token
 
 
-def _as_utc(moment):
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 def touch(token: ApiToken) -> None:
     """Record that the token was used, at most once per TOUCH_INTERVAL.
@@ -109,7 +105,7 @@ def touch(token: ApiToken) -> None:
     condition lets one write.
     """
     now = utcnow()
-    if token.last_used_at is not None and now - _as_utc(token.last_used_at) < TOUCH_INTERVAL:
+    if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
         return
     token_id = token.id
     db.session.commit()

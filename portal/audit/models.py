@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import UTCDateTime, utcnow
 
 ACTOR_TYPES = ("user", "party", "system", "api")
 
@@ -23,7 +23,7 @@ class AuditEvent(db.Model):
     document_id: Mapped[int | None] = mapped_column(
         ForeignKey("documents.id", ondelete="CASCADE")
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     type: Mapped[str] = mapped_column(String(40))  # e.g. document.created, document.sent
     actor_type: Mapped[str] = mapped_column(String(8))  # ACTOR_TYPES
     actor_id: Mapped[int | None] = mapped_column(Integer)

@@ -3,12 +3,12 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
-from portal.models_base import TimestampMixin
+from portal.models_base import TimestampMixin, UTCDateTime
 
 
 class Department(TimestampMixin, db.Model):
@@ -65,8 +65,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped on deactivation and password change: every open session ends at once.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    invite_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     department: Mapped[Department | None] = relationship(back_populates="users")
     # Loaded with the user: lists show role badges, and is_admin works on a detached user.

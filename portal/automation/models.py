@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models_base import TimestampMixin, utcnow
+from portal.models_base import TimestampMixin, UTCDateTime, utcnow
 
 # Work that is retried: queued -> running -> succeeded, or -> retrying -> ... -> failed.
 # A rule run can also end as "stopped" (the loop guard) without running its action.
@@ -29,12 +28,12 @@ class RetriedWork:
 
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[str] = mapped_column(Text, default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                  index=True)
 
 
@@ -114,7 +113,7 @@ class HandledEvent(db.Model):
 
     event_id: Mapped[int] = mapped_column(
         ForeignKey("audit_events.id", ondelete="CASCADE"), primary_key=True)
-    handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class WebhookDelivery(RetriedWork, db.Model):

@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models_base import TimestampMixin
+from portal.models_base import TimestampMixin, UTCDateTime
 
 CHANNELS = ("email", "sms")
 # queued: waiting for its first try; sending: a delivery claimed it (until its lease ends);
@@ -42,13 +42,13 @@ class Message(TimestampMixin, db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When the current sending began: the window of tries (SIGNET_MESSAGE_GIVE_UP_HOURS) runs
     # from here.
-    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the last claim was taken: with the lease length it says when the claim lapses.
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When a "retrying" message is tried next.
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Files sent with an email: [{"filename", "sha256" (a stored blob), "content_type"}].
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     # The secret parts (link tokens, codes) the bodies carry as markers, sealed; dropped once a

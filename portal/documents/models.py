@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models_base import TimestampMixin
+from portal.models_base import TimestampMixin, UTCDateTime
 
 # The pipeline: draft -> (approval) -> company_signing -> client_signing -> completed,
 # with declined, stopped and expired as ends.
@@ -78,7 +77,7 @@ class Document(TimestampMixin, db.Model):
     # Language of the document's own texts (certificate page, messages to its parties).
     language: Mapped[str] = mapped_column(String(8), default="en")
     stage: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    stage_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # The PDF to be signed; immutable once sent (its sha256 is the evidence of what was sent).
     source_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
@@ -90,21 +89,21 @@ class Document(TimestampMixin, db.Model):
     # Template variables (place, date, items, vat rate...), kept to re-render a draft.
     variables: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stop_reason: Mapped[str] = mapped_column(Text, default="")
 
     final_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     # Sealing is retried; until it succeeds the last failure shows on the admin sealing page.
     seal_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     seal_error: Mapped[str] = mapped_column(Text, default="", server_default="")
-    seal_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seal_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The next try is due then (a retry's backoff; None: the first try, or given up), and a
     # worker holds the sealing until its lease ends (None: nobody is sealing).
-    seal_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    seal_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seal_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seal_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Printed on every page and in the QR code; short, unguessable, unique.
     verification_code: Mapped[str] = mapped_column(String(32), unique=True)
 
@@ -161,28 +160,28 @@ class Party(TimestampMixin, db.Model):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The same token sealed (portal.secretbox): only the server can send the link again.
     link_sealed: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
     # The signing ceremony: the agreement accepted, then a one-time code confirmed.
-    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     code_hash: Mapped[str | None] = mapped_column(String(64))
-    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     code_attempts: Mapped[int] = mapped_column(Integer, default=0)
     codes_sent: Mapped[int] = mapped_column(Integer, default=0)
-    code_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the latest codes went (ISO times, oldest first, at most the hourly limit): the
     # "so many an hour" rule reads them here, never from the audit trail.
     recent_code_sends: Mapped[list | None] = mapped_column(JSON)
-    code_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Reminders (the sweep's and "Remind now"): how many, and the last one's moment. The
     # schedule and the once-an-hour rule read these, never the audit trail.
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The language the signer picked on the signing page; None: the document's.
     language: Mapped[str | None] = mapped_column(String(8))
 
@@ -230,7 +229,7 @@ class Field(TimestampMixin, db.Model):
     label: Mapped[str] = mapped_column(String(200), default="")
     value: Mapped[str] = mapped_column(Text, default="")
     value_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
-    filled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    filled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     document: Mapped[Document] = relationship(back_populates="fields")
     party: Mapped[Party | None] = relationship(back_populates="fields")

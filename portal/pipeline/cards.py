@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from portal.documents.models import OPEN_STAGES, Document, Party
-from portal.documents.services.common import as_utc
 from portal.models_base import utcnow
 
 DEADLINE_WARNING = timedelta(days=1)
@@ -27,7 +26,7 @@ def counterparty_name(document: Document) -> str:
 
 
 def stage_since(document: Document) -> datetime:
-    return as_utc(document.stage_changed_at or document.created_at)
+    return (document.stage_changed_at or document.created_at)
 
 
 def days_in_stage(document: Document, now: datetime | None = None) -> int:
@@ -42,7 +41,7 @@ def is_stuck(document: Document, now: datetime | None = None) -> bool:
 
 def deadline_close(document: Document, now: datetime | None = None) -> bool:
     """Less than a day left to sign (or already past) while the document is still open."""
-    deadline = as_utc(document.deadline_at)
+    deadline = document.deadline_at
     return (document.stage in OPEN_STAGES and deadline is not None
             and deadline - (now or utcnow()) < DEADLINE_WARNING)
 

@@ -20,7 +20,7 @@ from portal.documents.display import mask_contact
 from portal.documents.errors import DocumentRefused
 from portal.documents.links import issue_link
 from portal.documents.models import CHANNELS, Document, Field, Party
-from portal.documents.services.common import as_utc, audit
+from portal.documents.services.common import audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -47,7 +47,7 @@ def next_reminder_at(document_id: int, party_id: int) -> datetime | None:
 
 
 def _allowed_again_at(party: Party) -> datetime | None:
-    last = as_utc(party.last_reminded_at)
+    last = party.last_reminded_at
     if last is None or last + REMIND_INTERVAL <= utcnow():
         return None
     return last + REMIND_INTERVAL

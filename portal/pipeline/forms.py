@@ -8,7 +8,6 @@ from wtforms import DateTimeLocalField, SelectField, StringField
 from wtforms.validators import Optional
 
 from portal.documents.forms import CHANNEL_CHOICES, ServiceErrorsMixin, StopForm
-from portal.documents.services.common import as_utc
 
 
 class DeadlineForm(ServiceErrorsMixin, FlaskForm):
@@ -31,7 +30,7 @@ class ResendForm(ServiceErrorsMixin, FlaskForm):
 def deadline_form(document, submitted: bool = False) -> DeadlineForm:
     if submitted:
         return DeadlineForm(prefix="deadline")
-    deadline = as_utc(document.deadline_at)
+    deadline = document.deadline_at
     return DeadlineForm(formdata=None, prefix="deadline",
                         data={"deadline": deadline.replace(tzinfo=None) if deadline else None})
 

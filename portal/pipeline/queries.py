@@ -139,7 +139,7 @@ def board_columns(user, board: BoardFilter) -> list[Column]:
 
 
 def cursor_of(document: Document) -> str:
-    return f"{as_utc(document.updated_at).isoformat()}~{document.id}"
+    return f"{document.updated_at.isoformat()}~{document.id}"
 
 
 def parse_cursor(value: str | None) -> tuple[datetime, int] | None:

@@ -32,7 +32,7 @@ from portal.delivery.services import InvalidRecipient, dispatch, queue_email, qu
 from portal.documents.display import document_url, format_moment
 from portal.documents.models import Document, Field
 from portal.documents.recipients import responsible_of
-from portal.documents.services.common import as_utc, audit
+from portal.documents.services.common import audit
 from portal.extensions import db
 from portal.jobs import app_job, enqueue
 from portal.models_base import utcnow
@@ -267,7 +267,7 @@ def seal_state(document: Document, now: datetime | None = None) -> str:
     has a due time), "waiting" (for its first try, or to be taken over from a dead worker), or
     "given_up" (after the last try: only "Seal again now" tries once more)."""
     now = now or utcnow()
-    lease = as_utc(document.seal_lease_until) if document.seal_lease_until else None
+    lease = document.seal_lease_until if document.seal_lease_until else None
     if lease is not None and lease > now:
         return "sealing"
     if document.seal_next_at is not None:

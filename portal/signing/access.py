@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Party
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models_base import as_utc, utcnow
+from portal.models_base import utcnow
 from portal.tokens import hash_token
 from portal.unit import fresh_transaction
 from portal.workflow.lock import lock_current
@@ -89,7 +89,7 @@ def state_of(party: Party, now: datetime | None = None) -> str:
         return "declined"
     if document.stage in FINAL_STAGES:
         return document.stage
-    deadline = as_utc(document.deadline_at)
+    deadline = document.deadline_at
     if deadline is not None and deadline <= (now or utcnow()):
         return "expired"
     if document.stage not in OPEN_STAGES:

@@ -15,7 +15,6 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from portal.documents.models import Party
-from portal.signing.access import as_utc
 
 COOKIE_NAME = "signet_ceremony"
 SALT = "signing-ceremony"
@@ -45,7 +44,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def _moment(party: Party) -> str:
-    confirmed = as_utc(party.code_confirmed_at)
+    confirmed = party.code_confirmed_at
     return confirmed.isoformat(timespec="microseconds") if confirmed else ""
 
 

@@ -9,7 +9,7 @@ from portal.documents.models import Field, Party
 from portal.documents.services.parties import party_label
 from portal.models_base import utcnow
 from portal.signing import codes
-from portal.signing.access import as_utc, earlier_unsigned, step_of
+from portal.signing.access import earlier_unsigned, step_of
 from portal.signing.agreement import agreement_paragraphs
 from portal.signing.filling import (
     AUTO_TYPES,
@@ -81,7 +81,7 @@ def page_views(party: Party, include_own: bool) -> list[PageView]:
 def code_status(party: Party) -> dict:
     """What the code step says: where the code went, whether it is still usable."""
     now = utcnow()
-    expires = as_utc(party.code_expires_at)
+    expires = party.code_expires_at
     return {
         "channel": party.channel,
         "masked_contact": mask_contact(party.contact),

@@ -140,7 +140,7 @@ def resend_wait_seconds(party: Party, now=None) -> int:
     """Seconds until this party may ask for another code (0: now)."""
     now = now or utcnow()
     waits = [0.0]
-    last = as_utc(party.code_sent_at)
+    last = party.code_sent_at
     if last is not None:
         waits.append((last + codes.RESEND_INTERVAL - now).total_seconds())
     recent = codes.sends_since(party, now - codes.HOUR)
@@ -234,7 +234,7 @@ def verify_code(token: str, meta, code: str,
     if (party.code_attempts or 0) >= codes.MAX_ATTEMPTS:
         db.session.rollback()
         raise StepRefused(_("Too many wrong codes. Ask for a new code."))
-    if as_utc(party.code_expires_at) <= utcnow():
+    if party.code_expires_at <= utcnow():
         db.session.rollback()
         raise StepRefused(_("This code has expired. Ask for a new code."))
     used = _reserve_attempt(party)

@@ -107,7 +107,7 @@ def _remind(document_id: int, party_id: int, now: datetime) -> bool:
 
 def _still_due(document: Document, party: Party, now: datetime) -> bool:
     db.session.refresh(party)
-    deadline = as_utc(document.deadline_at)
+    deadline = document.deadline_at
     if document.stage not in OPEN_STAGES or not party.signs \
             or party.status not in INVITED_STATUSES or (deadline is not None and deadline <= now):
         return False

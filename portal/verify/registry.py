@@ -12,7 +12,6 @@ from portal.audit.catalogue import DOCUMENT_FINALIZED
 from portal.audit.service import broken_links, events_for
 from portal.documents.display import mask_contact
 from portal.documents.models import Document
-from portal.documents.services.common import as_utc
 from portal.errors import DomainError
 from portal.extensions import db
 
@@ -83,7 +82,7 @@ def match_for(document: Document, digest: str) -> RegistryMatch:
             organization=party.organization,
             masked_contact=mask_contact(party.contact),
             channel=party.channel,
-            signed_at=as_utc(party.signed_at),
+            signed_at=party.signed_at,
         )
         for party in document.parties
         if party.signs
@@ -93,7 +92,7 @@ def match_for(document: Document, digest: str) -> RegistryMatch:
         number=document.number,
         title=document.title,
         company_name=document.company.display_name if document.company else "",
-        completed_at=as_utc(document.completed_at),
+        completed_at=document.completed_at,
         verification_code=document.verification_code,
         sha256=digest,
         parties=parties,

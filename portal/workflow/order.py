@@ -25,7 +25,7 @@ from portal.documents.models import OPEN_STAGES, Document, Party
 from portal.documents.recipients import fresh_parties
 from portal.documents.trail import audit
 from portal.extensions import db
-from portal.models_base import as_utc, utcnow
+from portal.models_base import utcnow
 from portal.workflow.lock import lock_current, lock_document
 from portal.workflow.machine import (
     APPROVAL,
@@ -161,7 +161,7 @@ def _expire_one(document_id: int, now: datetime) -> bool:
 
 def _expire(document_id: int, now: datetime) -> bool:
     document = lock_document(document_id)
-    deadline = as_utc(document.deadline_at) if document is not None else None
+    deadline = document.deadline_at if document is not None else None
     if document is None or document.stage not in OPEN_STAGES or deadline is None \
             or deadline >= now:
         return False

@@ -16,7 +16,6 @@ from portal.documents.errors import AlreadySent, DocumentLocked, DocumentRefused
 from portal.documents.fitting import overflows
 from portal.documents.models import OPEN_STAGES, Document
 from portal.documents.services.common import (
-    as_utc,
     audit,
     check_deadline,
     clean_language,
@@ -65,8 +64,7 @@ def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=No
         db.session.rollback()
         raise DocumentRefused(errors)
     changes = {key: value for key, value in wanted.items()
-               if (as_utc(getattr(document, key)) if key == "deadline_at"
-                   else getattr(document, key)) != value}
+               if getattr(document, key) != value}
     previous = document.responsible
     for key, value in changes.items():
         setattr(document, key, value)
@@ -88,7 +86,7 @@ def set_deadline(actor, meta, document_id: int, deadline) -> Document:
     if not (document.is_draft or document.stage in OPEN_STAGES):
         db.session.rollback()
         raise DomainError(_("This document is closed; its deadline no longer matters."), 409)
-    previous = as_utc(document.deadline_at)
+    previous = document.deadline_at
     document.deadline_at = deadline
     audit(DOCUMENT_DEADLINE_CHANGED, document, actor, meta,
           previous=previous.isoformat() if previous else None, deadline=deadline.isoformat())
@@ -144,7 +142,7 @@ def sending_problems(document: Document) -> list[str]:
     problems += _fit_problems(document)
     if not document.source_sha256 or not path_for(document.source_sha256).exists():
         problems.append(_("The PDF of this document is missing. Create the document again."))
-    deadline = as_utc(document.deadline_at)
+    deadline = document.deadline_at
     if deadline is None or deadline <= utcnow():
         problems.append(_("The deadline has passed. Set a new one."))
     return problems
