@@ -29,13 +29,12 @@ from portal.config import LANGUAGES
 from portal.delivery.services import dispatch, queue_email, queue_sms
 from portal.documents.models import OPEN_STAGES, Field, Party
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import as_utc, utcnow
 from portal.signing import ceremony as sessions
 from portal.signing import codes
 from portal.signing.access import (
     SigningClosed,
     StepRefused,
-    as_utc,
     find_party,
     lock_party,
     require_active,
