@@ -58,8 +58,9 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # One worker per core (at most 4): each has its own databases, Redis db, servers and browser.
+# Ends with the 15 slowest tests (setup and call listed apart), to see where the time goes.
 test: setup lint
-	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadscope
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadscope --durations=15
 
 bench: setup
 	@for script in bench/*.py; do [ -e "$$script" ] && $(BIN)/python "$$script"; done; true

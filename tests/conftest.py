@@ -1,13 +1,12 @@
 """Test harness: every app-level test runs on SQLite and on PostgreSQL (when reachable)."""
 
 import pytest
-from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
-from tests import routes_once
+from tests import routes_once, templates_once
 from tests.factories import make_user
-from tests.helpers import login
+from tests.helpers import sign_in
 from tests.services import (
     REDIS_TEST_URL,
     LiveServer,
@@ -44,35 +43,92 @@ def _create_schema(tmp_path, url: str) -> None:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
-    """A database with the current schema; each test leaves it empty."""
-    folder = tmp_path_factory.mktemp(request.param)
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'signet.db'}"
+class WorkerDatabases:
+    """Each kind of test database made once per test process, on first use.
+
+    pytest sets a session fixture's parameter up again each time the tests switch between
+    sqlite and postgresql (per module under --dist loadscope): making the database anew each
+    time cost ~1-3 s (a PostgreSQL database and every table); emptying it costs ~10 ms.
+    """
+
+    def __init__(self, tmp_path_factory):
+        self._tmp_path_factory = tmp_path_factory
+        self._made: dict[str, tuple[object, str]] = {}  # kind -> (folder, url)
+        self._postgres_names: list[str] = []
+
+    def url(self, kind: str) -> str:
+        if kind in self._made:
+            folder, url = self._made[kind]
+            _empty_database(folder, url)  # a module's tests start on an empty one, as before
+            return url
+        folder = self._tmp_path_factory.mktemp(kind)
+        if kind == "sqlite":
+            url = f"sqlite:///{folder / 'signet.db'}"
+        else:
+            try:
+                url, name = create_postgres_database()
+            except Exception as error:  # any connection failure means "not reachable"
+                service_missing("PostgreSQL", error)
+            self._postgres_names.append(name)
         _create_schema(folder, url)
-        yield url
-        return
-    try:
-        url, name = create_postgres_database()
-    except Exception as error:  # any connection failure means "not reachable"
-        service_missing("PostgreSQL", error)
-    _create_schema(folder, url)
-    yield url
-    drop_postgres_database(name)
+        self._made[kind] = (folder, url)
+        return url
+
+    def drop(self) -> None:
+        for name in self._postgres_names:
+            drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def worker_databases(tmp_path_factory):
+    databases = WorkerDatabases(tmp_path_factory)
+    yield databases
+    databases.drop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, worker_databases):
+    """A database with the current schema; each test leaves it empty."""
+    return worker_databases.url(request.param)
+
+
+def _empty_database(folder, url: str) -> None:
+    app = create_app(base_config(folder, url))
+    with app.app_context():
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _empty_all_tables() -> None:
     # Row by row, children first: on the few rows a test leaves, DELETE takes ~9 ms where
     # PostgreSQL's TRUNCATE of every table took ~140 ms (a new file per table) after each test.
-    tables = list(reversed(db.metadata.sorted_tables))
-    for table in tables:
-        db.session.execute(table.delete())
-    if db.engine.dialect.name == "postgresql":  # ids start at 1 again, as TRUNCATE's RESTART did
-        restarts = ", ".join(f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
-                             for t in tables if "id" in t.c)
-        db.session.execute(text(f"SELECT {restarts}"))
+    # Plain SQL written once per process: the statements of ~45 tables built and compiled for
+    # each test's new engine cost more than running them. PostgreSQL takes them in one round
+    # trip (statements without parameters may share one query).
+    connection = db.session.connection()
+    statements = _emptying_statements(connection.dialect)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("; ".join(statements))
+    else:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
     db.session.commit()
+
+
+_emptying: dict[str, list[str]] = {}
+
+
+def _emptying_statements(dialect) -> list[str]:
+    if dialect.name not in _emptying:
+        tables = list(reversed(db.metadata.sorted_tables))
+        statements = [str(table.delete().compile(dialect=dialect)) for table in tables]
+        if dialect.name == "postgresql":  # ids start at 1 again, as TRUNCATE's RESTART did
+            restarts = ", ".join(f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
+                                 for t in tables if "id" in t.c)
+            statements.append(f"SELECT {restarts}")
+        _emptying[dialect.name] = statements
+    return _emptying[dialect.name]
 
 
 @pytest.fixture
@@ -122,14 +178,14 @@ def employee(app):
 @pytest.fixture
 def admin_client(app, admin):
     client = app.test_client()
-    login(client, admin["email"], admin["password"])
+    sign_in(client, admin["email"])
     return client
 
 
 @pytest.fixture
 def employee_client(app, employee):
     client = app.test_client()
-    login(client, employee["email"], employee["password"])
+    sign_in(client, employee["email"])
     return client
 
 
@@ -189,6 +245,7 @@ def sms_gateway():
 
 def pytest_configure(config):
     routes_once.install()  # an app per test: compile each route's URL builder only once
+    templates_once.install()  # ... and each template
 
 
 def pytest_collection_modifyitems(config, items):

@@ -10,7 +10,7 @@ from portal.delivery.models import Message
 from portal.documents.models import Document
 from portal.extensions import db
 from tests.documents.support import ready_draft
-from tests.helpers import csrf_token, login, text_of
+from tests.helpers import csrf_token, sign_in, text_of
 
 
 def _dead_redis_url() -> str:
@@ -38,7 +38,7 @@ def test_pages_answer_and_limits_still_hold_per_process(app):
 
 def test_sending_a_document_succeeds_and_its_invitation_waits_in_the_outbox(app, admin):
     client = app.test_client()
-    login(client, admin["email"], admin["password"])
+    sign_in(client, admin["email"])
     with app.app_context():
         document_id = ready_draft(admin["id"]).id
     response = client.post(f"/documents/{document_id}/send",

@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from tests.api.support import bearer, error_of, make_token
 from tests.factories import make_company, make_document_row, make_user
-from tests.helpers import login
+from tests.helpers import sign_in
 
 
 def test_without_a_token_the_answer_is_a_json_401(client):
@@ -53,7 +53,7 @@ def test_the_token_acts_as_its_user_whatever_cookie_comes_along(app, employee):
         boss_id = make_user(email="boss@example.com", name="Bea Boss", is_admin=True).id
         make_document_row(boss_id, title="The boss's contract")
     client = app.test_client()
-    login(client, "boss@example.com", "correct horse battery")
+    sign_in(client, "boss@example.com")
     response = client.get("/api/v1/documents", headers=bearer(make_token(app, employee["id"])))
     # The administrator's cookie lends the employee's token nothing.
     assert response.status_code == 200 and response.get_json()["total"] == 0

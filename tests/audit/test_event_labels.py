@@ -31,7 +31,7 @@ from portal.workflow.order import expire_overdue
 from tests.audit.support import sample_details, write_undeclared_event
 from tests.automation.support import rule
 from tests.factories import make_user
-from tests.helpers import login, post_form
+from tests.helpers import post_form, sign_in
 from tests.progress.support import sent_document
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
@@ -244,7 +244,7 @@ def test_a_rules_line_and_its_notice_follow_their_readers_not_the_job(make_app):
         assert _subjects("boss@example.com")[-1].startswith("Documento enviado: ")
 
     client = app.test_client()
-    login(client, "boss@example.com", "correct horse battery")
+    sign_in(client, "boss@example.com")
     expected = {"en": "Emailed boss@example.com", "ru": "Письмо отправлено на boss@example.com",
                 "pt": "Enviado por email para boss@example.com"}
     for language, line in expected.items():

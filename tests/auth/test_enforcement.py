@@ -11,7 +11,7 @@ from portal.models_base import utcnow
 from tests.api.support import Api, make_token
 from tests.documents.support import make_template
 from tests.factories import make_company, make_counterparty, make_document_row, make_user
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 
 
 def _close(app, section: str, action: str = "view") -> None:
@@ -89,7 +89,7 @@ def test_the_sealing_page_lists_only_documents_the_user_may_see(app, employee):
         db.session.commit()
         mine_id, theirs_id = mine.id, theirs.id
     client = app.test_client()
-    login(client, "keeper@example.com", "correct horse battery")
+    sign_in(client, "keeper@example.com")
     page = text_of(client.get("/admin/sealing"))
     assert f"/documents/{mine_id}" in page and "Keeper&#39;s act" in page
     assert f"/documents/{theirs_id}" not in page and "Someone" not in page

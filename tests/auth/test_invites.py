@@ -8,7 +8,7 @@ from portal.delivery.models import Message
 from portal.delivery.redaction import as_sent
 from portal.extensions import db
 from portal.models_base import utcnow
-from tests.helpers import login, post_form, text_of
+from tests.helpers import login, post_form, sign_in, text_of
 
 LINK = re.compile(r"http://localhost(/invite/[A-Za-z0-9_-]+)")
 PASSWORD = "my own long password"
@@ -49,7 +49,7 @@ def test_invitation_email_arrives_and_its_link_sets_the_password(make_app, admin
                                                                  mailbox):
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
     admin_client = app.test_client()
-    login(admin_client, admin["email"], admin["password"])
+    sign_in(admin_client, admin["email"])
     invite(admin_client, email="New.Person@Example.com")
     assert "Invitation sent to new.person@example.com" in text_of(admin_client.get("/admin/users"))
     assert "Invitation pending" in text_of(admin_client.get("/admin/users"))
@@ -91,7 +91,7 @@ def test_invitation_is_queued_in_the_outbox_with_the_user(app, admin_client):
 def test_invitation_lasts_the_configured_number_of_days(make_app, admin):
     app = make_app(SIGNET_INVITE_DAYS=2)
     client = app.test_client()
-    login(client, admin["email"], admin["password"])
+    sign_in(client, admin["email"])
     invite(client)
     expires = pending_user(app).invite_expires_at.replace(tzinfo=None)
     expected = (utcnow() + timedelta(days=2)).replace(tzinfo=None)
@@ -186,7 +186,7 @@ def test_invitation_page_is_rate_limited(make_app):
 def test_a_delivered_invitation_keeps_no_usable_link(make_app, smtp_server, mailbox, admin):
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
     client = app.test_client()
-    login(client, admin["email"], admin["password"])
+    sign_in(client, admin["email"])
     invite(client)
     mailbox.wait_for(1)
     [mail] = mailbox.to("new.person@example.com")

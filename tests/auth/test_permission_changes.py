@@ -8,7 +8,7 @@ from portal.auth.models import Role, RoleGrant, User, department_roles
 from portal.extensions import db
 from tests.api.support import Api, make_token
 from tests.factories import make_company, make_department, make_document_row, make_user
-from tests.helpers import login
+from tests.helpers import sign_in
 
 
 def _role(name: str, scope: str) -> Role:
@@ -30,7 +30,7 @@ def _roleless(email: str, department) -> User:
 
 def _client(app, email: str):
     client = app.test_client()
-    login(client, email, "correct horse battery")
+    sign_in(client, email)
     return client
 
 

@@ -15,7 +15,7 @@ from portal.auth.permissions import SECTION_ACTIONS, scope_of
 from portal.auth.roles import ADMINISTRATOR, EMPLOYEE, SUPERVISOR
 from portal.extensions import db
 from tests.factories import make_department, make_user
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 
 HTMX = {"HX-Request": "true"}
 
@@ -73,7 +73,7 @@ def log_in_as(app, user_id: int):
     with app.app_context():
         email = db.session.get(User, user_id).email
     client = app.test_client()
-    login(client, email, "correct horse battery")
+    sign_in(client, email)
     return client
 
 

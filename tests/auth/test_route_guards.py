@@ -16,7 +16,7 @@ from portal.delivery.models import Message
 from portal.extensions import db
 from tests.documents.support import make_template
 from tests.factories import make_counterparty, make_document_row, make_user
-from tests.helpers import login
+from tests.helpers import sign_in
 
 # Public by design: signing links, verification, the signed download link, the API description.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "downloads.final_pdf", "api.openapi",
@@ -66,7 +66,7 @@ def roleless(app):
         db.session.commit()
         secret = tokens.create_token(nobody, "CI")[1]
     client = app.test_client()
-    login(client, "nobody@example.com", PASSWORD)
+    sign_in(client, "nobody@example.com")
     home = client.get("/").get_data(as_text=True)
     return client, CSRF_META.search(home).group(1), secret
 

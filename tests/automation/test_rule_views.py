@@ -10,7 +10,7 @@ from portal.automation.models import AutomationRule, RuleRun
 from portal.extensions import db
 from tests.automation.support import rule
 from tests.factories import make_document_row, make_user
-from tests.helpers import csrf_token, login, post_form, text_of
+from tests.helpers import csrf_token, post_form, sign_in, text_of
 
 HTMX = {"HX-Request": "true"}
 EMAIL_RULE = {"name": "Tell accounting", "trigger": "all_signed", "action": "send_email",
@@ -260,7 +260,7 @@ def test_a_supervisor_sees_the_rules_without_buttons_and_may_not_change_them(app
         give_role(supervisor, SUPERVISOR)
         db.session.commit()
     client = app.test_client()
-    login(client, "boss@example.com", "correct horse battery")
+    sign_in(client, "boss@example.com")
 
     board = text_of(client.get("/automation/"))
     assert _card_names(board, "declined") == ["Watch"]
@@ -339,7 +339,7 @@ def test_the_run_log_shows_only_runs_on_documents_the_user_may_see(app, admin):
         _run(watch, mine.id, "a", "succeeded", result="Emailed mine")
         _run(watch, theirs.id, "b", "succeeded", result="Emailed theirs")
     client = app.test_client()
-    login(client, "clerk@example.com", "correct horse battery")
+    sign_in(client, "clerk@example.com")
     html = text_of(client.get("/automation/runs"))
     assert "MINE-1" in html and "Emailed mine" in html
     assert "THEIRS-1" not in html and "Emailed theirs" not in html

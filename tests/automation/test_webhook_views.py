@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from tests.automation.receiver import WebhookReceiver
 from tests.factories import make_document_row, make_user
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 
 BASE = "/admin/webhooks"
 HTMX = {"HX-Request": "true"}
@@ -287,7 +287,7 @@ def test_a_user_who_may_only_view_and_edit_sees_no_add_or_delete(app):
         document_id = make_document_row(user.id, number="INV-7").id
         make_delivery(endpoint_id, document_id=document_id)
     client = app.test_client()
-    login(client, "int@example.com", "correct horse battery")
+    sign_in(client, "int@example.com")
     listing = text_of(client.get(f"{BASE}/"))
     assert "Add an endpoint" not in listing and f'action="{BASE}/"' not in listing
     page = text_of(client.get(f"{BASE}/{endpoint_id}"))

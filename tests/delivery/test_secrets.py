@@ -20,7 +20,7 @@ from portal.models_base import utcnow
 from portal.sweep.run import run_sweep
 from portal.tokens import hash_token
 from tests.factories import make_user
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 from tests.progress.support import CLIENT_PHONE, LINK, load, messages_to, party, sent_document, sign
 from tests.signing.support import HEADERS, post
 
@@ -44,7 +44,7 @@ def _staff(app):
         user = make_user(email=ADMIN[0], name="Bea Boss", is_admin=True)
         user_id = user.id
     client = app.test_client()
-    login(client, *ADMIN)
+    sign_in(client, ADMIN[0])
     return client, user_id
 
 
@@ -182,7 +182,7 @@ def test_once_a_server_is_configured_the_outbox_hides_them_and_send_again_delive
 
     configured = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
     staff = configured.test_client()
-    login(staff, *ADMIN)
+    sign_in(staff, ADMIN[0])
     pages = _outbox_pages(staff, invitation_id)
     assert token not in pages and f"http://localhost/s/{MASK}" in pages
     # Kept sealed while only the outbox had it: sending it now delivers the working link.

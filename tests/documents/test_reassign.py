@@ -18,7 +18,7 @@ from tests.api.support import Api, make_token
 from tests.documents.support import META, ready_draft, signet_company, user
 from tests.factories import make_user
 from tests.fixtures import fixture_bytes
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 
 HTMX = {"HX-Request": "true"}
 
@@ -39,7 +39,7 @@ def people(app, employee):
 
 def _client(app, email):
     client = app.test_client()
-    login(client, email, "correct horse battery")
+    sign_in(client, email)
     return client
 
 

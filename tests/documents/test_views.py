@@ -11,7 +11,7 @@ from portal.extensions import db
 from tests.documents.support import make_template, ready_draft, signet_company, upload_draft
 from tests.factories import make_counterparty, make_user
 from tests.fixtures import fixture_bytes
-from tests.helpers import csrf_token, login, post_form, text_of
+from tests.helpers import csrf_token, post_form, sign_in, text_of
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (Signet test)"}
 
@@ -47,7 +47,7 @@ def stranger_client(app):
     with app.app_context():
         make_user(email="other@example.com", name="Olga Other")
     client = app.test_client()
-    login(client, "other@example.com", "correct horse battery")
+    sign_in(client, "other@example.com")
     return client
 
 
@@ -155,7 +155,7 @@ def test_a_bad_upload_shows_why_next_to_the_file(app, employee_client, setup, fi
 def test_an_oversize_upload_is_refused_with_its_limit(make_app, employee, setup):
     app = make_app(SIGNET_UPLOAD_MAX_BYTES=2000)
     client = app.test_client()
-    login(client, employee["email"], employee["password"])
+    sign_in(client, employee["email"])
     page = text_of(upload(client, setup, fixture_bytes("three-pages.pdf")))
     assert "larger than" in page
     assert db_is_empty(app)

@@ -37,9 +37,9 @@ from portal.storage import read, store
 from portal.storage.models import Blob
 from tests.api.support import Api, error_of, make_token
 from tests.conftest import base_config
-from tests.factories import DEFAULT_PASSWORD, make_company, make_counterparty, make_user
+from tests.factories import make_company, make_counterparty, make_user
 from tests.fixtures import FIXTURES_DIR as FIXTURES
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 from tests.hostile import active_pdfs, bombs
 from tests.hostile.checks import active_keys_in
 from tests.verify.support import sealed_by_portal
@@ -120,7 +120,7 @@ def nothing_kept_between_tests(portal):
 def admin_client(portal):
     app, _ids = portal
     client = app.test_client()
-    login(client, "admin@example.com", DEFAULT_PASSWORD)
+    sign_in(client, "admin@example.com")
     return client
 
 
@@ -300,7 +300,7 @@ def test_others_keep_being_served_while_a_bomb_is_opened(portal, api, admin_clie
 def test_a_refusal_is_in_the_senders_language(portal, corpus):
     app, ids = portal
     client = app.test_client()
-    login(client, "admin@example.com", DEFAULT_PASSWORD)
+    sign_in(client, "admin@example.com")
     form = {"company_id": str(ids["company"]), "title": "Бомба",
             "counterparty_id": str(ids["counterparty"]),
             "file": (BytesIO(corpus["content-bomb-2gib.pdf"].read_bytes()), "bomb.pdf")}

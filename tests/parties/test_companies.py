@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.parties.models import Company
 from portal.storage.models import Blob
 from tests.factories import make_company, make_user
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 from tests.parties.support import company_form, image_bytes, stamp_png, upload
 
 
@@ -172,7 +172,7 @@ def test_stamp_larger_than_the_limit_is_refused(make_app):
     with app.app_context():
         make_user(email="boss@example.com", is_admin=True)
     client = app.test_client()
-    login(client, "boss@example.com", "correct horse battery")
+    sign_in(client, "boss@example.com")
     noise = Image.frombytes("RGB", (100, 100), random.Random(7).randbytes(100 * 100 * 3))
     buffer = BytesIO()
     noise.save(buffer, "PNG")  # noise does not compress: ~30 KB

@@ -5,7 +5,7 @@ import re
 from portal.extensions import db
 from portal.parties.models import Counterparty
 from tests.factories import make_counterparty, make_user
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 from tests.parties.support import counterparty_form
 
 HTMX = {"HX-Request": "true"}
@@ -220,7 +220,7 @@ def test_national_phone_numbers_with_a_default_region(make_app):
     with app.app_context():
         make_user(email="boss@example.com", is_admin=True)
     client = app.test_client()
-    login(client, "boss@example.com", "correct horse battery")
+    sign_in(client, "boss@example.com")
     post_form(client, "/counterparties/new",
               counterparty_form(email="", phone="8 (916) 123-45-67"))
     [person] = _all(app)

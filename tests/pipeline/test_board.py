@@ -14,7 +14,7 @@ from tests.factories import (
     make_document_row,
     make_user,
 )
-from tests.helpers import login, text_of
+from tests.helpers import sign_in, text_of
 from tests.pipeline.support import (
     at_client_signing,
     card_ids,
@@ -65,7 +65,7 @@ def test_card_shows_who_it_waits_for_and_highlights_stuck_and_due(make_app, admi
             deadline_at=utcnow() + timedelta(hours=5)))
         db.session.commit()
     client = app.test_client()
-    login(client, "boss@example.com", "correct horse battery")
+    sign_in(client, "boss@example.com")
     html = text_of(client.get("/pipeline"))
     card = html.split(f'id="card-{document_id}"', 1)[1].split("</article>", 1)[0]
     assert "Anna Petrova" in card  # our signer, invited first

@@ -102,10 +102,10 @@ def test_controls_need_csrf_and_permission(app, admin, employee_client):
     url = f"/pipeline/documents/{document_id}/parties/{party_id}/remind"
     assert employee_client.post(url, data={"csrf_token": csrf_token(employee_client)}) \
         .status_code == 404
-    from tests.helpers import login
+    from tests.helpers import sign_in
 
     other = app.test_client()
-    login(other, "admin@example.com", "correct horse battery")
+    sign_in(other, "admin@example.com")
     assert other.post(url).status_code == 400  # no CSRF token
     with app.app_context():
         assert messages_to("director@signet.example")[-1].kind == "signing-invitation"

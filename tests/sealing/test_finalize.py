@@ -19,7 +19,7 @@ from portal.sealing.certs import ensure_portal_certificates
 from portal.sealing.finalize import finalize_document, unsealed_documents
 from portal.sealing.store import portal_certificates, trust_roots
 from portal.storage import read
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 from tests.progress.support import fill_signatures, load, sent_document, sign
 from tests.sealing.tsa import TimestampServer, closed_port_url
 from tests.verify.support import seal_verdict
@@ -106,7 +106,7 @@ def test_no_answering_authority_leaves_it_unsealed_on_the_admin_page_until_retri
         assert "document.finalized" not in [e.type for e in events_for(document_id)]
 
     client = app.test_client()
-    login(client, "root@example.com", "correct horse battery")
+    sign_in(client, "root@example.com")
     page = text_of(client.get("/admin/sealing"))
     assert load_number(app, document_id) in page and "No time-stamping authority answered" in page
 

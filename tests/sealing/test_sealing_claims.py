@@ -22,7 +22,7 @@ from portal.sealing.finalize import (
     sealing_due,
 )
 from portal.sweep.run import run_sweep
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 from tests.progress.support import fill_signatures, load, sent_document, sign
 from tests.sealing.tsa import closed_port_url
 
@@ -87,7 +87,7 @@ def _assert_sealed_and_mailed_once(document_id: int) -> Document:
 
 def _root_client(app):
     client = app.test_client()
-    login(client, ROOT, "correct horse battery")
+    sign_in(client, ROOT)
     return client
 
 

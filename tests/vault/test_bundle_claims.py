@@ -24,8 +24,8 @@ from portal.vault.bundles import (
     bundle_root,
     replay_lost_bundles,
 )
-from tests.factories import DEFAULT_PASSWORD, make_document_row, make_user
-from tests.helpers import login, post_form, text_of
+from tests.factories import make_document_row, make_user
+from tests.helpers import post_form, sign_in, text_of
 
 HX = {"HX-Request": "true"}
 HOLD_LOCK = """
@@ -51,7 +51,7 @@ def queued(make_app, redis_url, redis_client):
                 owner.id, number=f"ACT-{n}", stage="completed", completed_at=utcnow(),
                 final_sha256=final.sha256).id)
     client = app.test_client()
-    login(client, "emma@example.com", DEFAULT_PASSWORD)
+    sign_in(client, "emma@example.com")
     html = text_of(post_form(client, "/vault/bundles", {"document_id": [str(i) for i in ids]},
                              headers=HX))
     assert "Preparing the zip: 0 of 3 documents." in html

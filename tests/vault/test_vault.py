@@ -13,13 +13,12 @@ from portal.models_base import utcnow
 from portal.storage import read, store
 from portal.vault.bundles import purge_expired_bundles
 from tests.factories import (
-    DEFAULT_PASSWORD,
     make_company,
     make_counterparty,
     make_document_row,
     make_user,
 )
-from tests.helpers import login, post_form, text_of
+from tests.helpers import post_form, sign_in, text_of
 
 HX = {"HX-Request": "true"}
 
@@ -58,7 +57,7 @@ def vault(app):
 
 def _client(app, email):
     client = app.test_client()
-    login(client, email, DEFAULT_PASSWORD)
+    sign_in(client, email)
     return client
 
 
