@@ -72,10 +72,14 @@ class DatabaseId(IntegerConverter):
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import errors, i18n, sqlite
+    # Imported when an app is built, never at `import portal`: the sandbox's children, the
+    # migrations and every `portal.x` import would otherwise load the whole application.
+    from portal import errors, i18n, reactions, sqlite
     from portal.auth import login as auth_login
     from portal.auth import permissions
+    from portal.automation import engine as automation
     from portal.extensions import csrf, db, limiter, migrate
+    from portal.sweep import timer as sweep_timer
 
     sqlite.init_app(app)  # first: engine options, and the first hook of every request
     db.init_app(app)
@@ -87,14 +91,8 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     errors.init_app(app)
     _import_models()
-    from portal.sweep import timer as sweep_timer
-
     sweep_timer.init_app(app)
-    from portal.automation import engine as automation
-
     automation.init_app(app)
-    from portal import reactions
-
     reactions.subscribe_all()
 
 
@@ -112,6 +110,7 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # The views, when an app is built (see _init_extensions).
     from portal import cli, home, language_views
     from portal.api.profile import bp as profile_bp
     from portal.api.routes import bp as api_bp

@@ -1,7 +1,21 @@
 """`flask signet ...` commands."""
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import AppGroup
+
+from portal.audit.cli import audit_check_command
+from portal.delivery.cli import deliver_queued_command, worker_command
+from portal.doctemplates.cli import install_templates_command
+from portal.extensions import db
+from portal.sealing.finalize import seal_again
+from portal.seed import seed
+from portal.sweep.run import run_sweep
+from portal.sweep.timer import sweep_lock
+from portal.verify.cli import verify_command
+from portal.workflow.order import expire_overdue
 
 signet = AppGroup("signet", help="Signet administration commands.")
 
@@ -9,7 +23,6 @@ signet = AppGroup("signet", help="Signet administration commands.")
 @signet.command("seed")
 def seed_command():
     """Create the first administrator and demo data, once."""
-    from portal.seed import seed
 
     for line in seed():
         click.echo(line)
@@ -18,7 +31,6 @@ def seed_command():
 @signet.command("expire")
 def expire_command():
     """Move documents past their deadline to "expired" and tell the responsible employees."""
-    from portal.workflow.order import expire_overdue
 
     click.echo(f"Expired {expire_overdue()} document(s).")
 
@@ -26,12 +38,8 @@ def expire_command():
 @signet.command("sweep")
 def sweep_command():
     """Run the periodic sweep once: expiry, reminders, stuck sealing and mail, old bundles."""
-    from pathlib import Path
 
-    from flask import current_app
 
-    from portal.sweep.run import run_sweep
-    from portal.sweep.timer import sweep_lock
 
     with sweep_lock(Path(current_app.instance_path)) as held:
         if not held:
@@ -43,8 +51,6 @@ def sweep_command():
 @signet.command("seal-pending")
 def seal_pending_command():
     """Queue sealing again for completed documents still without their sealed PDF."""
-    from portal.extensions import db
-    from portal.sealing.finalize import seal_again
 
     count = seal_again(None)
     db.session.commit()
@@ -52,10 +58,6 @@ def seal_pending_command():
 
 
 def init_app(app) -> None:
-    from portal.audit.cli import audit_check_command
-    from portal.delivery.cli import deliver_queued_command, worker_command
-    from portal.doctemplates.cli import install_templates_command
-    from portal.verify.cli import verify_command
 
     for command in (install_templates_command, audit_check_command, verify_command,
                     deliver_queued_command, worker_command):

@@ -3,7 +3,7 @@
 from flask import g, has_request_context, request, session, url_for
 from flask_login import current_user
 
-from portal.config import LANGUAGES
+from portal.config import LANGUAGES, REPO_ROOT
 from portal.extensions import babel
 
 
@@ -20,7 +20,6 @@ def select_locale() -> str | None:
 
 
 def init_app(app) -> None:
-    from portal.config import REPO_ROOT
 
     babel.init_app(
         app,

@@ -6,6 +6,8 @@ from sqlalchemy import DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from portal.extensions import db
+
 DATABASE_INT_MAX = 2**31 - 1
 
 
@@ -52,7 +54,6 @@ def end_read_before_slow_work() -> None:
     would keep every other writer waiting. The next query begins a fresh transaction; loaded
     objects are read again when next touched.
     """
-    from portal.extensions import db
 
     session = db.session
     if session.new or session.dirty or session.deleted:

@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from portal.extensions import db
+from portal.jobs import enqueue, queue_for
 from portal.models_base import utcnow
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,6 @@ def book(job, row_id: int, delay: int, queue: str, job_prefix: str) -> None:
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL"):
         return
-    from portal.jobs import enqueue, queue_for
 
     if delay <= 0:
         enqueue(job, row_id, queue=queue)

@@ -9,6 +9,7 @@ from flask import current_app
 
 from portal.auth.models import Department, User
 from portal.auth.roles import ADMINISTRATOR, EMPLOYEE, give_role, role_by_key
+from portal.automation.services import create_rule
 from portal.doctemplates.builtin import install_builtin_templates
 from portal.extensions import db
 from portal.parties.models import Company, Counterparty
@@ -68,7 +69,6 @@ def _create_demo(email: str, password: str) -> None:
 
 def _demo_rules(admin: User) -> None:
     """Two everyday rules, so the rules view is not empty on first look."""
-    from portal.automation.services import create_rule
 
     create_rule(admin, {"name": "Tell the responsible when the client signs",
                         "trigger": "client_signed", "action": "notify_responsible"})

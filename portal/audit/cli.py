@@ -4,10 +4,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from portal.audit.models import AuditEvent
+from portal.audit.service import broken_links
+from portal.documents.models import Document
+from portal.extensions import db
+
 
 def _documents_to_check(document_id: int | None) -> list[tuple[int, str]]:
-    from portal.documents.models import Document
-    from portal.extensions import db
 
     query = select(Document.id, Document.number).order_by(Document.id)
     if document_id is not None:
@@ -16,8 +19,6 @@ def _documents_to_check(document_id: int | None) -> list[tuple[int, str]]:
 
 
 def _event_count(document_ids: list[int]) -> int:
-    from portal.audit.models import AuditEvent
-    from portal.extensions import db
 
     if not document_ids:
         return 0
@@ -32,7 +33,6 @@ def _event_count(document_ids: list[int]) -> int:
 @with_appcontext
 def audit_check_command(document_id: int | None):
     """Walk every document's audit chain; exit 1 if any event was changed or removed."""
-    from portal.audit.service import broken_links
 
     documents = _documents_to_check(document_id)
     if document_id is not None and not documents:

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from portal.auth.models import User
 from portal.extensions import db, login_manager
 
 
@@ -16,7 +17,6 @@ def init_app(app) -> None:
 @login_manager.user_loader
 def load_user(session_id: str):
     """Accept the session only while the user is active and the version still matches."""
-    from portal.auth.models import User
 
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():

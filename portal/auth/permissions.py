@@ -9,6 +9,11 @@ from functools import wraps
 
 from flask import abort, g, has_app_context
 from flask_login import current_user, login_required
+from sqlalchemy import false, or_, select, true
+
+from portal.auth.inheritance import held_role_ids
+from portal.auth.models import RoleGrant, User
+from portal.extensions import db
 
 SECTIONS = ("documents", "templates", "contacts", "vault", "automation", "settings", "permissions")
 ACTIONS = ("view", "create", "edit", "delete", "send")
@@ -37,11 +42,7 @@ def _check_names(action: str, section: str) -> None:
 
 
 def _load_grants(user) -> dict[tuple[str, str], str]:
-    from sqlalchemy import select
 
-    from portal.auth.inheritance import held_role_ids
-    from portal.auth.models import RoleGrant
-    from portal.extensions import db
 
     widest: dict[tuple[str, str], str] = {}
     rows = db.session.execute(
@@ -113,9 +114,7 @@ def _department_ids(user, scope: str) -> set[int]:
 
 def visible(user, section: str, model, action: str = "view"):
     """A where-clause limiting `model` rows to those the user may act on (lists, search, counts)."""
-    from sqlalchemy import false, or_, select, true
 
-    from portal.auth.models import User
 
     scope = scope_of(user, action, section)
     if scope == "none":
@@ -132,7 +131,6 @@ def visible(user, section: str, model, action: str = "view"):
 
 def get_or_404(model, object_id: int, user, action: str, section: str):
     """Load an object the user may act on; 404 when it is missing or not theirs to know of."""
-    from portal.extensions import db
 
     obj = db.session.get(model, object_id)
     if obj is None or not can(user, "view", section, obj):

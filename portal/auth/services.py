@@ -1,6 +1,7 @@
 """Authentication and the user's own settings."""
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth.models import User
@@ -30,7 +31,6 @@ class LoginRefused(DomainError):
 
 def authenticate(email: str, password: str) -> User:
     """Return the user for these credentials or raise LoginRefused with a message."""
-    from flask_babel import gettext as _
 
     user = find_user_by_email(email)
     if user is None:

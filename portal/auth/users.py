@@ -14,6 +14,7 @@ from portal.auth.models import Department, User
 from portal.auth.role_guard import keeping_permission_managers
 from portal.auth.role_services import default_role_ids, record_assignment, roles_by_ids
 from portal.auth.services import staff_language
+from portal.delivery.services import dispatch, queue_email
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -150,7 +151,6 @@ def resend_invitation(actor: User, user_id: int) -> User:
 
 def _issue_invitation(user: User, actor: User):
     """A new token on the user (hash only) and the email carrying it, in the same session."""
-    from portal.delivery.services import queue_email
 
     raw, digest = new_token()
     days = current_app.config["SIGNET_INVITE_DAYS"]
@@ -174,7 +174,6 @@ def _issue_invitation(user: User, actor: User):
 
 
 def _dispatch(message) -> None:
-    from portal.delivery.services import dispatch
 
     # The user is committed and the message sits in the outbox: a delivery failure must
     # not turn the admin's successful action into an error page; it can be re-sent.

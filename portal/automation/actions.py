@@ -19,10 +19,17 @@ from portal.audit.service import RequestMeta
 from portal.auth.services import staff_language
 from portal.automation.conditions import document_amount
 from portal.automation.triggers import trigger_label
+from portal.automation.webhooks import WebhookFailed, document_payload, encode, post
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email
+from portal.documents.display import document_url, format_moment
 from portal.documents.models import Document, Party
+from portal.documents.services.create import create_from_template
+from portal.documents.services.lifecycle import send
+from portal.documents.services.responsible import reassign
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.pipeline.cards import counterparty_name, current_signers
+from portal.pipeline.controls import TooSoon, remind
 from portal.retries import PermanentFailure
 
 ACTIONS = {
@@ -73,8 +80,6 @@ def fill_placeholders(text: str, values: dict) -> str:
 
 
 def _values(context: RunContext) -> dict:
-    from portal.documents.display import document_url, format_moment
-    from portal.pipeline.cards import counterparty_name
 
     document = context.document
     amount = document_amount(document)
@@ -102,7 +107,6 @@ def _meta() -> RequestMeta:
 # --- the actions ------------------------------------------------------------------------------
 
 def notify_responsible(context: RunContext) -> Outcome:
-    from portal.documents.display import document_url
 
     document = context.document
     user = document.responsible
@@ -165,7 +169,6 @@ def send_email(context: RunContext) -> Outcome:
 
 
 def change_responsible(context: RunContext) -> Outcome:
-    from portal.documents.services.responsible import reassign
 
     document = context.document
     try:
@@ -178,8 +181,6 @@ def change_responsible(context: RunContext) -> Outcome:
 
 
 def remind_signer(context: RunContext) -> Outcome:
-    from portal.pipeline.cards import current_signers
-    from portal.pipeline.controls import TooSoon, remind
 
     document = context.document
     signers = current_signers(document)
@@ -200,7 +201,6 @@ def remind_signer(context: RunContext) -> Outcome:
 
 
 def call_webhook(context: RunContext) -> Outcome:
-    from portal.automation.webhooks import WebhookFailed, document_payload, encode, post
 
     payload = {"id": f"run_{context.params.get('_run_id')}", "type": f"rule.{context.trigger}",
                "rule": {"id": context.rule_id, "name": context.rule_name},
@@ -218,8 +218,6 @@ def call_webhook(context: RunContext) -> Outcome:
 
 
 def create_document(context: RunContext) -> Outcome:
-    from portal.documents.services.create import create_from_template
-    from portal.documents.services.lifecycle import send
 
     source = context.document
     actor = source.responsible

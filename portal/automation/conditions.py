@@ -8,7 +8,9 @@ amount_op (gt | lt) with amount (the gross of the document's items).
 from decimal import Decimal, InvalidOperation
 
 from portal.auth.models import Department
+from portal.doctemplates.variables import compute_totals, item_rows
 from portal.documents.models import Document
+from portal.errors import DomainError
 from portal.extensions import db
 
 CONDITION_KEYS = ("company_id", "template_id", "responsible_id", "department_id",
@@ -19,8 +21,6 @@ COUNTERPARTY_KINDS = ("person", "company")
 
 def document_amount(document: Document) -> Decimal | None:
     """The gross (with VAT) of the document's items; None for a document without items."""
-    from portal.doctemplates.variables import compute_totals, item_rows
-    from portal.errors import DomainError
 
     variables = document.variables or {}
     if not variables.get("items"):

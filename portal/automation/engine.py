@@ -29,8 +29,16 @@ from portal.audit.service import on_recorded, record
 from portal.automation.actions import RunContext, perform
 from portal.automation.conditions import unmet
 from portal.automation.hooks import DEPTH, SESSION_KEY, note_event
-from portal.automation.models import AutomationRule, HandledEvent, RuleRun, WebhookDelivery
+from portal.automation.models import (
+    AutomationRule,
+    HandledEvent,
+    RuleRun,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from portal.automation.triggers import WATCHED_EVENTS, WEBHOOK_EVENTS, trigger_of
+from portal.automation.webhooks import WEBHOOK_QUEUE, deliver_webhook, fan_out, send_deliveries
+from portal.delivery.jobs import describe
 from portal.documents.models import Document, Party
 from portal.documents.services.common import as_utc
 from portal.extensions import db
@@ -87,7 +95,6 @@ def init_app(app: Flask) -> None:
 
 def anything_listens() -> bool:
     """Cheap check before loading events: is any rule or endpoint switched on?"""
-    from portal.automation.models import WebhookEndpoint
 
     rules = db.session.scalar(select(func.count()).select_from(AutomationRule)
                               .where(AutomationRule.enabled.is_(True)))
@@ -144,7 +151,6 @@ def handle_event(event_id: int, depth: int = 0) -> int:
         db.session.rollback()
         return 0
     if event.type in WEBHOOK_EVENTS:
-        from portal.automation.webhooks import fan_out, send_deliveries
 
         send_deliveries(fan_out(event, document))
         document = db.session.get(Document, event.document_id)
@@ -253,7 +259,6 @@ def execute_run(run_id: int) -> str | None:
 
 
 def _retry_later(run_id: int, error: Exception) -> None:
-    from portal.delivery.jobs import describe
 
     delay = retries.fail(RuleRun, run_id, describe(error))
     log.warning("Automation run %s failed: %s", run_id, describe(error))
@@ -311,7 +316,6 @@ def _stuck_rule(rule: AutomationRule, now: datetime) -> int:
 def retry_due(now: datetime | None = None) -> int:
     """Try again every rule run and webhook delivery that is due (the embedded default's
     retries, and a catch-up after a worker was down); the count."""
-    from portal.automation.webhooks import WEBHOOK_QUEUE, deliver_webhook
 
     now = now or utcnow()
     count = 0

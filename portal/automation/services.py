@@ -23,7 +23,7 @@ from portal.audit.service import record
 from portal.auth.models import Department, User
 from portal.automation.actions import ACTIONS, EMAIL_RECIPIENTS, unknown_placeholders
 from portal.automation.conditions import AMOUNT_OPS, CONDITION_KEYS, COUNTERPARTY_KINDS
-from portal.automation.models import AutomationRule, WebhookEndpoint
+from portal.automation.models import AutomationRule, WebhookDelivery, WebhookEndpoint
 from portal.automation.triggers import (
     MAX_STUCK_DAYS,
     STUCK_STAGES,
@@ -31,10 +31,13 @@ from portal.automation.triggers import (
     WEBHOOK_EVENTS,
     stage_of_trigger,
 )
-from portal.automation.webhooks import is_valid_url, new_secret
+from portal.automation.webhooks import is_valid_url, new_secret, send_again
+from portal.delivery.services import EMAIL
+from portal.doctemplates.models import DocumentTemplate
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import DATABASE_INT_MAX
+from portal.parties.models import Company
 
 NAME_MAX = 200
 SUBJECT_MAX = 300
@@ -110,8 +113,6 @@ def _stuck(values: dict, errors: dict) -> tuple[str | None, int | None]:
 
 
 def _conditions(values: dict, errors: dict) -> dict:
-    from portal.doctemplates.models import DocumentTemplate
-    from portal.parties.models import Company
 
     found = {
         "company_id": _id_of(values, "company_id", Company, errors, _("Choose a company.")),
@@ -165,7 +166,6 @@ def _params(action: str, values: dict, errors: dict) -> dict:
             errors["url"] = _("Enter the receiver's address, starting with https:// or http://.")
         return {"url": url, "secret": str(values.get("secret") or "").strip() or new_secret()}
     if action == "create_document":
-        from portal.doctemplates.models import DocumentTemplate
 
         template_id = _id_of(values, "new_template_id", DocumentTemplate, errors,
                              _("Choose an active template."), required=True)
@@ -178,7 +178,6 @@ def _flag(value) -> bool:
 
 
 def _email_params(values: dict, errors: dict) -> dict:
-    from portal.delivery.services import EMAIL
 
     recipient = str(values.get("recipient") or "")
     if recipient not in EMAIL_RECIPIENTS:
@@ -377,8 +376,6 @@ def delete_endpoint(actor, endpoint_id: int) -> None:
 
 def resend_delivery(actor, delivery_id: int):
     """"Send again": the same body to the same endpoint, as a new delivery in the log."""
-    from portal.automation.models import WebhookDelivery
-    from portal.automation.webhooks import send_again
 
     delivery = (db.session.get(WebhookDelivery, delivery_id)
                 if 0 < delivery_id <= DATABASE_INT_MAX else None)

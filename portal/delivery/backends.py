@@ -13,6 +13,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 from flask import current_app
 
 from portal.models_base import utcnow
+from portal.storage import read
 
 SMTP_TIMEOUT = 15  # seconds; SMTP_TIMEOUT in the config overrides it
 GATEWAY_ANSWER_LIMIT = 64 * 1024
@@ -77,7 +78,6 @@ def idempotency_key(message_id: str) -> str:
 
 
 def _attach(email: EmailMessage, attachment: dict) -> None:
-    from portal.storage import read
 
     maintype, _slash, subtype = (attachment.get("content_type") or "").partition("/")
     email.add_attachment(read(attachment["sha256"]), maintype=maintype or "application",

@@ -13,6 +13,7 @@ from portal.doctemplates.rendering import (
     render_template_html,
 )
 from portal.doctemplates.sample import sample_context
+from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
 
@@ -57,7 +58,6 @@ def active_templates(kind: str | None = None, language: str | None = None):
 
 def documents_using(template: DocumentTemplate) -> int:
     """How many documents were made from this template."""
-    from portal.documents.models import Document
 
     return db.session.scalar(db.select(db.func.count(Document.id)).where(
         Document.template_id == template.id)) or 0

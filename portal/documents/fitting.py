@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from portal.documents.labels import FIELD_TYPE_LABELS
 from portal.documents.models import Document, Field
 from portal.documents.values import requisites_text, signing_date_text
-from portal.pdfs import fitting
+from portal.pdfs import PdfRejected, fitting, stored_page_sizes
+from portal.storage import BlobMissing
 
 TEXT_TYPES = ("text", "number", "date", "requisites")  # drawn as text by the burn-in
 POINTS_PER_MM = 72 / 25.4
@@ -24,15 +25,12 @@ POINTS_PER_MM = 72 / 25.4
 
 @lru_cache(maxsize=256)
 def _page_sizes(sha256: str) -> tuple[tuple[float, float], ...]:
-    from portal.pdfs import stored_page_sizes
 
     return stored_page_sizes(sha256)  # a stored file never changes: cached by its digest
 
 
 def page_sizes(document: Document) -> tuple[tuple[float, float], ...]:
     """Each displayed page's (width, height) in points; () when the PDF cannot be read."""
-    from portal.pdfs import PdfRejected
-    from portal.storage import BlobMissing
 
     if not document.source_sha256:
         return ()

@@ -17,6 +17,7 @@ from flask import Response, current_app
 
 from portal.pdfs.bounded import run_bounded
 from portal.pdfs.isolated import page_sizes, render_page_jpeg
+from portal.storage import read
 
 MIN_WIDTH, MAX_WIDTH = 200, 2000
 PREVIEW_EXTENSION = "jpg"
@@ -68,7 +69,6 @@ def render_preview(pdf_bytes_or_sha256: bytes | str, page: int, width: int = 100
     if cached.is_file():
         return cached.read_bytes()
     if pdf_bytes is None:
-        from portal.storage import read
 
         pdf_bytes = read(sha256)
     image = run_bounded(render_page_jpeg, pdf_bytes, page, width)
@@ -105,7 +105,6 @@ def stored_page_sizes(sha256: str) -> tuple[tuple[float, float], ...]:
 
     BlobMissing if the file is gone, PdfRejected if it cannot be read within the bounds.
     """
-    from portal.storage import read
 
     return tuple(run_bounded(page_sizes, read(sha256)))
 

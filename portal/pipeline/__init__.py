@@ -2,12 +2,13 @@
 
 from flask import Blueprint
 
+from portal.pipeline.cards import card_context
+
 bp = Blueprint("pipeline", __name__)
 
 
 @bp.context_processor
 def card_helpers():
-    from portal.pipeline.cards import card_context
 
     return card_context()
 

@@ -10,7 +10,7 @@ working at that moment.
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_time
 from flask_babel import gettext as _
 from sqlalchemy import update
 
@@ -26,6 +26,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.notices.reminders import send_reminder
 from portal.notices.texts import queue_invitation
+from portal.pipeline.cards import current_signers
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
 from portal.workflow.lock import lock_document
 
@@ -54,7 +55,6 @@ def _allowed_again_at(party: Party) -> datetime | None:
 
 
 def _current_signer(document: Document | None, party_id: int) -> tuple[Document, Party]:
-    from portal.pipeline.cards import current_signers
 
     if document is None:
         db.session.rollback()
@@ -92,7 +92,6 @@ def remind(actor, meta, document_id: int, party_id: int) -> Party:
 
 
 def _clock(moment: datetime) -> str:
-    from flask_babel import format_time
 
     return format_time(moment, "short")
 

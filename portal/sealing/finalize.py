@@ -37,6 +37,7 @@ from portal.extensions import db
 from portal.jobs import app_job, enqueue
 from portal.models_base import utcnow
 from portal.sealing.burn import Mark
+from portal.sealing.certificate import assemble_final
 from portal.sealing.pades import TimestampUnavailable, seal_pdf
 from portal.sealing.store import portal_certificates
 from portal.storage import BlobMissing, read, store
@@ -176,7 +177,6 @@ def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = (),
     Everything read from the database is read first: composing and sealing take a while and
     hold no transaction.
     """
-    from portal.sealing.certificate import assemble_final
 
     config = current_app.config
     with force_locale(document.language):

@@ -11,6 +11,8 @@ from pathlib import Path
 from cryptography import x509
 from flask import current_app
 
+from portal.extensions import db
+from portal.parties.models import Company
 from portal.sealing.certs import (
     PortalCertificates,
     ensure_portal_certificates,
@@ -25,8 +27,6 @@ _cache_lock = threading.Lock()
 
 
 def _organisation() -> str:
-    from portal.extensions import db
-    from portal.parties.models import Company
 
     company = db.session.execute(db.select(Company).order_by(Company.id).limit(1)).scalar()
     return company.display_name if company is not None else ""

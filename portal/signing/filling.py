@@ -17,7 +17,7 @@ from portal.documents.values import (  # noqa: F401 (others import them from her
 )
 from portal.signing import images
 from portal.signing.access import StepRefused
-from portal.storage import store
+from portal.storage import BlobMissing, read, store
 
 IMAGE_TYPES = ("signature", "initials", "stamp")
 # Filled by Signet when the party signs; shown read-only.
@@ -134,7 +134,6 @@ def _signature_image(data: FieldInput, field: Field) -> tuple[bytes, str, str]:
 
 def _stamp_image(data: FieldInput, party: Party) -> tuple[bytes, str, str]:
     if data.method == "company_stamp":
-        from portal.storage import BlobMissing, read
 
         sha256 = company_stamp_of(party)
         try:

@@ -8,6 +8,7 @@ from portal.documents.display import mask_contact
 from portal.documents.models import Field, Party
 from portal.documents.services.parties import party_label
 from portal.models_base import utcnow
+from portal.pdfs import PdfRejected, stored_page_sizes
 from portal.signing import codes
 from portal.signing.access import earlier_unsigned, step_of
 from portal.signing.agreement import agreement_paragraphs
@@ -56,7 +57,6 @@ def page_views(party: Party, include_own: bool) -> list[PageView]:
     `include_own`: whether the pictures draw the party's own values (the browser holds the
     party's signing session); the version in each picture's URL names what it shows.
     """
-    from portal.pdfs import PdfRejected, stored_page_sizes
 
     document = party.document
     try:

@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -19,10 +20,13 @@ from flask_babel import gettext as _
 from portal.audit.service import request_meta
 from portal.extensions import limiter
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
+from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype
+from portal.sealing.finalize import final_filename
 from portal.signing import ceremony as sessions
 from portal.signing import pages, services
 from portal.signing.access import LinkInvalid, SigningClosed, StepRefused, find_party, state_of
 from portal.signing.filling import FieldInput, fields_of
+from portal.signing.preview import preview_page, preview_pdf
 from portal.storage import BlobMissing, read
 
 bp = Blueprint("signing", __name__, url_prefix="/s")
@@ -276,8 +280,6 @@ def page_image(token: str, page_number: int):
 
     ?v= (pages.page_views) names what is drawn, so a save makes the page fetch a new picture.
     """
-    from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype
-    from portal.signing.preview import preview_page
 
     party = find_party(token)
     document = party.document
@@ -316,11 +318,7 @@ def choose_language(token: str):
 @signing_view
 def document_pdf(token: str):
     """The whole document with every value filled so far, marked "not yet signed" on each page."""
-    from flask import send_file
 
-    from portal.pdfs import PdfRejected
-    from portal.sealing.finalize import final_filename
-    from portal.signing.preview import preview_pdf
 
     party = find_party(token)
     if state_of(party) != "active" or not party.document.source_sha256:

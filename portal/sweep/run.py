@@ -7,11 +7,20 @@ from flask import Flask, current_app
 from rq import get_current_job
 from rq.job import Job
 
+from portal.automation.engine import (
+    forget_old_logs,
+    forget_old_marks,
+    replay_lost_events,
+    retry_due,
+    run_stuck_rules,
+)
 from portal.delivery.services import deliver_due_messages
 from portal.extensions import db
 from portal.jobs import app_job, queue_for
 from portal.models_base import utcnow
+from portal.sealing.finalize import seal_due
 from portal.sweep.reminders import send_due_reminders
+from portal.vault.bundles import purge_expired_bundles, replay_lost_bundles
 from portal.workflow.order import expire_overdue
 
 log = logging.getLogger(__name__)
@@ -52,39 +61,33 @@ def _step(name: str, work) -> int:
 def reseal_stuck(now: datetime) -> int:
     """Queue sealing for documents due by their rows: a retry's time came, the first try's job
     was lost, or a worker died holding the lease (whatever Redis forgot)."""
-    from portal.sealing.finalize import seal_due
 
     return seal_due(now)
 
 
 def _purge_bundles(now: datetime) -> int:
     """Drop the bundles older than a day and build again those whose job was lost."""
-    from portal.vault.bundles import purge_expired_bundles, replay_lost_bundles
 
     return purge_expired_bundles(now) + replay_lost_bundles(now)
 
 
 def _stuck_rules(now: datetime) -> int:
-    from portal.automation.engine import run_stuck_rules
 
     return run_stuck_rules(now)
 
 
 def _automation_retries(now: datetime) -> int:
-    from portal.automation.engine import retry_due
 
     return retry_due(now)
 
 
 def _lost_events(now: datetime) -> int:
-    from portal.automation.engine import forget_old_marks, replay_lost_events
 
     forget_old_marks(now)
     return replay_lost_events(now)
 
 
 def _old_automation_logs(now: datetime) -> int:
-    from portal.automation.engine import forget_old_logs
 
     return forget_old_logs(now)
 

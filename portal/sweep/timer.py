@@ -14,6 +14,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from portal.sweep.run import run_sweep
+
 log = logging.getLogger(__name__)
 
 _EXTENSION_KEY = "signet_sweep_timer"
@@ -83,7 +85,6 @@ def stop_timer(app: Flask) -> None:
 
 def run_locked_sweep(app: Flask) -> dict[str, int] | None:
     """One sweep, unless another process on this machine is sweeping right now (then None)."""
-    from portal.sweep.run import run_sweep
 
     with app.app_context(), sweep_lock(Path(app.instance_path)) as held:
         if not held:

@@ -6,6 +6,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from portal.verify.report import build_report
+from portal.verify.verdicts import AUTHENTIC
+
 VERDICT_LINES = {
     "authentic": "authentic and unchanged: this exact file was issued by this portal",
     "modified": "changed after signing: the portal's seal is in it, but the file differs",
@@ -31,8 +34,6 @@ CODE_LINES = {
 @with_appcontext
 def verify_command(path: Path, code: str | None, as_json: bool):
     """Check a PDF as the public verify page does; exit 0 only when it is authentic."""
-    from portal.verify.report import build_report
-    from portal.verify.verdicts import AUTHENTIC
 
     report = build_report(path.read_bytes(), code=code)
     if as_json:

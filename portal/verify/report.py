@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from portal.models_base import end_read_before_slow_work
 from portal.pdfs.findings import as_records
 from portal.sandbox import BUSY, SandboxFailure, preload, run_isolated
+from portal.sealing.store import timestamp_roots, trust_roots
 from portal.verify.inspection import Inspection, inspect_pdf
 from portal.verify.registry import (
     RegistryMatch,
@@ -143,13 +144,11 @@ def _obvious_problem(pdf_bytes: bytes) -> str | None:
 
 
 def _trust_roots():
-    from portal.sealing.store import trust_roots
 
     return trust_roots()
 
 
 def _timestamp_roots():
-    from portal.sealing.store import timestamp_roots
 
     return timestamp_roots()
 

@@ -13,6 +13,7 @@ from portal.doctemplates.builtin.sources import (
     render_body,
     string_table,
 )
+from portal.doctemplates.models import DocumentTemplate
 from portal.extensions import db
 
 # Field labels in each template's own language (they are shown to the signers).
@@ -70,7 +71,6 @@ def install_builtin_templates() -> list:
     An existing template keeps its active flag and its default layout (an administrator may
     have adjusted either).
     """
-    from portal.doctemplates.models import DocumentTemplate
 
     existing = {template.builtin_key: template for template in db.session.execute(
         db.select(DocumentTemplate).where(DocumentTemplate.builtin_key.is_not(None))

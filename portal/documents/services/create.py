@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from portal.audit.catalogue import DOCUMENT_CREATED
 from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
+from portal.doctemplates.rendering import build_context, render_document_pdf, resolve_layout
 from portal.documents import upload_checks
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
@@ -30,6 +31,7 @@ from portal.documents.services.parties import (
 from portal.extensions import db
 from portal.models_base import end_read_before_slow_work
 from portal.parties.models import Company, Counterparty
+from portal.pdfs import ingest_upload
 from portal.pdfs.findings import as_records
 from portal.storage import store
 
@@ -155,11 +157,6 @@ def create_from_template(actor, meta, *, company_id, template_id, counterparty_i
                          client=None, title=None, place="", date=None, items=(),
                          vat_rate=Decimal(0), currency="RUB", language=None) -> Document:
     """Render a template for a client, number it, and set the default parties and fields."""
-    from portal.doctemplates.rendering import (
-        build_context,
-        render_document_pdf,
-        resolve_layout,
-    )
 
     errors: dict = {}
     company = _company(company_id, errors)
@@ -209,7 +206,6 @@ def _safe_filename(filename: str) -> str:
 def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
                        counterparty_id=None, client=None, language=None) -> Document:
     """Check an uploaded PDF or image, keep it, and make a numbered draft of it."""
-    from portal.pdfs import ingest_upload
 
     errors: dict = {}
     company = _company(company_id, errors)

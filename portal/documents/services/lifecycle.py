@@ -12,6 +12,7 @@ from portal.audit.catalogue import (
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.permissions import can
+from portal.doctemplates.services import save_default_layout
 from portal.documents.errors import AlreadySent, DocumentLocked, DocumentRefused
 from portal.documents.fitting import overflows
 from portal.documents.models import OPEN_STAGES, Document
@@ -214,7 +215,6 @@ def delete_draft(actor, meta, document_id: int) -> None:
 
 def save_layout_as_template_default(actor, document_id: int) -> int:
     """Store this document's fields as its template's default layout; returns the field count."""
-    from portal.doctemplates.services import save_default_layout
 
     document = load(document_id)
     if document.template_id is None:

@@ -1,6 +1,7 @@
 """One document: its page, PDF and page images, details, send, stop, delete."""
 
 from datetime import UTC
+from urllib.parse import quote
 
 from flask import (
     abort,
@@ -26,6 +27,7 @@ from portal.documents.views import bp
 from portal.documents.views.common import document_for, page_after_handover, reassign_form
 from portal.errors import DomainError
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
+from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype, render_preview
 from portal.pdfs.findings import describe
 from portal.sealing.download import final_pdf_response
 from portal.storage import BlobMissing, read
@@ -67,7 +69,6 @@ def _pdf_response(data: bytes, filename: str):
 
 
 def _attachment(filename: str) -> str:
-    from urllib.parse import quote
 
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
@@ -109,7 +110,6 @@ def final_pdf(document_id: int):
 @require("view", "documents")
 def page_image(document_id: int, page: int):
     """One page as an image for the placement editor (cached privately by the browser)."""
-    from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype, render_preview
 
     document = document_for(document_id)
     if not document.source_sha256 or not 1 <= page <= document.page_count:

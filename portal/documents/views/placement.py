@@ -27,6 +27,7 @@ from portal.documents.views import bp
 from portal.documents.views.common import document_for
 from portal.documents.views.document import may_save_layout
 from portal.errors import DomainError
+from portal.pdfs import PdfRejected, stored_page_sizes
 from portal.storage import BlobMissing
 
 PARTY_COLOURS = 6
@@ -89,7 +90,6 @@ def fields(document_id: int):
 
 def _page_sizes(document) -> list[tuple[int, int]]:
     """Each page's image size at 1000 px wide, so the layout does not jump while loading."""
-    from portal.pdfs import PdfRejected, stored_page_sizes
 
     try:
         pages = stored_page_sizes(document.source_sha256)
