@@ -6,10 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from portal import unit
 from portal.audit.cli import audit_check_command
 from portal.delivery.cli import deliver_queued_command, worker_command
 from portal.doctemplates.cli import install_templates_command
-from portal.extensions import db
 from portal.sealing.finalize import seal_again
 from portal.seed import seed
 from portal.sweep.run import run_sweep
@@ -53,7 +53,7 @@ def seal_pending_command():
     """Queue sealing again for completed documents still without their sealed PDF."""
 
     count = seal_again(None)
-    db.session.commit()
+    unit.commit()
     click.echo(f"Queued sealing for {count} document(s).")
 
 

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal import unit
 from portal.htmx import is_htmx
 
 MESSAGES = {
@@ -86,5 +86,5 @@ def init_app(app) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error):
         app.logger.exception("Unhandled error")
-        db.session.rollback()
+        unit.rollback()
         return render_error(500)

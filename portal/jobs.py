@@ -22,6 +22,7 @@ from flask import Flask, current_app, has_app_context
 from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 
+from portal import unit
 from portal.extensions import db
 from portal.unit import fresh_transaction
 
@@ -88,7 +89,7 @@ def _run_now(func, args, kwargs) -> None:
     except Exception:
         log.exception("In-process job %s failed", _name(func))
         if not db.session.is_active:  # a job without @app_job broke the caller's session
-            db.session.rollback()
+            unit.rollback()
 
 
 def _name(func) -> str:
@@ -138,7 +139,7 @@ def app_job(func):
             # In-process, after the caller's commit: what the caller still holds is a read,
             # or on SQLite the write lock, which the job's own connection would wait on
             # forever (the holder is this very thread).
-            db.session.rollback()
+            unit.rollback()
         with _app_for_job().app_context():
             return func(*args, **kwargs)
 

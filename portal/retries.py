@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from portal import unit
 from portal.extensions import db
 from portal.jobs import enqueue, queue_for
 from portal.models_base import utcnow
@@ -76,11 +77,11 @@ def claim(model, row_id: int, now: datetime | None = None, *, running: str = "ru
         .values(status=running, attempts=table.c.attempts + 1, started_at=now)
     )
     if result.rowcount != 1:
-        db.session.commit()
+        unit.commit()
         return None
     attempt = db.session.execute(select(table.c.attempts).where(table.c.id == row_id)).scalar_one()
     if commit:
-        db.session.commit()
+        unit.commit()
     return Claim(row_id=row_id, attempt=attempt, at=now)
 
 
@@ -92,14 +93,14 @@ def settle(model, row_id: int, held: Claim | None = None, keep_session: bool = F
     a failed attempt left half-done is rolled back first. Whether the row was written.
     """
     if not keep_session:
-        db.session.rollback()
+        unit.rollback()
     table = model.__table__
     condition = table.c.id == row_id
     if held is not None:
         condition &= ((table.c.status == running) & (table.c.attempts == held.attempt)
                       & (table.c.started_at == held.at))
     result = db.session.execute(update(table).where(condition).values(**values))
-    db.session.commit()
+    unit.commit()
     if result.rowcount != 1 and held is not None:
         log.warning("%s %s: the claim of attempt %s lapsed and was taken over; its outcome is "
                     "not recorded", table.name, row_id, held.attempt)
@@ -173,5 +174,5 @@ def due(model, now: datetime, limit: int = 200, *, running: str = "running",
             (table.c.status == running) & (table.c.started_at <= now - lease),
         )).order_by(table.c.id).limit(limit)
     ).all()
-    db.session.commit()
+    unit.commit()
     return list(rows)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from portal import unit
 from portal.auth.models import Department, User
 from portal.auth.roles import ADMINISTRATOR, EMPLOYEE, give_role, role_by_key
 from portal.automation.services import create_rule
@@ -38,7 +39,7 @@ def seed() -> list[str]:
     password, source = _initial_password(instance)
     if db.session.execute(db.select(User).limit(1)).first() is None:
         _create_demo(email, password)
-        db.session.commit()
+        unit.commit()
         install_builtin_templates()
         _demo_rules(db.session.scalar(db.select(User).where(User.email == email)))
         head = "Seeded the demo data."

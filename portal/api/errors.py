@@ -4,8 +4,8 @@ from flask import current_app, jsonify
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from portal import unit
 from portal.errors import DomainError
-from portal.extensions import db
 
 CODES = {
     400: "bad_request",
@@ -94,12 +94,12 @@ def register(bp) -> None:
 
     @bp.errorhandler(ApiError)
     def api_error(error: ApiError):
-        db.session.rollback()
+        unit.rollback()
         return error_response(error.status, error.message, error.fields, error.code)
 
     @bp.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        db.session.rollback()
+        unit.rollback()
         return error_response(_domain_status(error), str(error.message), _domain_fields(error))
 
     @bp.errorhandler(HTTPException)
@@ -116,5 +116,5 @@ def register(bp) -> None:
     @bp.errorhandler(Exception)
     def unexpected_error(error: Exception):
         current_app.logger.exception("Unhandled API error")
-        db.session.rollback()
+        unit.rollback()
         return error_response(500)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
+from portal import unit
 from portal.api.models import ApiToken
 from portal.auth.models import User
 from portal.errors import DomainError
@@ -55,7 +56,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret),
                      prefix=visible_prefix(secret))
     db.session.add(token)
-    db.session.commit()
+    unit.commit()
     return token, secret
 
 
@@ -76,7 +77,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
         raise DomainError(_("This token does not exist or was already revoked."), 404)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        db.session.commit()
+        unit.commit()
     return token
 
 
@@ -108,11 +109,11 @@ def touch(token: ApiToken) -> None:
     if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
         return
     token_id = token.id
-    db.session.commit()
+    unit.commit()
     db.session.execute(
         update(ApiToken)
         .where(ApiToken.id == token_id,
                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_INTERVAL))
         .values(last_used_at=now)
     )
-    db.session.commit()
+    unit.commit()

@@ -7,6 +7,7 @@ from flask_babel import ngettext
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
+from portal import unit
 from portal.audit.service import RequestMeta
 from portal.auth.models import Department, User
 from portal.auth.role_guard import keeping_permission_managers
@@ -86,7 +87,7 @@ def create_department(name: str, parent_id: int | None, role_ids: list[int] | No
     db.session.flush()
     record_assignment(actor, meta, [], list(department.roles), department_id=department.id,
                       department=department.name)
-    db.session.commit()
+    unit.commit()
     return department
 
 
@@ -115,7 +116,7 @@ def update_department(department_id: int, name: str, parent_id: int | None,
             department.roles = roles_by_ids(role_ids, DepartmentRefused)
         record_assignment(actor, meta, before, list(department.roles),
                           department_id=department.id, department=department.name)
-    db.session.commit()
+    unit.commit()
     return department
 
 
@@ -140,7 +141,7 @@ def delete_department(department_id: int) -> str:
         ))
     name = department.name
     db.session.delete(department)
-    db.session.commit()
+    unit.commit()
     return name
 
 

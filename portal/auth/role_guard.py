@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import unit
 from portal.auth.inheritance import held_roles
 from portal.auth.models import Role, RoleGrant, User
 from portal.auth.permissions import forget_grants
@@ -76,7 +77,7 @@ def keeping_permission_managers(actor, refusal=ManagersLost, field: str | None =
             raise refusal(_("You cannot take away your own permission to manage permissions. "
                             "Ask another administrator to do it."), field)
     except Exception:
-        db.session.rollback()
+        unit.rollback()
         raise
     finally:
         forget_grants()

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal import unit
 from portal.audit.catalogue import ROLE_ASSIGNED, ROLE_CREATED, ROLE_DELETED, ROLE_UPDATED
 from portal.audit.service import RequestMeta, record
 from portal.auth.models import Role, RoleGrant, department_roles, user_roles
@@ -219,9 +220,9 @@ def _free_copy_name(label: str) -> str:
 def _commit_unique_name() -> None:
     # The unique index is the last word when two administrators pick the same name at once.
     try:
-        db.session.commit()
+        unit.commit()
     except IntegrityError as clash:
-        db.session.rollback()
+        unit.rollback()
         raise RoleRefused(_("Another role already has this name."), "name") from clash
 
 
@@ -262,7 +263,7 @@ def set_grants(actor, meta: RequestMeta, role_id: int,
         if changes:
             record(ROLE_UPDATED, None, actor, meta, role_id=role.id, name=role.name,
                    grants=changes)
-    db.session.commit()
+    unit.commit()
     return scopes
 
 
@@ -304,7 +305,7 @@ def delete_role(actor, meta: RequestMeta, role_id: int, replacement_id: int | No
                users=[user.id for user in users],
                departments=[department.id for department in departments])
         db.session.delete(role)
-    db.session.commit()
+    unit.commit()
     return name
 
 

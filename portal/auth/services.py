@@ -4,6 +4,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import unit
 from portal.auth.models import User
 from portal.config import LANGUAGES
 from portal.errors import DomainError
@@ -41,14 +42,14 @@ def authenticate(email: str, password: str) -> User:
     if not user.active:
         raise LoginRefused(_("This account is deactivated. Ask an administrator to restore it."))
     user.last_login_at = utcnow()
-    db.session.commit()
+    unit.commit()
     return user
 
 
 def set_locale(user: User, code: str) -> None:
     """Remember the user's language."""
     user.locale = code
-    db.session.commit()
+    unit.commit()
 
 
 def staff_language(user: User | None) -> str:

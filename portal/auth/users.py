@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
+from portal import unit
 from portal.audit.service import RequestMeta
 from portal.auth.models import Department, User
 from portal.auth.role_guard import keeping_permission_managers
@@ -123,7 +124,7 @@ def create_user(actor: User, fields: UserFields, password: str | None = None,
     except UserRefused:
         # The department's user list may hold the refused user: forget it all, so no later
         # query flushes it.
-        db.session.rollback()
+        unit.rollback()
         raise
     if password:
         user.set_password(password)
@@ -144,7 +145,7 @@ def resend_invitation(actor: User, user_id: int) -> User:
     if not user.active:
         raise UserRefused(_("Reactivate the account before sending an invitation."))
     message = _issue_invitation(user, actor)
-    db.session.commit()
+    unit.commit()
     _dispatch(message)
     return user
 
@@ -212,7 +213,7 @@ def deactivate_user(actor: User, user_id: int) -> User:
     with keeping_permission_managers(actor, UserRefused):
         user.active = False
         user.session_version += 1
-    db.session.commit()
+    unit.commit()
     return user
 
 
@@ -220,7 +221,7 @@ def reactivate_user(actor: User, user_id: int) -> User:
     """Allow the user to log in again."""
     user = get_user(user_id)
     user.active = True
-    db.session.commit()
+    unit.commit()
     return user
 
 
@@ -232,7 +233,7 @@ def set_user_password(actor: User, user_id: int, password: str) -> User:
     user.invite_token_hash = None
     user.invite_expires_at = None
     user.session_version += 1
-    db.session.commit()
+    unit.commit()
     return user
 
 
@@ -310,9 +311,9 @@ def _commit_unique_email(user: User, audit=None) -> None:
         if audit is not None:
             db.session.flush()
             audit()
-        db.session.commit()
+        unit.commit()
     except IntegrityError as clash:
-        db.session.rollback()
+        unit.rollback()
         raise UserRefused(_email_taken_message(), "email") from clash
 
 
@@ -350,5 +351,5 @@ def accept_invitation(raw_token: str, password: str) -> User:
     user.invite_token_hash = None
     user.invite_expires_at = None
     user.last_login_at = utcnow()
-    db.session.commit()
+    unit.commit()
     return user

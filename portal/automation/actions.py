@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import unit
 from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
 from portal.audit.service import RequestMeta
@@ -125,7 +126,7 @@ def notify_responsible(context: RunContext) -> Outcome:
                           number=document.number),
             "notice", "automation-notice", heading=values["event"], lines=lines,
             action_url=document_url(document), action_label=_("Open the document"))
-    db.session.commit()
+    unit.commit()
     dispatch([message.id])
     return Outcome("emailed_responsible", {"address": user.email})
 
@@ -163,7 +164,7 @@ def send_email(context: RunContext) -> Outcome:
                 raise PermanentFailure(refused.message) from refused
             db.session.flush()
             message_ids.append(message.id)
-    db.session.commit()
+    unit.commit()
     dispatch(message_ids)
     return Outcome("emailed", {"addresses": ", ".join(address for address, _l in recipients)})
 
@@ -208,7 +209,7 @@ def call_webhook(context: RunContext) -> Outcome:
                "event_id": context.event.id if context.event is not None else None,
                "document": document_payload(context.document)}
     body = encode(payload).encode()
-    db.session.commit()  # no transaction held open across the HTTP call
+    unit.commit()  # no transaction held open across the HTTP call
     try:
         status, answer = post(context.params["url"], context.params["secret"], body,
                               payload["type"], payload["id"])
@@ -236,7 +237,7 @@ def create_document(context: RunContext) -> Outcome:
         if context.params.get("send", True):
             created = send(actor, _meta(), created.id)
     except DomainError as refused:
-        db.session.rollback()
+        unit.rollback()
         raise PermanentFailure(_refusal_text(refused)) from refused
     return Outcome("created_and_sent" if context.params.get("send", True) else "created",
                    {"number": created.number, "id": created.id})

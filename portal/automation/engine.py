@@ -21,7 +21,7 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal import retries
+from portal import retries, unit
 from portal.audit.catalogue import AUTOMATION_RAN, PARTY_SIGNED
 from portal.audit.labels import Outcome
 from portal.audit.models import AuditEvent
@@ -123,7 +123,7 @@ def handle_events(events: list) -> int:
             started += handle_event(int(event_id), int(depth))
             mark_handled([int(event_id)])
         except Exception:
-            db.session.rollback()
+            unit.rollback()
             log.exception("Automation for event %s failed", event_id)
     return started
 
@@ -133,22 +133,22 @@ def _handled(event_id: int) -> bool:
 
 
 def mark_handled(event_ids: list[int]) -> None:
-    db.session.rollback()
+    unit.rollback()
     known = set(db.session.scalars(select(AuditEvent.id).where(AuditEvent.id.in_(event_ids))))
     done = set(db.session.scalars(select(HandledEvent.event_id)
                                   .where(HandledEvent.event_id.in_(known or [-1]))))
     db.session.add_all(HandledEvent(event_id=event_id) for event_id in known - done)
     try:
-        db.session.commit()
+        unit.commit()
     except IntegrityError:  # marked by a concurrent job meanwhile: the same result
-        db.session.rollback()
+        unit.rollback()
 
 
 def handle_event(event_id: int, depth: int = 0) -> int:
     event = db.session.get(AuditEvent, event_id)
     document = db.session.get(Document, event.document_id) if event is not None else None
     if document is None:
-        db.session.rollback()
+        unit.rollback()
         return 0
     if event.type in WEBHOOK_EVENTS:
 
@@ -156,7 +156,7 @@ def handle_event(event_id: int, depth: int = 0) -> int:
         document = db.session.get(Document, event.document_id)
     trigger = trigger_of(event.type, event.details, _signer_role(event))
     if trigger is None:
-        db.session.rollback()
+        unit.rollback()
         return 0
     run_ids = start_runs(trigger, document, f"event:{event.id}", event.id, depth)
     for run_id in run_ids:
@@ -215,9 +215,9 @@ def _insert_once(run: RuleRun) -> bool:
         return False
     db.session.add(run)
     try:
-        db.session.commit()
+        unit.commit()
     except IntegrityError:  # the same run logged by a concurrent job
-        db.session.rollback()
+        unit.rollback()
         return False
     return True
 
@@ -268,7 +268,7 @@ def _retry_later(run_id: int, error: Exception) -> None:
 
 def _log_success(run_id: int, document_id: int, rule_id: int, name: str, action: str,
                  outcome: Outcome) -> None:
-    db.session.rollback()
+    unit.rollback()
     # On the document's own trail: whoever reads it later sees the rule did it, not a person.
     # The outcome is kept as a key and values (the English text for the raw row), so the trail
     # and the run log say it in their reader's language.
@@ -309,7 +309,7 @@ def _stuck_rule(rule: AutomationRule, now: datetime) -> int:
         for run_id in start_runs("stuck", document, key, None, 0, rules=[rule]):
             execute_run(run_id)
             started += 1
-    db.session.rollback()
+    unit.rollback()
     return started
 
 
@@ -337,7 +337,7 @@ def replay_lost_events(now: datetime | None = None) -> int:
     now = now or utcnow()
     since = db.session.scalar(select(func.min(HandledEvent.handled_at)))
     if since is None:
-        db.session.rollback()
+        unit.rollback()
         return 0
     handled = select(HandledEvent.event_id).where(HandledEvent.event_id == AuditEvent.id)
     rows = db.session.execute(
@@ -346,7 +346,7 @@ def replay_lost_events(now: datetime | None = None) -> int:
             AuditEvent.created_at >= max(as_utc(since), now - REPLAY_WINDOW),
             AuditEvent.created_at <= now - REPLAY_GRACE, ~handled.exists())
         .order_by(AuditEvent.id).limit(REPLAY_BATCH)).all()
-    db.session.rollback()
+    unit.rollback()
     if rows:
         log.warning("Replaying %s automation events whose job was lost", len(rows))
         handle_events([[event_id, int((details or {}).get("automation_depth") or 0)]
@@ -359,7 +359,7 @@ def forget_old_marks(now: datetime | None = None) -> int:
     now = now or utcnow()
     result = db.session.execute(delete(HandledEvent).where(
         HandledEvent.handled_at < now - REPLAY_WINDOW - timedelta(days=1)))
-    db.session.commit()
+    unit.commit()
     return result.rowcount or 0
 
 
@@ -378,5 +378,5 @@ def forget_old_logs(now: datetime | None = None) -> int:
     for model in (RuleRun, WebhookDelivery):
         dropped += db.session.execute(delete(model).where(
             model.status.in_(finished), model.created_at < cutoff)).rowcount or 0
-    db.session.commit()
+    unit.commit()
     return dropped

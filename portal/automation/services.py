@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal import unit
 from portal.audit.catalogue import (
     AUTOMATION_RULE_CREATED,
     AUTOMATION_RULE_DELETED,
@@ -225,7 +226,7 @@ def create_rule(actor, values: dict) -> AutomationRule:
     db.session.add(rule)
     db.session.flush()
     _trail(AUTOMATION_RULE_CREATED, actor, rule)
-    db.session.commit()
+    unit.commit()
     return rule
 
 
@@ -247,7 +248,7 @@ def update_rule(actor, rule_id: int, values: dict) -> AutomationRule:
     for key, value in cleaned.items():
         setattr(rule, key, value)
     _trail(AUTOMATION_RULE_UPDATED, actor, rule)
-    db.session.commit()
+    unit.commit()
     return rule
 
 
@@ -256,7 +257,7 @@ def set_enabled(actor, rule_id: int, enabled: bool) -> AutomationRule:
     if rule.enabled != enabled:
         rule.enabled = enabled
         _trail(AUTOMATION_RULE_ENABLED if enabled else AUTOMATION_RULE_DISABLED, actor, rule)
-        db.session.commit()
+        unit.commit()
     return rule
 
 
@@ -275,7 +276,7 @@ def copy_rule(actor, rule_id: int) -> AutomationRule:
     db.session.add(copy)
     db.session.flush()
     _trail(AUTOMATION_RULE_CREATED, actor, copy, copied_from=original.id)
-    db.session.commit()
+    unit.commit()
     return copy
 
 
@@ -283,7 +284,7 @@ def delete_rule(actor, rule_id: int) -> None:
     rule = get_rule(rule_id)
     _trail(AUTOMATION_RULE_DELETED, actor, rule)
     db.session.delete(rule)
-    db.session.commit()
+    unit.commit()
 
 
 def move_rule(actor, rule_id: int, step: int) -> AutomationRule:
@@ -300,7 +301,7 @@ def move_rule(actor, rule_id: int, step: int) -> AutomationRule:
         for position, sibling in enumerate(siblings, start=1):
             sibling.position = position
         _trail(AUTOMATION_RULE_MOVED, actor, rule, position=rule.position)
-        db.session.commit()
+        unit.commit()
     return rule
 
 
@@ -337,7 +338,7 @@ def create_endpoint(actor, values: dict) -> WebhookEndpoint:
     db.session.add(endpoint)
     db.session.flush()
     _endpoint_trail(WEBHOOK_ENDPOINT_CREATED, actor, endpoint)
-    db.session.commit()
+    unit.commit()
     return endpoint
 
 
@@ -355,7 +356,7 @@ def update_endpoint(actor, endpoint_id: int, values: dict) -> WebhookEndpoint:
         setattr(endpoint, key, value)
     endpoint.enabled = _flag(values.get("enabled", endpoint.enabled))
     _endpoint_trail(WEBHOOK_ENDPOINT_UPDATED, actor, endpoint)
-    db.session.commit()
+    unit.commit()
     return endpoint
 
 
@@ -363,7 +364,7 @@ def rotate_secret(actor, endpoint_id: int) -> WebhookEndpoint:
     endpoint = get_endpoint(endpoint_id)
     endpoint.secret = new_secret()
     _endpoint_trail(WEBHOOK_SECRET_ROTATED, actor, endpoint)
-    db.session.commit()
+    unit.commit()
     return endpoint
 
 
@@ -371,7 +372,7 @@ def delete_endpoint(actor, endpoint_id: int) -> None:
     endpoint = get_endpoint(endpoint_id)
     _endpoint_trail(WEBHOOK_ENDPOINT_DELETED, actor, endpoint)
     db.session.delete(endpoint)
-    db.session.commit()
+    unit.commit()
 
 
 def resend_delivery(actor, delivery_id: int):
@@ -383,7 +384,7 @@ def resend_delivery(actor, delivery_id: int):
         raise DomainError(_("There is no such delivery."), 404)
     record(WEBHOOK_RESENT, None, actor, None, delivery_id=delivery.id,
            endpoint_id=delivery.endpoint_id, event=delivery.event_type)
-    db.session.commit()
+    unit.commit()
     return send_again(delivery_id)
 
 

@@ -32,6 +32,7 @@ from wtforms import (
     URLField,
 )
 
+from portal import unit
 from portal.audit import catalogue
 from portal.auth.permissions import can, require
 from portal.automation import services
@@ -251,7 +252,7 @@ def update(endpoint_id: int):
         try:
             services.update_endpoint(_actor(), endpoint.id, form.values())
         except RuleRefused as refused:
-            db.session.rollback()
+            unit.rollback()
             form.show_errors(refused.errors)
         else:
             flash(_("Saved."), "success")
@@ -294,7 +295,7 @@ def resend(endpoint_id: int, delivery_id: int):
     if found is None:
         abort(404)
     copy = services.resend_delivery(_actor(), delivery_id)
-    db.session.commit()  # a fresh snapshot: an in-process job wrote through its own session
+    unit.commit()  # a fresh snapshot: an in-process job wrote through its own session
     notice = ("success" if copy.status == "succeeded" else "info", _resent_message(copy))
     if not is_htmx():
         flash(notice[1], notice[0])

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal import retries
+from portal import retries, unit
 from portal.audit.catalogue import PRIVATE_DETAILS
 from portal.audit.models import AuditEvent
 from portal.automation.models import WebhookDelivery, WebhookEndpoint
@@ -173,9 +173,9 @@ def fan_out(event: AuditEvent, document: Document) -> list[int]:
                   for endpoint in endpoints if endpoint.id not in already]
     db.session.add_all(deliveries)
     try:
-        db.session.commit()
+        unit.commit()
     except IntegrityError:  # the same event fanned out by a concurrent job: theirs stand
-        db.session.rollback()
+        unit.rollback()
         return []
     return [delivery.id for delivery in deliveries]
 
@@ -194,7 +194,7 @@ def deliver_webhook(delivery_id: int) -> str | None:
     endpoint = delivery.endpoint
     url, secret, body, event_type = endpoint.url, endpoint.secret, delivery.payload, \
         delivery.event_type
-    db.session.commit()  # no transaction held open across the HTTP call
+    unit.commit()  # no transaction held open across the HTTP call
     try:
         status, answer = post(url, secret, body.encode(), event_type, f"whd_{delivery_id}")
     except WebhookFailed as failure:
@@ -222,6 +222,6 @@ def send_again(delivery_id: int) -> WebhookDelivery:
                            document_id=original.document_id, event_type=original.event_type,
                            payload=original.payload, resent_from_id=original.id)
     db.session.add(copy)
-    db.session.commit()
+    unit.commit()
     send_deliveries([copy.id])
     return copy

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import update
 
-from portal import retries
+from portal import retries, unit
 from portal.delivery.backends import OUTBOX, DeliveryError, backend_for
 from portal.delivery.models import Message
 from portal.delivery.redaction import as_sent
@@ -58,7 +58,7 @@ def deliver_message(message_id: int) -> str | None:
     # Hold no transaction during the send: on SQLite a snapshot kept across it cannot be
     # upgraded to a write once another worker committed ("database is locked").
     db.session.expunge(message)
-    db.session.commit()
+    unit.commit()
     try:
         backend = backend_for(message)
     except DeliveryError as error:
@@ -90,7 +90,7 @@ def _record_sent(held: retries.Claim, backend, provider_id: str) -> None:
     db.session.execute(update(Message).where(
         Message.id == held.row_id, Message.status.in_((SENDING, "retrying", "failed")))
         .values(**outcome))
-    db.session.commit()
+    unit.commit()
 
 
 def _fail(held: retries.Claim, channel: str, error: str, delay: int | None,

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.util import identity_key
 
-from portal import retries
+from portal import retries, unit
 from portal.delivery.backends import has_server, new_message_id
 from portal.delivery.jobs import QUEUE_FOR_CHANNEL, SENDING, deliver_message, lease
 from portal.delivery.models import CHANNELS, STATUSES, Message
@@ -170,7 +170,7 @@ def deliver_due_messages(now: datetime | None = None,
             return count
         channels = dict(db.session.execute(
             select(Message.id, Message.channel).where(Message.id.in_(ids))).all())
-        db.session.commit()
+        unit.commit()
         for message_id in ids:
             queue = QUEUE_FOR_CHANNEL.get(channels.get(message_id), "default")
             job = None if redis_away else enqueue(deliver_message, message_id, queue=queue)
@@ -202,7 +202,7 @@ def resend(message_id: int, actor) -> Message:
         raise DomainError(_("This message is already waiting to be sent."))
     refusal = resend_refusal(message)
     if refusal:
-        db.session.rollback()
+        unit.rollback()
         raise DomainError(refusal, 409)
     was_sent = message.status == "sent"
     values = {"status": "queued", "sent_at": None, "last_error": "", "attempts": 0,
@@ -213,7 +213,7 @@ def resend(message_id: int, actor) -> Message:
     changed = db.session.execute(
         update(Message).where(Message.id == message.id, Message.status == message.status)
         .values(**values)).rowcount
-    db.session.commit()
+    unit.commit()
     if not changed:
         raise DomainError(_("This message is already waiting to be sent."))
     log.info("Message %s queued again by user %s", message.id, getattr(actor, "id", actor))

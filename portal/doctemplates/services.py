@@ -2,6 +2,7 @@
 
 from flask_babel import gettext as _
 
+from portal import unit
 from portal.config import LANGUAGES
 from portal.doctemplates.builtin import install_builtin_templates
 from portal.doctemplates.layout import LayoutRefused, clean_layout
@@ -110,7 +111,7 @@ def save_template(data: dict, actor, template: DocumentTemplate | None = None):
         db.session.add(template)
     for name, value in cleaned.items():
         setattr(template, name, value)
-    db.session.commit()
+    unit.commit()
     return template
 
 
@@ -127,14 +128,14 @@ def copy_template(template: DocumentTemplate, actor) -> DocumentTemplate:
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(copy)
-    db.session.commit()
+    unit.commit()
     return copy
 
 
 def set_active(template: DocumentTemplate, active: bool, actor) -> DocumentTemplate:
     """Offer the template for new documents again, or stop offering it."""
     template.active = bool(active)
-    db.session.commit()
+    unit.commit()
     return template
 
 
@@ -149,7 +150,7 @@ def delete_template(template: DocumentTemplate, actor) -> None:
             "Deactivate it instead: it will no longer be offered for new documents.",
             count=used))
     db.session.delete(template)
-    db.session.commit()
+    unit.commit()
 
 
 def save_default_layout(template_id: int, layout: list[dict], actor) -> DocumentTemplate:
@@ -160,9 +161,9 @@ def save_default_layout(template_id: int, layout: list[dict], actor) -> Document
     try:
         template.default_layout = clean_layout(layout)
     except LayoutRefused:
-        db.session.rollback()
+        unit.rollback()
         raise
-    db.session.commit()
+    unit.commit()
     return template
 
 

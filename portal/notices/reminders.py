@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 
+from portal import unit
 from portal.audit.catalogue import PARTY_REMINDED
 from portal.delivery.models import Message
 from portal.delivery.services import dispatch
@@ -45,7 +46,7 @@ def send_reminder(document: Document, party: Party, actor=None, meta=None,
     audit(PARTY_REMINDED, document, actor, meta, party_id=party.id, role=party.role,
           name=party.name, channel=party.channel, contact=mask_contact(party.contact),
           message_id=message.id, automatic=automatic, new_link=new_link, at=now.isoformat())
-    db.session.commit()
+    unit.commit()
     dispatch([message.id])
     return message
 

@@ -5,6 +5,7 @@ import re
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal import unit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.parties.models import PARTY_KINDS, Company, Counterparty
@@ -73,20 +74,20 @@ def save_company(data: dict, actor, company: Company | None = None, stamp_upload
         company.stamp_sha256 = stamp_sha256
     elif remove_stamp:
         company.stamp_sha256 = None
-    db.session.commit()
+    unit.commit()
     return company
 
 
 def remove_company_stamp(company: Company, actor) -> None:
     """Take the stamp off a company (the stored file stays: documents may use it)."""
     company.stamp_sha256 = None
-    db.session.commit()
+    unit.commit()
 
 
 def delete_company(company: Company, actor) -> None:
     """Delete one of our companies."""
     db.session.delete(company)
-    db.session.commit()
+    unit.commit()
 
 
 def list_companies() -> list[Company]:
@@ -147,14 +148,14 @@ def save_counterparty(data: dict, actor, counterparty: Counterparty | None = Non
     for name, value in cleaned.items():
         setattr(counterparty, name, value)
     counterparty.search_text = search_text_for(counterparty)
-    db.session.commit()
+    unit.commit()
     return counterparty
 
 
 def delete_counterparty(counterparty: Counterparty, actor) -> None:
     """Remove a counterparty from the directory."""
     db.session.delete(counterparty)
-    db.session.commit()
+    unit.commit()
 
 
 _PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")

@@ -14,6 +14,7 @@ from flask_babel import force_locale, format_time
 from flask_babel import gettext as _
 from sqlalchemy import update
 
+from portal import unit
 from portal.audit.catalogue import PARTY_INVITATION_RESENT
 from portal.delivery.services import InvalidRecipient, dispatch
 from portal.documents.display import mask_contact
@@ -57,11 +58,11 @@ def _allowed_again_at(party: Party) -> datetime | None:
 def _current_signer(document: Document | None, party_id: int) -> tuple[Document, Party]:
 
     if document is None:
-        db.session.rollback()
+        unit.rollback()
         raise DomainError(_("There is no such document."), 404)
     party = next((p for p in current_signers(document) if p.id == party_id), None)
     if party is None:
-        db.session.rollback()
+        unit.rollback()
         raise DomainError(_("This document does not wait for that signer any more."), 409)
     return document, party
 
@@ -80,13 +81,13 @@ def remind(actor, meta, document_id: int, party_id: int) -> Party:
     document, party = _current_signer(lock_document(document_id), party_id)
     allowed_at = _allowed_again_at(party)
     if allowed_at is not None:
-        db.session.rollback()
+        unit.rollback()
         raise TooSoon(_("%(name)s was reminded less than an hour ago. Try again after %(time)s.",
                         name=party.name, time=_clock(allowed_at)))
     try:
         send_reminder(document, party, actor, meta)
     except InvalidRecipient as refused:
-        db.session.rollback()
+        unit.rollback()
         raise DomainError(refused.message, 422) from refused
     return party
 
@@ -123,12 +124,12 @@ def resend_invitation(actor, meta, document_id: int, party_id: int, channel: str
     try:
         message_id = _send_new_link(document, party, queue_invitation)
     except InvalidRecipient as refused:
-        db.session.rollback()
+        unit.rollback()
         raise DocumentRefused({"contact": refused.message}) from refused
     audit(PARTY_INVITATION_RESENT, document, actor, meta, party_id=party.id, name=party.name,
           channel=channel, previous_contact=previous, contact=mask_contact(party.contact),
           message_id=message_id)
-    db.session.commit()
+    unit.commit()
     dispatch([message_id])
     return party
 

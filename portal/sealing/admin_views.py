@@ -9,11 +9,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import PasswordField
 
+from portal import unit
 from portal.audit.catalogue import SEAL_CERTIFICATE_REPLACED
 from portal.audit.service import record, request_meta
 from portal.auth.permissions import require, visible
 from portal.documents.models import Document
-from portal.extensions import db
 from portal.sealing.finalize import seal_again, seal_failure_text, seal_state, unsealed_documents
 from portal.sealing.store import portal_certificates, replace_with_pkcs12
 
@@ -84,7 +84,7 @@ def index():
 def retry():
     """Queue sealing again for every completed document still without its final PDF."""
     count = seal_again(None)
-    db.session.commit()
+    unit.commit()
     if count:
         flash(_("Sealing was started again for %(count)d document(s).", count=count), "success")
     else:
@@ -110,7 +110,7 @@ def upload_certificate():
     facts = _certificate_facts(installed.seal_cert)
     record(SEAL_CERTIFICATE_REPLACED, None, current_user, request_meta(),
            subject=facts["subject"], fingerprint=facts["fingerprint"])
-    db.session.commit()
+    unit.commit()
     flash(_("Documents are sealed with %(subject)s from now on.", subject=facts["subject"]),
           "success")
     return redirect(url_for(".index"))

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import or_, select, update
 
-from portal import retries
+from portal import retries, unit
 from portal.audit.catalogue import DOCUMENT_FINALIZED
 from portal.audit.service import events_for
 from portal.auth.services import staff_language
@@ -77,7 +77,7 @@ def finalize_document(document_id: int) -> str | None:
     try:
         sealed = _seal_and_keep(document_id, attempt)
     except Exception as error:
-        db.session.rollback()
+        unit.rollback()
         delay = _remember_failure(document_id, attempt, error)
         if delay is not None:
             _book_retry(document_id, delay)
@@ -99,7 +99,7 @@ def _seal_and_keep(document_id: int, attempt: int) -> tuple[str, list[int]] | No
     # whose lease ended and was taken over may get here second: it stores and mails nothing.
     document = lock_document(document_id)
     if document is None or document.final_sha256:
-        db.session.rollback()
+        unit.rollback()
         return None
     blob = store(pdf, "application/pdf")
     document.final_sha256 = blob.sha256
@@ -112,7 +112,7 @@ def _seal_and_keep(document_id: int, attempt: int) -> tuple[str, list[int]] | No
     # The final PDF's messages are rows of this very commit: sealing tried again later finds
     # the final PDF and queues nothing, so each completion mails once.
     message_ids = queue_final_delivery(document, blob.size)
-    db.session.commit()
+    unit.commit()
     return blob.sha256, message_ids
 
 
@@ -136,7 +136,7 @@ def claim_sealing(document_id: int, now: datetime | None = None) -> int | None:
     ).rowcount == 1
     attempt = db.session.scalar(select(table.c.seal_attempts).where(table.c.id == document_id)) \
         if claimed else None
-    db.session.commit()
+    unit.commit()
     return attempt
 
 
@@ -152,7 +152,7 @@ def sealing_due(now: datetime | None = None, limit: int = DUE_BATCH) -> list[int
                 & (Document.completed_at <= now - FIRST_TRY_GRACE),
                 Document.seal_lease_until <= now))
         .order_by(Document.id).limit(limit)).all()
-    db.session.rollback()
+    unit.rollback()
     return list(ids)
 
 
@@ -210,7 +210,7 @@ def _remember_failure(document_id: int, attempt: int, error: Exception) -> int |
     document = lock_document(document_id)
     if document is None or document.final_sha256 or document.seal_attempts != attempt:
         # Sealed meanwhile, or our lease ended and another try took over: not ours to settle.
-        db.session.rollback()
+        unit.rollback()
         return None
     now = utcnow()
     delays = retries.retry_delays()
@@ -219,7 +219,7 @@ def _remember_failure(document_id: int, attempt: int, error: Exception) -> int |
     document.seal_failed_at = now
     document.seal_lease_until = None
     document.seal_next_at = now + timedelta(seconds=delay) if delay is not None else None
-    db.session.commit()
+    unit.commit()
     if delay is None:
         log.error("Sealing document %s gave up after %s attempts", document_id, attempt)
     return delay
@@ -285,7 +285,7 @@ def seal_again(document_ids) -> int:
     if wanted:
         db.session.execute(update(Document).where(Document.id.in_(wanted))
                            .values(seal_next_at=utcnow()))
-    db.session.commit()
+    unit.commit()
     for document_id in wanted:
         enqueue(finalize_document, document_id, queue=SEAL_QUEUE)
     return len(wanted)

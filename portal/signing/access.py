@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import unit
 from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Party
 from portal.errors import DomainError
 from portal.extensions import db
@@ -102,7 +103,7 @@ def state_of(party: Party, now: datetime | None = None) -> str:
 def require_active(party: Party) -> None:
     state = state_of(party)
     if state != "active":
-        db.session.rollback()
+        unit.rollback()
         raise SigningClosed(state)
 
 

@@ -68,7 +68,7 @@ def _event(event_type: EventType, party: Party, meta, **details) -> None:
 
 def _require_consent(party: Party) -> None:
     if party.consent_at is None:
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("First read the document and accept the agreement."))
 
 
@@ -77,7 +77,7 @@ def _require_session(party: Party, ceremony: Ceremony | None) -> Ceremony:
     _require_consent(party)
     if sessions.holds(party, ceremony):
         return ceremony
-    db.session.rollback()
+    unit.rollback()
     if party.code_confirmed_at is None:
         raise StepRefused(_("First confirm the code we sent you."))
     raise StepRefused(_("Your signing session in this browser has ended, or the code was "
@@ -93,7 +93,7 @@ def open_link(token: str, meta) -> tuple[Party, str]:
     if state != "active" or party.opened_at is not None:
         return party, state
     party_id = party.id
-    db.session.commit()  # a fresh transaction that writes first (see access.lock_party)
+    unit.commit()  # a fresh transaction that writes first (see access.lock_party)
     now = utcnow()
     result = db.session.execute(
         update(PARTIES).where(PARTIES.c.id == party_id, PARTIES.c.opened_at.is_(None))
@@ -102,7 +102,7 @@ def open_link(token: str, meta) -> tuple[Party, str]:
     )
     if result.rowcount == 1:  # of two first opens at once, one is recorded
         _event(PARTY_OPENED, party, meta)
-    db.session.commit()
+    unit.commit()
     db.session.refresh(party)
     return party, state
 
@@ -115,7 +115,7 @@ def choose_language(token: str, language: str) -> Party:
     if party.language != language:
         party.language = language
         party.updated_at = utcnow()
-    db.session.commit()
+    unit.commit()
     return party
 
 
@@ -129,7 +129,7 @@ def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Part
         party.consent_at = utcnow()
         _event(PARTY_CONSENT, party, meta, agreement_sha256=agreement_sha256(party),
                language=party.speaks)
-    db.session.commit()
+    unit.commit()
     if not sessions.holds(party, ceremony) and party.code_hash is None:
         return send_code(token, meta, ceremony)
     return party
@@ -178,12 +178,12 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     require_active(party)
     _require_consent(party)
     if sessions.holds(party, ceremony):
-        db.session.rollback()
+        unit.rollback()
         return party
     now = utcnow()
     wait = resend_wait_seconds(party, now)
     if wait:
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_wait_message(wait), 429)
     code = codes.new_code()
     party.code_hash = codes.code_hash(party.id, code)
@@ -194,7 +194,7 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
         message = _queue_code(party, code)
     db.session.flush()
     _event(PARTY_CODE_SENT, party, meta, channel=party.channel, message_id=message.id)
-    db.session.commit()
+    unit.commit()
     dispatch([message.id])
     db.session.refresh(party)
     return party
@@ -221,24 +221,24 @@ def verify_code(token: str, meta, code: str,
     require_active(party)
     _require_consent(party)
     if sessions.holds(party, ceremony):
-        db.session.rollback()
+        unit.rollback()
         return party, ceremony
     typed = "".join(str(code or "").split())
     if len(typed) != codes.CODE_DIGITS or not typed.isdigit():
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("Enter the 6 digits from the message."))
     if party.code_hash is None:
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("Ask for a code first."))
     if (party.code_attempts or 0) >= codes.MAX_ATTEMPTS:
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("Too many wrong codes. Ask for a new code."))
     if party.code_expires_at <= utcnow():
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("This code has expired. Ask for a new code."))
     used = _reserve_attempt(party)
     if used is None:
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("Too many wrong codes. Ask for a new code."))
     if codes.code_matches(party, typed):
         party.code_confirmed_at = utcnow()
@@ -246,11 +246,11 @@ def verify_code(token: str, meta, code: str,
         party.code_expires_at = None
         opened = sessions.open_for(party)
         _event(PARTY_CODE_CONFIRMED, party, meta, attempt=used, session=opened.tag)
-        db.session.commit()
+        unit.commit()
         return party, opened
     left = codes.MAX_ATTEMPTS - used
     _event(PARTY_CODE_FAILED, party, meta, attempts_left=left)
-    db.session.commit()
+    unit.commit()
     if left == 0:
         raise StepRefused(_("Wrong code, and that was the last attempt. Ask for a new code."))
     raise StepRefused(_("Wrong code. %(count)d attempts left.", count=left))
@@ -262,7 +262,7 @@ def own_field(party: Party, field_id: int) -> Field:
     """One of the party's own fields, or a 404."""
     field = next((field for field in fields_of(party) if field.id == field_id), None)
     if field is None:
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("This field is not yours to fill."), 404)
     return field
 
@@ -277,13 +277,13 @@ def fill_field(token: str, meta, field_id: int, data: FieldInput,
     try:
         method = apply_input(field, party, data, utcnow())
     except StepRefused:
-        db.session.rollback()
+        unit.rollback()
         raise
     details = {"field_id": field.id, "field_type": field.type, "session": current.tag}
     if method:
         details["method"] = method
     _event(FIELD_FILLED, party, meta, **details)
-    db.session.commit()
+    unit.commit()
     return party, field
 
 
@@ -293,13 +293,13 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     """Sign: every required field filled, then status signed (exactly once), then advance."""
     party = lock_party(token)
     if party.status == "signed":
-        db.session.rollback()
+        unit.rollback()
         raise AlreadySigned()
     require_active(party)
     current = _require_session(party, ceremony)
     missing = missing_required(party)
     if missing:
-        db.session.rollback()
+        unit.rollback()
         raise StepRefused(_("Fill in every required field first: %(count)d left.",
                             count=len(missing)))
     now = utcnow()
@@ -315,7 +315,7 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
                 user_agent=meta.user_agent[:400])
     )
     if result.rowcount != 1:
-        db.session.rollback()
+        unit.rollback()
         raise AlreadySigned()
     _event(PARTY_SIGNED, party, meta, fields=len(fields_of(party)), session=current.tag)
     workflow.take_turn(party.document)  # the next group's invitations commit with the signature

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from portal import unit
 from portal.delivery.services import InvalidRecipient
 from portal.documents.models import OPEN_STAGES, SIGNING_ROLES, Document, Party
 from portal.documents.services.common import as_utc
@@ -69,7 +70,7 @@ def _due(now: datetime, after: timedelta, every: timedelta | None) -> list[tuple
                (Document.deadline_at.is_(None)) | (Document.deadline_at > now))
         .order_by(Party.document_id, Party.id)
     ).all()
-    db.session.commit()  # end the read: each reminder decides again under the document's lock
+    unit.commit()  # end the read: each reminder decides again under the document's lock
     return [(document_id, party_id)
             for document_id, party_id, sent_at, last_reminded_at in candidates
             if _is_due(next_reminder_at(sent_at, last_reminded_at, after, every), now)]
@@ -85,7 +86,7 @@ def remind(document_id: int, party_id: int, now: datetime | None = None) -> bool
     try:
         return _remind(document_id, party_id, now)
     except Exception:
-        db.session.rollback()
+        unit.rollback()
         log.exception("Reminder to party %s of document %s failed", party_id, document_id)
         return False
 
@@ -94,12 +95,12 @@ def _remind(document_id: int, party_id: int, now: datetime) -> bool:
     document = lock_document(document_id)
     party = db.session.get(Party, party_id) if document is not None else None
     if party is None or party.document_id != document_id or not _still_due(document, party, now):
-        db.session.rollback()
+        unit.rollback()
         return False
     try:
         send_reminder(document, party, now=now, automatic=True)
     except InvalidRecipient:
-        db.session.rollback()
+        unit.rollback()
         log.warning("No reminder for party %s: its contact is not usable", party_id)
         return False
     return True

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from rq import get_current_job
 from rq.job import Job
 
+from portal import unit
 from portal.automation.engine import (
     forget_old_logs,
     forget_old_marks,
@@ -15,7 +16,6 @@ from portal.automation.engine import (
     run_stuck_rules,
 )
 from portal.delivery.services import deliver_due_messages
-from portal.extensions import db
 from portal.jobs import app_job, queue_for
 from portal.models_base import utcnow
 from portal.sealing.finalize import seal_due
@@ -53,7 +53,7 @@ def _step(name: str, work) -> int:
     try:
         return work()
     except Exception:
-        db.session.rollback()
+        unit.rollback()
         log.exception("Sweep step %s failed", name)
         return 0
 

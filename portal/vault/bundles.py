@@ -31,6 +31,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal import unit
 from portal.auth.models import User
 from portal.auth.permissions import can
 from portal.documents.models import Document
@@ -122,7 +123,7 @@ def request_bundle(user, document_ids) -> Bundle:
                     created_at=utcnow().isoformat())
     _folder(bundle.id).mkdir(parents=True)
     _save(bundle)
-    db.session.commit()
+    unit.commit()
     enqueue(build_bundle, bundle.id, queue="default")
     return load_bundle(bundle.id, user)
 
@@ -174,7 +175,7 @@ def _write_zip(bundle: Bundle, owner: User | None, folder: Path) -> None:
                     archive.writestr(name, read(document.final_sha256))
                     bundle.files.append(name)
                 bundle.done += 1
-                db.session.commit()  # no snapshot held across the whole zip
+                unit.commit()  # no snapshot held across the whole zip
                 _save(bundle)
         os.replace(temp_name, folder / ZIP_FILE)
     finally:

@@ -6,6 +6,7 @@ in TOML tables; sources.py makes the nine bodies from them.
 
 from dataclasses import dataclass
 
+from portal import unit
 from portal.doctemplates.builtin.sources import (
     KINDS,
     LANGUAGES,
@@ -89,5 +90,5 @@ def install_builtin_templates() -> list:
         if not template.default_layout:
             template.default_layout = shipped.default_layout()
         installed.append(template)
-    db.session.commit()
+    unit.commit()
     return installed

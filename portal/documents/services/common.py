@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import unit
 from portal.config import LANGUAGES
 from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.models import Document
@@ -42,7 +43,7 @@ def editable_draft(document_id: int) -> Document:
     """The draft, locked against a concurrent send; a sent document refuses any edit."""
     document = load(document_id, lock=True)
     if not document.is_draft:
-        db.session.rollback()
+        unit.rollback()
         raise DocumentLocked()
     return document
 

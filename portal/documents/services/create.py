@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 
 from flask_babel import gettext as _
 
+from portal import unit
 from portal.audit.catalogue import DOCUMENT_CREATED
 from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
 from portal.doctemplates.rendering import build_context, render_document_pdf, resolve_layout
@@ -132,7 +133,7 @@ def _add_parties(document: Document, company: Company, client_party) -> None:
 
 def _refuse_if(errors: dict) -> None:
     if errors:
-        db.session.rollback()
+        unit.rollback()
         raise DocumentRefused(errors)
 
 
@@ -194,7 +195,7 @@ def create_from_template(actor, meta, *, company_id, template_id, counterparty_i
           template_id=template.id, template=template.name, number=number, title=title,
           sha256=blob.sha256, page_count=document.page_count, fields=len(fields),
           skipped_fields=skipped)
-    db.session.commit()
+    unit.commit()
     return document
 
 
@@ -230,7 +231,7 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
           title=title, filename=document.source_filename, kind=prepared.source_kind,
           sha256=blob.sha256, page_count=document.page_count,
           **_cleaning_details(data, document.removed_content))
-    db.session.commit()
+    unit.commit()
     return document
 
 

@@ -7,6 +7,7 @@ import math
 
 from flask_babel import gettext as _
 
+from portal import unit
 from portal.audit.catalogue import DOCUMENT_FIELDS_SET
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import FIELD_TYPES, Document, Field, Party
@@ -119,7 +120,7 @@ def clean_field(data: dict, document: Document, errors: dict, prefix: str = "") 
 
 
 def _refuse(errors: dict, field: Field | None = None):
-    db.session.rollback()
+    unit.rollback()
     refused = DocumentRefused(errors)
     refused.field = field_values(field) if field is not None else None
     raise refused
@@ -141,7 +142,7 @@ def set_fields(actor, meta, document_id: int, fields: list[dict]) -> Document:
     for values in cleaned:
         document.fields.append(Field(**values))
     audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="replace", count=len(cleaned))
-    db.session.commit()
+    unit.commit()
     return document
 
 
@@ -157,14 +158,14 @@ def add_field(actor, meta, document_id: int, data: dict) -> Field:
     db.session.flush()
     audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="add", field_id=field.id,
           type=field.type, page=field.page, count=len(document.fields))
-    db.session.commit()
+    unit.commit()
     return field
 
 
 def _field_of(document: Document, field_id) -> Field:
     field = next((f for f in document.fields if f.id == field_id), None)
     if field is None:
-        db.session.rollback()
+        unit.rollback()
         raise DomainError(_("This field is no longer on the document. Reload the page."), 404)
     return field
 
@@ -187,7 +188,7 @@ def update_field(actor, meta, document_id: int, field_id: int, changes: dict) ->
     if changed:
         audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="update", field_id=field.id,
               changed=changed, count=len(document.fields))
-    db.session.commit()
+    unit.commit()
     return field
 
 
@@ -199,7 +200,7 @@ def delete_field(actor, meta, document_id: int, field_id: int) -> None:
     db.session.delete(field)
     audit(DOCUMENT_FIELDS_SET, document, actor, meta, op="delete", field_id=field_id,
           type=field.type, count=len(document.fields))
-    db.session.commit()
+    unit.commit()
 
 
 def layout_of(document: Document) -> list[dict]:

@@ -62,7 +62,7 @@ def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=No
         except DocumentRefused as refused:
             errors.update(refused.errors)
     if errors:
-        db.session.rollback()
+        unit.rollback()
         raise DocumentRefused(errors)
     changes = {key: value for key, value in wanted.items()
                if getattr(document, key) != value}
@@ -76,7 +76,7 @@ def update_draft(actor, meta, document_id: int, *, title=None, responsible_id=No
         audit(DOCUMENT_UPDATED, document, actor, meta,
               changes={key: value.isoformat() if key == "deadline_at" else value
                        for key, value in changes.items()})
-    db.session.commit()
+    unit.commit()
     return document
 
 
@@ -85,13 +85,13 @@ def set_deadline(actor, meta, document_id: int, deadline) -> Document:
     deadline = check_deadline(deadline)
     document = load(document_id, lock=True)
     if not (document.is_draft or document.stage in OPEN_STAGES):
-        db.session.rollback()
+        unit.rollback()
         raise DomainError(_("This document is closed; its deadline no longer matters."), 409)
     previous = document.deadline_at
     document.deadline_at = deadline
     audit(DOCUMENT_DEADLINE_CHANGED, document, actor, meta,
           previous=previous.isoformat() if previous else None, deadline=deadline.isoformat())
-    db.session.commit()
+    unit.commit()
     return document
 
 
@@ -200,7 +200,7 @@ def delete_draft(actor, meta, document_id: int) -> None:
     """Delete a draft that was never sent (its audit trail goes with it; a note remains)."""
     document = load(document_id, lock=True)
     if not document.is_draft:
-        db.session.rollback()
+        unit.rollback()
         raise DomainError(_("Only a draft can be deleted. Stop a sent document instead."), 409)
     number, title = document.number, document.title
     db.session.execute(delete(AuditEvent).where(AuditEvent.document_id == document.id))
@@ -208,7 +208,7 @@ def delete_draft(actor, meta, document_id: int) -> None:
     db.session.flush()
     audit(DOCUMENT_DRAFT_DELETED, None, actor, meta, deleted_document_id=document_id,
           number=number, title=title)
-    db.session.commit()
+    unit.commit()
 
 
 # --- reuse of the layout -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal import unit
 from portal.audit.catalogue import DOCUMENT_PARTIES_SET
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import CHANNELS, PARTY_ROLES, ROLE_ORDER, Document, Field, Party
@@ -304,7 +305,7 @@ def set_parties(actor, meta, document_id: int, parties: list[dict]) -> Document:
     _check_roles(cleaned, errors)
     matched = _match_existing(document, cleaned, errors)
     if errors:
-        db.session.rollback()
+        unit.rollback()
         raise DocumentRefused(errors)
     order = sorted(range(len(cleaned)), key=lambda i: ROLE_ORDER[cleaned[i]["role"]])
     removed = _apply(document, [cleaned[i] for i in order], [matched[i] for i in order])
@@ -312,7 +313,7 @@ def set_parties(actor, meta, document_id: int, parties: list[dict]) -> Document:
     document.parties.sort(key=lambda p: (p.order, p.id))
     audit(DOCUMENT_PARTIES_SET, document, actor, meta, parties=_summary(document),
           removed_fields=removed)
-    db.session.commit()
+    unit.commit()
     return document
 
 
@@ -322,7 +323,7 @@ def update_party(actor, meta, document_id: int, party_id: int, changes: dict) ->
     values = [party_values(party) for party in document.parties]
     target = next((v for v in values if v["id"] == party_id), None)
     if target is None:
-        db.session.rollback()
+        unit.rollback()
         raise DocumentRefused({"id": _("This party is not on the document.")})
     target.update({k: v for k, v in changes.items() if k in PARTY_KEYS and k != "id"})
     return set_parties(actor, meta, document_id, values)

@@ -2,6 +2,7 @@
 
 from flask_babel import gettext as _
 
+from portal import unit
 from portal.audit.catalogue import DOCUMENT_REASSIGNED
 from portal.auth.models import User
 from portal.documents.errors import DocumentRefused
@@ -41,12 +42,12 @@ def reassign(actor, meta, document_id: int, responsible_id) -> Document:
     # Locked: a concurrent reassign or send sees this one's result, not a stale responsible.
     document = load(document_id, lock=True)
     if document.responsible_id == new_id:
-        db.session.rollback()
+        unit.rollback()
         return document
     previous = document.responsible
     new = db.session.get(User, new_id)
     document.responsible_id = new_id
     document.responsible = new
     record_reassignment(document, previous, new, actor, meta)
-    db.session.commit()
+    unit.commit()
     return document
