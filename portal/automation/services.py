@@ -256,7 +256,10 @@ def set_enabled(actor, rule_id: int, enabled: bool) -> AutomationRule:
     rule = get_rule(rule_id)
     if rule.enabled != enabled:
         rule.enabled = enabled
-        _trail(AUTOMATION_RULE_ENABLED if enabled else AUTOMATION_RULE_DISABLED, actor, rule)
+        if enabled:
+            _trail(AUTOMATION_RULE_ENABLED, actor, rule)
+        else:
+            _trail(AUTOMATION_RULE_DISABLED, actor, rule)
         unit.commit()
     return rule
 
