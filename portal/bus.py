@@ -52,6 +52,3 @@ def publish(name, document_id: int, **data) -> None:
             log.exception("Reaction %s to %s of document %s failed",
                           getattr(reaction, "__qualname__", reaction), name, document_id)
 
-
-def reactions_to(name) -> list[Callable[[Happened], object]]:
-    return list(_reactions.get(getattr(name, "name", name), ()))

@@ -22,7 +22,7 @@ from portal.delivery.services import dispatch
 from portal.documents.display import mask_contact
 from portal.documents.links import current_link_token, issue_link
 from portal.documents.models import Document, Party
-from portal.documents.services.common import audit
+from portal.documents.trail import audit
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.notices.texts import queue_reminder

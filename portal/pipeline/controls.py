@@ -21,7 +21,7 @@ from portal.documents.display import mask_contact
 from portal.documents.errors import DocumentRefused
 from portal.documents.links import issue_link
 from portal.documents.models import CHANNELS, Document, Field, Party
-from portal.documents.services.common import audit
+from portal.documents.trail import audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow

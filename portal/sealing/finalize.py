@@ -32,7 +32,7 @@ from portal.delivery.services import InvalidRecipient, dispatch, queue_email, qu
 from portal.documents.display import document_url, format_moment
 from portal.documents.models import Document, Field
 from portal.documents.recipients import responsible_of
-from portal.documents.services.common import audit
+from portal.documents.trail import audit
 from portal.extensions import db
 from portal.jobs import app_job, enqueue
 from portal.models_base import utcnow

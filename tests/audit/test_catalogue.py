@@ -29,7 +29,7 @@ from portal.auth.models import User
 from portal.automation.hooks import DEPTH
 from portal.automation.triggers import WATCHED_EVENTS, WEBHOOK_EVENTS, trigger_of
 from portal.automation.webhooks import event_payload
-from portal.documents.services.common import audit
+from portal.documents.trail import audit
 from portal.extensions import db
 from tests.audit.support import sample_details
 from tests.automation.support import rule, sign_as

@@ -11,7 +11,6 @@ from portal import unit
 from portal.config import LANGUAGES
 from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.models import Document
-from portal.documents.trail import audit  # noqa: F401  (the services' one way to record)
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import as_utc, utcnow

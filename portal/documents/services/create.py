@@ -16,7 +16,6 @@ from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
 from portal.documents.numbering import local_today, next_number
 from portal.documents.services.common import (
-    audit,
     clean_language,
     clean_title,
     default_deadline,
@@ -29,6 +28,7 @@ from portal.documents.services.parties import (
     client_from_dict,
     company_signer,
 )
+from portal.documents.trail import audit
 from portal.extensions import db
 from portal.models_base import end_read_before_slow_work
 from portal.parties.models import Company, Counterparty

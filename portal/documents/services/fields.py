@@ -11,8 +11,9 @@ from portal import unit
 from portal.audit.catalogue import DOCUMENT_FIELDS_SET
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import FIELD_TYPES, Document, Field, Party
-from portal.documents.services.common import audit, editable_draft, tidy
+from portal.documents.services.common import editable_draft, tidy
 from portal.documents.services.parties import may_have_stamp, party_label
+from portal.documents.trail import audit
 from portal.errors import DomainError
 from portal.extensions import db
 

@@ -17,7 +17,6 @@ from portal.documents.errors import AlreadySent, DocumentLocked, DocumentRefused
 from portal.documents.fitting import overflows
 from portal.documents.models import OPEN_STAGES, Document
 from portal.documents.services.common import (
-    audit,
     check_deadline,
     clean_language,
     clean_title,
@@ -32,6 +31,7 @@ from portal.documents.services.parties import (
     signing_parties,
 )
 from portal.documents.services.responsible import active_user_id, record_reassignment
+from portal.documents.trail import audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow

@@ -7,7 +7,8 @@ from portal import unit
 from portal.audit.catalogue import DOCUMENT_PARTIES_SET
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import CHANNELS, PARTY_ROLES, ROLE_ORDER, Document, Field, Party
-from portal.documents.services.common import audit, editable_draft, tidy
+from portal.documents.services.common import editable_draft, tidy
+from portal.documents.trail import audit
 from portal.extensions import db
 from portal.parties.models import PARTY_KINDS, Company, Counterparty, RequisitesMixin
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone

@@ -7,7 +7,8 @@ from portal.audit.catalogue import DOCUMENT_REASSIGNED
 from portal.auth.models import User
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
-from portal.documents.services.common import audit, load
+from portal.documents.services.common import load
+from portal.documents.trail import audit
 from portal.extensions import db
 from portal.models_base import DATABASE_INT_MAX
 
