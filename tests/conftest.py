@@ -4,7 +4,7 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db
-from tests import routes_once, templates_once
+from tests import engines_once, routes_once, templates_once
 from tests.factories import make_user
 from tests.helpers import sign_in
 from tests.services import (
@@ -71,6 +71,7 @@ class WorkerDatabases:
                 service_missing("PostgreSQL", error)
             self._postgres_names.append(name)
         _create_schema(folder, url)
+        engines_once.share(url)
         self._made[kind] = (folder, url)
         return url
 
@@ -147,7 +148,6 @@ def make_app(database_url, tmp_path):
             db.session.remove()
             if app is apps[0]:
                 _empty_all_tables()
-            db.engine.dispose()
 
 
 @pytest.fixture
@@ -246,6 +246,7 @@ def sms_gateway():
 def pytest_configure(config):
     routes_once.install()  # an app per test: compile each route's URL builder only once
     templates_once.install()  # ... and each template
+    engines_once.install()  # ... and one engine per database, its connections and its cache
 
 
 def pytest_collection_modifyitems(config, items):
@@ -336,3 +337,4 @@ def empty_database(request, tmp_path):
         service_missing("PostgreSQL", error)
     yield url
     drop_postgres_database(name)
+

@@ -108,7 +108,8 @@ class _exclusive_lock:
         os.close(self.fd)
 
 
-def _create_certificates(directory: Path, organisation: str) -> None:
+def new_certificates(organisation: str) -> PortalCertificates:
+    """A fresh CA and seal certificate with its key, in memory only."""
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name(CA_COMMON_NAME, organisation)
@@ -142,16 +143,21 @@ def _create_certificates(directory: Path, organisation: str) -> None:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    key_pem = seal_key.private_bytes(
+    return PortalCertificates(ca_cert=ca_cert, seal_cert=seal_cert, seal_key=seal_key)
+
+
+def _create_certificates(directory: Path, organisation: str) -> None:
+    made = new_certificates(organisation)
+    key_pem = made.seal_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
     # The seal certificate is written last: its presence means the set is complete.
     _write_atomically(directory / SEAL_KEY_FILE, key_pem, 0o600)
-    _write_atomically(directory / CA_FILE, ca_cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    _write_atomically(directory / CA_FILE, made.ca_pem(), 0o644)
     _write_atomically(
-        directory / SEAL_FILE, seal_cert.public_bytes(serialization.Encoding.PEM), 0o644
+        directory / SEAL_FILE, made.seal_cert.public_bytes(serialization.Encoding.PEM), 0o644
     )
 
 

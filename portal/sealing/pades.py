@@ -126,9 +126,26 @@ def _sign(pdf_bytes, signer, reason, location, *, timestamper) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
     output = io.BytesIO()
     signers.PdfSigner(metadata, signer=signer, timestamper=timestamper).sign_pdf(
-        writer, output=output
+        writer, output=output,
+        bytes_reserved=None if timestamper else _room_for_signature(signer),
     )
     return output.getvalue()
+
+
+# The signed attributes, the algorithm identifiers and the signature value itself fit in this
+# many bytes with any key pyHanko signs with (an RSA-4096 signature takes 512).
+SIGNATURE_OVERHEAD_BYTES = 1536
+
+
+def _room_for_signature(signer: signers.SimpleSigner) -> int:
+    """The /Contents space for a seal without a time stamp, in hex digits.
+
+    pyHanko would otherwise size it by signing a dummy first: half the cost of a seal. A time
+    stamp's size is the authority's to decide, so with one pyHanko still measures.
+    """
+    certificates = [signer.signing_cert, *signer.cert_registry]
+    der_bytes = sum(len(certificate.dump()) for certificate in certificates)
+    return 2 * (der_bytes + SIGNATURE_OVERHEAD_BYTES)
 
 
 def signer_for(certificates: PortalCertificates) -> signers.SimpleSigner:

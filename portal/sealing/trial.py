@@ -9,13 +9,12 @@ sender is still there. Runs only in the sandbox (portal/pdfs/bounded.run_bounded
 
 import functools
 import logging
-import tempfile
 
 from portal.pdfs.bounded import run_bounded
 from portal.pdfs.errors import NOT_SEALABLE, rejection
 from portal.sandbox import ExpectedError, preload
 from portal.sealing.burn import PAGE_PLACEHOLDER, TOTAL_PLACEHOLDER, compose
-from portal.sealing.certs import PortalCertificates, ensure_portal_certificates
+from portal.sealing.certs import PortalCertificates, new_certificates
 from portal.sealing.pades import seal_pdf
 
 preload(__name__)
@@ -30,8 +29,8 @@ class NotSealable(ExpectedError):
 
 @functools.cache
 def _throwaway_certificates() -> PortalCertificates:
-    folder = tempfile.mkdtemp(prefix="signet-trial-")
-    return ensure_portal_certificates(folder, "Signet trial")
+    # In memory: each dry run is a fresh child, and a folder per upload would stay behind.
+    return new_certificates("Signet trial")
 
 
 def ensure_sealable(pdf_bytes: bytes) -> None:

@@ -1,6 +1,7 @@
 """The portal's own CA and seal certificate: created once, kept private, loaded again."""
 
 import stat
+import tempfile
 import threading
 
 import pytest
@@ -8,7 +9,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from portal.sealing import trial
 from portal.sealing.certs import ensure_portal_certificates, load_pkcs12
+from tests.fixtures import fixture_bytes
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +126,13 @@ def test_pkcs12_without_a_key_is_refused(certificates):
 def test_garbage_is_not_a_pkcs12_file(data):
     with pytest.raises(ValueError, match="not a PKCS#12"):
         load_pkcs12(data, "any")
+
+
+
+def test_the_upload_dry_run_leaves_no_key_behind(tmp_path, monkeypatch):
+    """The dry run at each upload certifies with a throw-away set: it must not stay on disk."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    trial._throwaway_certificates.cache_clear()  # as in each sandbox child: made anew
+    trial.check_sealable(fixture_bytes("plain.pdf"))
+
+    assert list(tmp_path.iterdir()) == []
