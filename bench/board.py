@@ -189,7 +189,9 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="signet-bench-")
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
                       "INSTANCE_PATH": folder, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "REDIS_URL": ""})
+                      "RATELIMIT_ENABLED": False, "REDIS_URL": "",
+                      # no sweep: it would expire the seeded documents mid-measure
+                      "SIGNET_SWEEP_SECONDS": 0})
     try:
         with app.app_context():
             db.create_all()

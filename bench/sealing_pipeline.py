@@ -77,13 +77,31 @@ def completed_document(pages: int, user: User, company: Company) -> Document:
                                      value=f"Поле {index}: Иванов И. И., 23.11.2026"))
     db.session.add(document)
     db.session.flush()
-    for kind in ("document.created", "document.sent", "party.invited", "party.opened",
-                 "party.consented", "party.code_confirmed", "party.signed", "party.invited",
-                 "party.opened", "party.consented", "party.code_confirmed", "party.signed",
-                 "document.completed"):
-        record(kind, document.id, None, RequestMeta("203.0.113.7", "Bench"))
+    for kind, details in _history(document):
+        record(kind, document.id, None, RequestMeta("203.0.113.7", "Bench"), **details)
     db.session.commit()
     return document
+
+
+def _history(document: Document) -> list[tuple[str, dict]]:
+    """The events of a document signed by both parties, with the details each one carries."""
+    events = [
+        ("document.created", {"source": "upload", "number": document.number,
+                              "title": document.title, "sha256": document.source_sha256,
+                              "page_count": document.page_count}),
+        ("document.sent", {"stage": "company_signing", "source_sha256": document.source_sha256,
+                           "page_count": document.page_count, "parties": [], "fields": 20}),
+    ]
+    for party in document.parties:
+        events += [
+            ("party.invited", {"party_id": party.id, "name": party.name, "channel": "email",
+                               "contact": party.email, "role": party.role, "message_id": 1}),
+            ("party.opened", {}),
+            ("party.consent", {"agreement_sha256": "0" * 64, "language": "ru"}),
+            ("party.code_confirmed", {"attempt": 1, "session": "bench"}),
+            ("party.signed", {"fields": 10, "session": "bench"}),
+        ]
+    return events + [("document.completed", {"previous_stage": "client_signing"})]
 
 
 def library_sign(pdf: bytes, signer) -> bytes:
