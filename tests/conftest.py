@@ -1,9 +1,13 @@
 """Test harness: every app-level test runs on SQLite and on PostgreSQL (when reachable)."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
+from portal.sealing.store import forget_certificates
 from tests import engines_once, routes_once, templates_once
 from tests.factories import make_user
 from tests.helpers import sign_in
@@ -150,10 +154,52 @@ def make_app(database_url, tmp_path):
                 _empty_all_tables()
 
 
+class SharedApps:
+    """One app per database in a test process, put back as new after each test.
+
+    Building an app costs ~25 ms (every route and extension), paid by each of ~4,000 tests.
+    What a test can change is put back: the settings, the rate limiter's counts, the tables and
+    the instance folder (files, previews, the seal certificates). A test that needs other
+    settings from the start builds its own app with make_app.
+    """
+
+    def __init__(self, tmp_path_factory):
+        self._tmp_path_factory = tmp_path_factory
+        self._apps: dict[str, tuple[object, dict]] = {}  # url -> (app, settings as built)
+
+    def app_for(self, url: str):
+        if url not in self._apps:
+            folder = self._tmp_path_factory.mktemp("app")
+            app = create_app(base_config(folder, url))
+            self._apps[url] = (app, dict(app.config))
+        return self._apps[url][0]
+
+    def put_back(self, url: str) -> None:
+        app, settings = self._apps[url]
+        with app.app_context():
+            db.session.remove()
+            _empty_all_tables()
+            limiter.reset()
+        app.config.clear()
+        app.config.update(settings)
+        forget_certificates(app.instance_path)
+        for entry in Path(app.instance_path).iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
+@pytest.fixture(scope="session")
+def shared_apps(tmp_path_factory):
+    return SharedApps(tmp_path_factory)
+
+
 @pytest.fixture
-def app(make_app):
+def app(database_url, shared_apps):
     """The app; no context is pushed, so each request gets a fresh session as in production."""
-    return make_app()
+    yield shared_apps.app_for(database_url)
+    shared_apps.put_back(database_url)
 
 
 @pytest.fixture

@@ -68,6 +68,11 @@ def timestamp_roots() -> list[x509.Certificate]:
 def replace_with_pkcs12(data: bytes, password: str | None) -> PortalCertificates:
     """Seal from now on with an uploaded PKCS#12 (ValueError with a reason when unusable)."""
     installed = install_pkcs12(current_app.instance_path, data, password)
-    with _cache_lock:
-        _cache.pop(current_app.instance_path, None)
+    forget_certificates(current_app.instance_path)
     return installed
+
+
+def forget_certificates(instance_path: str) -> None:
+    """Load the certificates from the instance folder again on next use."""
+    with _cache_lock:
+        _cache.pop(instance_path, None)

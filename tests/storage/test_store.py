@@ -1,6 +1,7 @@
 """The content-addressed blob store: one file and one row per distinct content."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -41,13 +42,13 @@ def test_second_store_does_not_rewrite_the_file(app):
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
-def test_file_is_laid_out_by_digest_and_row_waits_for_the_callers_commit(app, tmp_path):
+def test_file_is_laid_out_by_digest_and_row_waits_for_the_callers_commit(app):
     data = b"%PDF-1.7 tiny"
     digest = hashlib.sha256(data).hexdigest()
     with app.app_context():
         blob = store(data, "application/pdf")
         assert path_for(digest) == blob_root() / digest[:2] / digest[2:4] / digest
-        assert blob_root() == tmp_path / "instance" / "blobs"
+        assert blob_root() == Path(app.instance_path) / "blobs"
         assert (blob.size, blob.content_type) == (len(data), "application/pdf")
         db.session.rollback()  # the caller gave up: no row, the file is harmless
         assert db.session.get(Blob, digest) is None
