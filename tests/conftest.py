@@ -183,11 +183,15 @@ class SharedApps:
         app.config.clear()
         app.config.update(settings)
         forget_certificates(app.instance_path)
-        for entry in Path(app.instance_path).iterdir():
-            if entry.is_dir():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        _empty_folder(Path(app.instance_path))
+
+
+def _empty_folder(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 @pytest.fixture(scope="session")
@@ -383,4 +387,3 @@ def empty_database(request, tmp_path):
         service_missing("PostgreSQL", error)
     yield url
     drop_postgres_database(name)
-
