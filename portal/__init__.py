@@ -98,7 +98,6 @@ def _init_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic) sees the whole schema."""
-    import portal.api.models  # noqa: F401
     import portal.audit.models  # noqa: F401
     import portal.auth.models  # noqa: F401
     import portal.automation.models  # noqa: F401

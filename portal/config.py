@@ -117,7 +117,19 @@ def build_config(folder: Path) -> dict:
         "SIGNET_MAIL_FROM": os.environ.get("SIGNET_MAIL_FROM", "Signet <signet@localhost>"),
         "SIGNET_PHONE_REGION": os.environ.get("SIGNET_PHONE_REGION", "").upper() or None,
         "SIGNET_TRUST_PROXY": _env_int("SIGNET_TRUST_PROXY", 0),
+        # Failed logins: per account and address, and per address whatever the account (a shared
+        # office address must not lock everyone out). After SIGNET_LOGIN_FREE_FAILURES in a row
+        # on an account, attempts from browsers it never signed in from wait 2, 4, 8 ... seconds,
+        # up to SIGNET_LOGIN_MAX_DELAY_SECONDS.
         "SIGNET_LOGIN_LIMIT": os.environ.get("SIGNET_LOGIN_LIMIT", "5 per minute;20 per hour"),
+        "SIGNET_LOGIN_ADDRESS_LIMIT": os.environ.get(
+            "SIGNET_LOGIN_ADDRESS_LIMIT", "30 per minute;200 per hour"
+        ),
+        "SIGNET_LOGIN_FREE_FAILURES": _env_int("SIGNET_LOGIN_FREE_FAILURES", 5),
+        "SIGNET_LOGIN_MAX_DELAY_SECONDS": _env_int("SIGNET_LOGIN_MAX_DELAY_SECONDS", 300),
+        # A staff session ends after this long without a request, and this long after sign-in.
+        "SIGNET_SESSION_IDLE_MINUTES": _env_int("SIGNET_SESSION_IDLE_MINUTES", 120),
+        "SIGNET_SESSION_HOURS": _env_int("SIGNET_SESSION_HOURS", 12),
         "SIGNET_INVITE_DAYS": _env_int("SIGNET_INVITE_DAYS", 7),
         "SIGNET_INVITE_LIMIT": os.environ.get("SIGNET_INVITE_LIMIT", "20 per minute"),
         # Per API token (requests without a valid token: per address).

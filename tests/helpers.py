@@ -61,11 +61,14 @@ def login(client, email: str, password: str):
 def sign_in(client, email: str) -> None:
     """Put an active user's login in the client's session as the login form would, directly:
     for tests where logging in is only the way in."""
+    from portal.auth import sessions
+    from portal.auth.security_log import Visitor
     from portal.auth.services import find_user_by_email
 
     with _in_session_of(client):
         user = find_user_by_email(email)
         assert user is not None, f"no user {email}"
+        sessions.open_session(user, "password", Visitor("127.0.0.1", "test client"))
         assert login_user(user), f"{email} may not log in"
 
 

@@ -6,8 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from portal import unit
-from portal.api.models import ApiToken
-from portal.auth.models import User
+from portal.auth.models import ApiToken, User
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow

@@ -130,7 +130,7 @@ def user_edit(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @require("edit", "permissions")
 def user_password(user_id: int):
-    """Set a new password for a user (their open sessions end)."""
+    """Set a new password for a user (their sessions and API tokens end)."""
     user = user_services.get_user(user_id)
     password_form = PasswordForm()
     if password_form.validate_on_submit():
@@ -139,7 +139,8 @@ def user_password(user_id: int):
         except UserRefused as refused:
             _show_refusal(password_form, refused)
         else:
-            flash(_("New password set for %(name)s.", name=user.name), "success")
+            flash(_("New password set for %(name)s. Their sessions and API tokens have ended.",
+                    name=user.name), "success")
             return redirect(url_for("admin.user_edit", user_id=user.id))
     return _render_edit(user, _user_form(user, submitted=False), password_form)
 

@@ -2,10 +2,10 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_user
 
 from portal.auth import users as user_services
 from portal.auth.admin_forms import PasswordForm
+from portal.auth.sign_in import sign_in_user
 from portal.auth.users import InvitationExpired, InvitationInvalid, UserRefused
 from portal.extensions import limiter
 
@@ -47,7 +47,7 @@ def accept(token: str):
         except UserRefused as refused:
             form.password.errors = [*form.password.errors, refused.message]
         else:
-            login_user(user)
+            sign_in_user(user, "invite")
             flash(_("Welcome, %(name)s! Your password is set.", name=user.name), "success")
             return redirect(url_for("home.index"))
     return render_template("auth/invite_accept.html", form=form, user=user)

@@ -1,9 +1,10 @@
-"""Flask-Login wiring: how a session cookie becomes a user."""
+"""Flask-Login wiring: how a session cookie becomes a user, and what such pages may be."""
 
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 
-from portal.auth.models import User
-from portal.extensions import db, login_manager
+from portal.auth import sessions
+from portal.extensions import login_manager
 
 
 def init_app(app) -> None:
@@ -12,16 +13,19 @@ def init_app(app) -> None:
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.after_request(_keep_signed_in_pages_out_of_caches)
 
 
 @login_manager.user_loader
-def load_user(session_id: str):
-    """Accept the session only while the user is active and the version still matches."""
+def load_user(session_key: str):
+    """The user of a live session whose secret the cookie holds; else nobody (logged out)."""
+    return sessions.user_for_key(session_key) if session_key else None
 
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
+
+def _keep_signed_in_pages_out_of_caches(response):
+    # A page for a signed-in employee holds their data: no shared cache, no back-button copy
+    # after logout. Responses that chose their own policy (private previews) keep it.
+    if "_user_id" in session and request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.vary.add("Cookie")
+    return response

@@ -62,8 +62,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
-    # Bumped on deactivation and password change: every open session ends at once.
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Consecutive failed password logins and when the last one was: the account's growing
+    # delay (auth/throttle.py). Reset by a successful sign-in.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -83,8 +85,14 @@ class User(UserMixin, TimestampMixin, db.Model):
         """Holds the built-in Administrator role (a label for lists; permissions ask grants)."""
         return any(role.key == "administrator" for role in self.roles)
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+    # The secret of the session this request belongs to (auth/sessions.py sets it): Flask-Login
+    # keeps get_id() in the cookie, so the cookie names a session that can be ended, not a user.
+    # (Plain attributes, not columns: they describe the request, not the account.)
+    session_key = None
+    session_id = None
+
+    def get_id(self) -> str | None:
+        return self.session_key
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -148,3 +156,70 @@ class RoleGrant(db.Model):
     scope: Mapped[str] = mapped_column(String(12), default="none")  # permissions.SCOPES
 
     role: Mapped[Role] = relationship(back_populates="grants")
+
+
+# --- credentials, sessions and the security log -----------------------------------------
+
+class ApiToken(TimestampMixin, db.Model):
+    """A personal API token: the secret is shown once, only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, shown in lists so a user can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user = relationship("User")
+
+
+class StaffSession(db.Model):
+    """One signed-in browser of an employee; the cookie holds a secret whose hash is here.
+
+    Ending the row ends the session for every copy of the cookie.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    method: Mapped[str] = mapped_column(String(16))  # sessions.METHODS
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(24))
+
+    user: Mapped[User] = relationship()
+
+
+class SecurityEvent(db.Model):
+    """What happened to an account: sign-ins and failures, sessions ended, passwords, tokens.
+
+    Kept apart from the documents' audit trail: it is about people's access, not evidence.
+    """
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The account concerned (none for a failed login with an unknown email).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # Who did it when it was someone else (an administrator).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # security_log.KINDS
+    method: Mapped[str] = mapped_column(String(16), default="")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

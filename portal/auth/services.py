@@ -5,11 +5,12 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import unit
+from portal.auth import security_log, throttle
 from portal.auth.models import User
+from portal.auth.security_log import Visitor
 from portal.config import LANGUAGES
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.models_base import utcnow
 
 # Checked against when the email is unknown, so a wrong email costs the same time as a
 # wrong password and response times do not reveal which accounts exist.
@@ -30,20 +31,36 @@ class LoginRefused(DomainError):
     status = 200
 
 
-def authenticate(email: str, password: str) -> User:
-    """Return the user for these credentials or raise LoginRefused with a message."""
+def authenticate(email: str, password: str, visitor: Visitor, known_ids: frozenset[int]) -> User:
+    """Return the user for these credentials or raise LoginRefused with a message.
 
+    Every refusal is in the security log. `known_ids`: the accounts this browser has signed in
+    to before, which the account's growing delay does not hold back (throttle.py).
+    """
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
-        raise LoginRefused(_("Wrong email or password."))
+        _refuse(None, visitor, detail=normalise_email(email)[:120])
+    if user.id not in known_ids and (wait := throttle.seconds_to_wait(user)):
+        security_log.record("sign_in_delayed", user, visitor, method="password")
+        unit.commit()
+        raise LoginRefused(_("This account has had many failed attempts. Wait %(seconds)d "
+                             "seconds and try again.", seconds=wait), 429)
     if not user.check_password(password or ""):
-        raise LoginRefused(_("Wrong email or password."))
+        throttle.note_failure(user)
+        _refuse(user, visitor)
     if not user.active:
+        security_log.record("sign_in_failed", user, visitor, method="password",
+                            detail="deactivated")
+        unit.commit()
         raise LoginRefused(_("This account is deactivated. Ask an administrator to restore it."))
-    user.last_login_at = utcnow()
-    unit.commit()
     return user
+
+
+def _refuse(user: User | None, visitor: Visitor, detail: str = ""):
+    security_log.record("sign_in_failed", user, visitor, method="password", detail=detail)
+    unit.commit()
+    raise LoginRefused(_("Wrong email or password."))
 
 
 def set_locale(user: User, code: str) -> None:

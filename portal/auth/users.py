@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import unit
 from portal.audit.service import RequestMeta
+from portal.auth import security_log, sessions
 from portal.auth.models import Department, User
 from portal.auth.role_guard import keeping_permission_managers
 from portal.auth.role_services import default_role_ids, record_assignment, roles_by_ids
+from portal.auth.security_log import Visitor
 from portal.auth.services import staff_language
 from portal.delivery.services import dispatch, queue_email
 from portal.errors import DomainError
@@ -116,7 +118,7 @@ def invitation_expired(user: User) -> bool:
 def create_user(actor: User, fields: UserFields, password: str | None = None,
                 meta: RequestMeta | None = None) -> User:
     """Create a user with a password, or (without one) invite them by email."""
-    user = User(session_version=1, active=True)
+    user = User(active=True)
     try:
         _apply_fields(user, fields)
         if password:
@@ -212,7 +214,8 @@ def deactivate_user(actor: User, user_id: int) -> User:
         raise UserRefused(_("You cannot deactivate your own account."))
     with keeping_permission_managers(actor, UserRefused):
         user.active = False
-        user.session_version += 1
+        sessions.end_sessions_of(user, "deactivated")
+        security_log.record("account_deactivated", user, actor=actor)
     unit.commit()
     return user
 
@@ -220,21 +223,49 @@ def deactivate_user(actor: User, user_id: int) -> User:
 def reactivate_user(actor: User, user_id: int) -> User:
     """Allow the user to log in again."""
     user = get_user(user_id)
-    user.active = True
+    if not user.active:
+        user.active = True
+        security_log.record("account_reactivated", user, actor=actor)
     unit.commit()
     return user
 
 
 def set_user_password(actor: User, user_id: int, password: str) -> User:
-    """Give the user a new password; open sessions end and any invitation is withdrawn."""
+    """An administrator's reset: a new password, every session and API token of the user ended
+    (whoever knew the old password may have made them), any invitation withdrawn."""
     user = get_user(user_id)
     _refuse_weak_password(password)
     user.set_password(password)
     user.invite_token_hash = None
     user.invite_expires_at = None
-    user.session_version += 1
+    # An administrator resetting their own password keeps the session they are using.
+    sessions.end_sessions_of(user, "password", keep_id=actor.session_id if actor.id == user.id
+                             else None)
+    revoked = sessions.revoke_api_tokens_of(user)
+    security_log.record("password_reset", user, actor=actor, detail=_tokens_note(revoked))
     unit.commit()
     return user
+
+
+def change_own_password(user: User, current: str, new: str, revoke_tokens: bool,
+                        visitor: Visitor) -> int:
+    """The user's own change: the current password first; the user's other sessions end, and
+    their API tokens too when asked. Returns how many tokens were revoked."""
+    if not user.check_password(current or ""):
+        raise UserRefused(_("That is not your current password."), "current_password")
+    if current == new:
+        raise UserRefused(_("Choose a password other than the current one."), "password")
+    _refuse_weak_password(new)
+    user.set_password(new)
+    sessions.end_sessions_of(user, "password", keep_id=user.session_id)
+    revoked = sessions.revoke_api_tokens_of(user) if revoke_tokens else 0
+    security_log.record("password_changed", user, visitor, detail=_tokens_note(revoked))
+    unit.commit()
+    return revoked
+
+
+def _tokens_note(revoked: int) -> str:
+    return f"api tokens revoked: {revoked}" if revoked else ""
 
 
 def _refuse_weak_password(password: str) -> None:
@@ -350,6 +381,5 @@ def accept_invitation(raw_token: str, password: str) -> User:
     user.set_password(password)
     user.invite_token_hash = None
     user.invite_expires_at = None
-    user.last_login_at = utcnow()
     unit.commit()
     return user

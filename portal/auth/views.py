@@ -2,10 +2,11 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from portal.auth.forms import LoginForm
 from portal.auth.services import LoginRefused, authenticate, normalise_email
+from portal.auth.sign_in import known_account_ids, sign_in_user, sign_out_user, visitor
 from portal.extensions import limiter
 from portal.i18n import safe_next
 
@@ -16,13 +17,20 @@ def _login_limit() -> str:
     return current_app.config["SIGNET_LOGIN_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["SIGNET_LOGIN_ADDRESS_LIMIT"]
+
+
 def _failed(response) -> bool:
     # Only failed attempts count; a successful login redirects.
     return response.status_code != 302
 
 
-def _email_key() -> str:
-    return "login-email:" + normalise_email(request.form.get("email", ""))
+def _account_and_address_key() -> str:
+    # Per account *and* address: failures from elsewhere never lock the owner out
+    # (the account's own brake is the growing delay, auth/throttle.py).
+    email = normalise_email(request.form.get("email", ""))[:254]
+    return f"login:{email}:{request.remote_addr or ''}"
 
 
 def _too_many_attempts(_limit):
@@ -35,11 +43,12 @@ def _too_many_attempts(_limit):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, on_breach=_too_many_attempts)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed,
+               on_breach=_too_many_attempts)
 @limiter.limit(
     _login_limit,
     methods=["POST"],
-    key_func=_email_key,
+    key_func=_account_and_address_key,
     deduct_when=_failed,
     on_breach=_too_many_attempts,
 )
@@ -48,22 +57,23 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
-    error = None
+    error, status = None, 200
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
+            user = authenticate(form.email.data, form.password.data, visitor(),
+                                known_account_ids())
         except LoginRefused as refused:
-            error = refused.message
+            error, status = refused.message, refused.status
         else:
-            login_user(user)
+            sign_in_user(user, "password")
             return redirect(safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form, error=error)
+    return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session."""
-    logout_user()
+    """End the session, for good."""
+    sign_out_user(current_user)
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))

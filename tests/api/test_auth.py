@@ -2,8 +2,7 @@
 
 from datetime import timedelta
 
-from portal.api.models import ApiToken
-from portal.auth.models import User
+from portal.auth.models import ApiToken, User
 from portal.extensions import db
 from portal.models_base import utcnow
 from tests.api.support import bearer, error_of, make_token

@@ -2,7 +2,7 @@
 
 import re
 
-from portal.api.models import ApiToken
+from portal.auth.models import ApiToken
 from portal.extensions import db
 from portal.tokens import hash_token
 from tests.api.support import bearer, make_token

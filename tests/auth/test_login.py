@@ -70,7 +70,6 @@ def test_deactivation_ends_an_open_session(app, admin_client, admin):
     with app.app_context():
         user = db.session.get(User, admin["id"])
         user.active = False
-        user.session_version += 1
         db.session.commit()
     assert admin_client.get("/").status_code == 302
 

@@ -24,8 +24,8 @@ from datetime import date
 
 import pytest
 
-from portal.api.models import ApiToken
 from portal.audit.models import AuditEvent
+from portal.auth.models import ApiToken
 from portal.automation.models import HandledEvent
 from portal.automation.triggers import WATCHED_EVENTS
 from portal.delivery.models import Message
