@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal import cli, home, language_views
     from portal.api.profile import bp as profile_bp
     from portal.api.routes import bp as api_bp
+    from portal.auth.account_views import bp as account_bp
     from portal.auth.admin_views import bp as admin_bp
     from portal.auth.invite_views import bp as invite_bp
     from portal.auth.role_views import bp as roles_bp
@@ -130,11 +131,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.vault.views import bp as vault_bp
     from portal.verify.views import bp as verify_bp
 
-    for blueprint in (home.bp, language_views.bp, auth_bp, admin_bp, invite_bp, parties_bp,
-                      outbox_bp,
-                      profile_bp, api_bp, documents_bp, doctemplates_bp, downloads_bp,
-                      signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp, pipeline_bp,
-                      automation_bp, webhooks_bp):
+    for blueprint in (home.bp, language_views.bp, auth_bp, account_bp, admin_bp, invite_bp,
+                      parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
+                      downloads_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp,
+                      pipeline_bp, automation_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

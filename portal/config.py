@@ -125,7 +125,7 @@ def build_config(folder: Path) -> dict:
         "SIGNET_LOGIN_ADDRESS_LIMIT": os.environ.get(
             "SIGNET_LOGIN_ADDRESS_LIMIT", "30 per minute;200 per hour"
         ),
-        "SIGNET_LOGIN_FREE_FAILURES": _env_int("SIGNET_LOGIN_FREE_FAILURES", 5),
+        "SIGNET_LOGIN_FREE_FAILURES": _env_int("SIGNET_LOGIN_FREE_FAILURES", 10),
         "SIGNET_LOGIN_MAX_DELAY_SECONDS": _env_int("SIGNET_LOGIN_MAX_DELAY_SECONDS", 300),
         # A staff session ends after this long without a request, and this long after sign-in.
         "SIGNET_SESSION_IDLE_MINUTES": _env_int("SIGNET_SESSION_IDLE_MINUTES", 120),

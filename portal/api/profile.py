@@ -1,4 +1,5 @@
-"""The user's own profile page: who they are, and their personal API tokens."""
+"""The user's own profile page: who they are, their password and sessions (auth/account_views.py),
+and their personal API tokens."""
 
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -6,6 +7,7 @@ from flask_login import current_user, login_required
 
 from portal.api import tokens
 from portal.api.forms import TokenForm
+from portal.auth.account_views import profile_sections
 from portal.config import LANGUAGES
 from portal.errors import DomainError
 from portal.htmx import is_htmx, vary_on_htmx
@@ -23,6 +25,8 @@ def _tokens_page(form: TokenForm, new_secret: str | None = None, new_token=None,
         "new_token": new_token,
         "language": LANGUAGES.get(current_user.locale or ""),
     }
+    if not is_htmx():
+        context.update(profile_sections())
     template = "api/_tokens.html" if is_htmx() else "api/profile.html"
     response = make_response(render_template(template, **context))
     # The page may hold a secret shown once: keep it out of every cache and the back button.

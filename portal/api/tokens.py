@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from portal import unit
+from portal.auth import security_log
 from portal.auth.models import ApiToken, User
 from portal.errors import DomainError
 from portal.extensions import db
@@ -55,6 +56,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret),
                      prefix=visible_prefix(secret))
     db.session.add(token)
+    security_log.record("api_token_created", user, detail=f"{name} ({token.prefix}…)")
     unit.commit()
     return token, secret
 
@@ -76,6 +78,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
         raise DomainError(_("This token does not exist or was already revoked."), 404)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        security_log.record("api_token_revoked", user, detail=f"{token.name} ({token.prefix}…)")
         unit.commit()
     return token
 
