@@ -130,6 +130,8 @@ def build_config(folder: Path) -> dict:
         # A staff session ends after this long without a request, and this long after sign-in.
         "SIGNET_SESSION_IDLE_MINUTES": _env_int("SIGNET_SESSION_IDLE_MINUTES", 120),
         "SIGNET_SESSION_HOURS": _env_int("SIGNET_SESSION_HOURS", 12),
+        # Sign-ins, failures and access changes are kept this long in the security log.
+        "SIGNET_SECURITY_LOG_DAYS": _env_int("SIGNET_SECURITY_LOG_DAYS", 365),
         "SIGNET_INVITE_DAYS": _env_int("SIGNET_INVITE_DAYS", 7),
         "SIGNET_INVITE_LIMIT": os.environ.get("SIGNET_INVITE_LIMIT", "20 per minute"),
         # Per API token (requests without a valid token: per address).

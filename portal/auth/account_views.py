@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
 from portal.auth import security_log, sessions
@@ -53,7 +54,8 @@ def change_password():
         return _password_refused(form, refused)
     message = _("Password changed. Your other sessions have ended.")
     if revoked:
-        message += " " + _("%(count)d API tokens were revoked.", count=revoked)
+        message += " " + ngettext("%(num)d API token was revoked.",
+                                  "%(num)d API tokens were revoked.", revoked)
     return _section("auth/_password.html", "password", ("success", message))
 
 

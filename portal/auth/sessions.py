@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from portal import unit
 from portal.auth import security_log
-from portal.auth.models import ApiToken, StaffSession, User
+from portal.auth.models import ApiToken, SecurityEvent, StaffSession, User
 from portal.auth.security_log import Visitor
 from portal.errors import DomainError
 from portal.extensions import db
@@ -23,6 +23,8 @@ from portal.tokens import hash_token, new_token
 
 # Writing last_seen_at on every request would turn each page view into a write.
 TOUCH_INTERVAL = timedelta(minutes=1)
+# Ended sessions stay listed this long (the security log keeps the story for longer).
+ENDED_SESSIONS_KEPT = timedelta(days=30)
 
 
 def open_session(user: User, method: str, visitor: Visitor) -> str:
@@ -150,3 +152,27 @@ def _own_session(user: User, session_id: int | None) -> StaffSession | None:
 
 def _device_of(record: StaffSession) -> str:
     return f"{record.address} {record.user_agent}".strip()
+
+
+def forget_old_sessions(now) -> int:
+    """The sweep's step: close sessions that lapsed unseen, and drop those ended long ago and
+    the security log past its keeping time. Returns how many rows went or changed."""
+    config = current_app.config
+    idle_cut = now - timedelta(minutes=config["SIGNET_SESSION_IDLE_MINUTES"])
+    life_cut = now - timedelta(hours=config["SIGNET_SESSION_HOURS"])
+    open_rows = StaffSession.ended_at.is_(None)
+    closed = db.session.execute(
+        update(StaffSession).where(open_rows, StaffSession.last_seen_at < idle_cut)
+        .values(ended_at=now, end_reason="idle")
+    ).rowcount + db.session.execute(
+        update(StaffSession).where(open_rows, StaffSession.created_at < life_cut)
+        .values(ended_at=now, end_reason="expired")
+    ).rowcount
+    dropped = db.session.execute(
+        delete(StaffSession).where(StaffSession.ended_at < now - ENDED_SESSIONS_KEPT)
+    ).rowcount + db.session.execute(
+        delete(SecurityEvent).where(
+            SecurityEvent.created_at < now - timedelta(days=config["SIGNET_SECURITY_LOG_DAYS"]))
+    ).rowcount
+    unit.commit()
+    return (closed or 0) + (dropped or 0)

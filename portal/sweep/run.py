@@ -8,6 +8,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from portal import unit
+from portal.auth.sessions import forget_old_sessions
 from portal.automation.engine import (
     forget_old_logs,
     forget_old_marks,
@@ -31,7 +32,7 @@ SWEEP_JOB_PREFIX = "signet-sweep-"
 
 def run_sweep(now: datetime | None = None) -> dict[str, int]:
     """Expire, remind, re-queue stuck sealing and mail, drop old bundles, run "stuck" rules and
-    due automation retries; counts per step.
+    due automation retries, close lapsed staff sessions; counts per step.
 
     Idempotent: every step decides from stored times, so running it again sends nothing twice.
     One step failing does not keep the others from running.
@@ -45,7 +46,8 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
              "stuck_rules": lambda: _stuck_rules(now),
              "automation_retries": lambda: _automation_retries(now),
              "lost_events": lambda: _lost_events(now),
-             "automation_logs": lambda: _old_automation_logs(now)}
+             "automation_logs": lambda: _old_automation_logs(now),
+             "sessions": lambda: forget_old_sessions(now)}
     return {name: _step(name, work) for name, work in steps.items()}
 
 

@@ -24,7 +24,8 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "downloads.final_pdf"
 PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.")
 # Belong to every account, whatever its roles: the start page, the profile, log out, language.
 EVERY_ACCOUNT = {"home.index", "profile.index", "profile.create_token", "profile.revoke_token",
-                 "auth.logout", "i18n.choose_language"}
+                 "auth.logout", "i18n.choose_language", "account.change_password",
+                 "account.end_session", "account.end_every_session", "account.security_events"}
 ARGUMENT_VALUES = {"section": "documents", "action": "view", "page": 1}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "correct horse battery"

@@ -172,7 +172,7 @@ def test_a_password_change_can_revoke_the_api_tokens(app, admin):
         "current_password": admin["password"], "password": "a much newer secret",
         "confirm": "a much newer secret", "revoke_tokens": "y",
     }, headers={"HX-Request": "true"})
-    assert "1 API tokens were revoked." in text_of(response)
+    assert "1 API token was revoked." in text_of(response)
     with app.app_context():
         assert db.session.execute(select(ApiToken.revoked_at)).scalar_one() is not None
 
@@ -281,3 +281,27 @@ def test_a_new_user_can_sign_in_after_the_migration_dropped_session_versions(app
     client = _browser(app)
     login(client, "new@example.com", "correct horse battery")
     assert client.get("/profile").status_code == 200
+
+
+def test_the_sweep_closes_lapsed_sessions_and_forgets_old_ones(app, admin):
+    from portal.auth.sessions import forget_old_sessions
+
+    for _ in range(3):
+        login(_browser(app), admin["email"], admin["password"])
+    with app.app_context():
+        lapsed, old, live = db.session.execute(
+            select(StaffSession).order_by(StaffSession.id)).scalars().all()
+        lapsed.last_seen_at = utcnow() - timedelta(hours=3)
+        old.ended_at, old.end_reason = utcnow() - timedelta(days=31), "logout"
+        ancient = SecurityEvent(kind="signed_in", user_id=admin["id"], method="password",
+                                created_at=utcnow() - timedelta(days=400))
+        db.session.add(ancient)
+        db.session.commit()
+        ids, ancient_id = (lapsed.id, live.id), ancient.id
+
+        assert forget_old_sessions(utcnow()) == 3
+        rows = {row.id: row for row in db.session.execute(select(StaffSession)).scalars()}
+        assert set(rows) == set(ids)
+        assert rows[ids[0]].end_reason == "idle" and rows[ids[1]].ended_at is None
+        db.session.expunge_all()
+        assert db.session.get(SecurityEvent, ancient_id) is None

@@ -36,7 +36,7 @@ def test_run_sweep_counts_every_step_and_repeats_harmlessly(app):
         first = run_sweep()
         assert set(first) == {"expired", "reminded", "sealing", "messages", "bundles",
                               "stuck_rules", "automation_retries", "lost_events",
-                              "automation_logs"}
+                              "automation_logs", "sessions"}
         assert first["reminded"] == 1
         assert run_sweep()["reminded"] == 0
         assert len(_reminders()) == 1
