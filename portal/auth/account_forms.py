@@ -12,3 +12,7 @@ class ChangePasswordForm(PasswordForm):
         _l("Current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)]
     )
     revoke_tokens = BooleanField(_l("Also revoke my API tokens (programs using them stop)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.password.label.text = _l("New password")
