@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from portal import unit
 from portal.auth import security_log
@@ -48,7 +49,8 @@ def open_session(user: User, method: str, visitor: Visitor) -> str:
 def user_for_key(key: str) -> User | None:
     """The user whose live session this secret opens, or None (the session is then over)."""
     record = db.session.execute(
-        select(StaffSession).where(StaffSession.key_hash == hash_token(key))
+        select(StaffSession).options(joinedload(StaffSession.user))
+        .where(StaffSession.key_hash == hash_token(key))
     ).scalar_one_or_none()
     if record is None or record.ended_at is not None:
         return None
