@@ -6,6 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import unit
 from portal.auth.models import User
+from portal.auth.oidc.settings import password_login_refusal
 from portal.config import LANGUAGES
 from portal.errors import DomainError
 from portal.extensions import db
@@ -33,6 +34,8 @@ class LoginRefused(DomainError):
 def authenticate(email: str, password: str) -> User:
     """Return the user for these credentials or raise LoginRefused with a message."""
 
+    if refusal := password_login_refusal(email):
+        raise LoginRefused(refusal)
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
