@@ -5,7 +5,7 @@
 // on any port (a native client's loopback redirect), so the Flask test client and a live server
 // both fit. Its sign-in page is the package's development one: post `login=<account id>` with
 // any password; consent is given in advance, so the browser goes straight back to Signet.
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const port = Number(process.argv[2]);
 const issuer = `http://127.0.0.1:${port}`;
@@ -33,7 +33,12 @@ const ACCOUNTS = {
   nomail: { name: 'Nobody Mailable', groups: [] },
 };
 
+// A native client is asked for consent at every sign-in by default; this one is first-party.
+const policy = interactionPolicy.base();
+policy.get('consent').checks.remove('native_client_prompt');
+
 const configuration = {
+  interactions: { policy },
   clients: [CLIENT],
   claims: {
     openid: ['sub'],

@@ -21,6 +21,7 @@ from portal.auth.oidc.settings import GroupGrant, group_map
 from portal.auth.role_guard import ManagersLost, keeping_permission_managers
 from portal.auth.role_labels import role_label
 from portal.auth.role_services import record_assignment
+from portal.auth.roles import DEFAULT_ROLES, EMPLOYEE, role_by_key
 from portal.auth.services import find_user_by_email
 from portal.errors import DomainError
 from portal.extensions import db
@@ -121,7 +122,9 @@ def _create(identity: Identity, meta: RequestMeta | None) -> User:
 
 
 def _default_role() -> Role:
-    wanted = current_app.config.get("SIGNET_OIDC_DEFAULT_ROLE") or "employee"
+    wanted = current_app.config.get("SIGNET_OIDC_DEFAULT_ROLE") or EMPLOYEE
+    if wanted.lower() in DEFAULT_ROLES:  # a built-in role's key: made again if it was deleted
+        return role_by_key(wanted.lower())
     role = _roles_by_name().get(wanted.casefold())
     if role is None:
         log.error("SIGNET_OIDC_DEFAULT_ROLE %r names no role", wanted)
