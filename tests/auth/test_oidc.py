@@ -9,6 +9,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import User
 from portal.auth.oidc.settings import GroupGrant, GroupMapInvalid, parse_group_map
 from portal.auth.roles import ADMINISTRATOR, SUPERVISOR, give_role
+from portal.config import build_config
 from portal.extensions import db
 from tests.auth.oidc_support import local_path, sign_in_at_provider
 from tests.factories import make_department, make_user
@@ -222,6 +223,24 @@ def test_a_bad_group_map_is_refused_with_the_setting_named(text):
 def test_a_bad_group_map_stops_the_start(make_app):
     with pytest.raises(GroupMapInvalid, match="SIGNET_OIDC_GROUP_MAP"):
         make_app(SIGNET_OIDC_GROUP_MAP="signet-admins:Administrator")
+
+
+def test_the_settings_come_from_the_environment(tmp_path, monkeypatch):
+    off = build_config(tmp_path)
+    assert (off["SIGNET_OIDC_DISCOVERY_URL"], off["SIGNET_OIDC_SCOPES"], off["SIGNET_OIDC_NAME"],
+            off["SIGNET_OIDC_CREATE_USERS"], off["SIGNET_PASSWORD_LOGIN"]) == (
+        "", "openid email profile", "SSO", False, True)
+    monkeypatch.setenv("SIGNET_OIDC_ISSUER", "https://id.example.com/realms/staff/")
+    monkeypatch.setenv("SIGNET_OIDC_CREATE_USERS", "yes")
+    monkeypatch.setenv("SIGNET_PASSWORD_LOGIN", "off")
+    monkeypatch.setenv("SIGNET_BREAK_GLASS_EMAILS", "Root@Example.com, ops@example.com")
+    on = build_config(tmp_path)
+    assert on["SIGNET_OIDC_DISCOVERY_URL"] == (
+        "https://id.example.com/realms/staff/.well-known/openid-configuration")
+    assert on["SIGNET_OIDC_CREATE_USERS"] is True and on["SIGNET_PASSWORD_LOGIN"] is False
+    assert on["SIGNET_BREAK_GLASS_EMAILS"] == ["root@example.com", "ops@example.com"]
+    monkeypatch.setenv("SIGNET_OIDC_DISCOVERY_URL", "https://id.example.com/custom")
+    assert build_config(tmp_path)["SIGNET_OIDC_DISCOVERY_URL"] == "https://id.example.com/custom"
 
 
 # --- what an attacker tries ------------------------------------------------------------------
