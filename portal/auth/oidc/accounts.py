@@ -152,7 +152,8 @@ def _apply_group_map(user: User, groups: list[str], meta: RequestMeta | None) ->
     mapping = group_map()
     if not mapping:
         return
-    held = [grant for group, grant in mapping.items() if group in set(groups)]
+    member_of = set(groups)
+    held = [grant for group, grant in mapping.items() if group in member_of]
     roles, departments = _roles_by_name(), _departments_by_path()
     controlled_roles = _resolve_roles(mapping.values(), roles)
     given_roles = _resolve_roles(held, roles)
