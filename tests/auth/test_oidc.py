@@ -324,6 +324,25 @@ def test_a_provider_that_is_down_gives_a_message(app, oidc_provider):
     assert callback.status_code in (400, 503)
 
 
+def test_a_discovery_document_without_endpoints_gives_a_message(app, oidc_provider):
+    app.config.update(oidc_provider.settings(
+        SIGNET_OIDC_DISCOVERY_URL=oidc_provider.issuer + "/jwks"))  # JSON, but not that
+    response = app.test_client().get("/login/sso")
+    assert response.status_code == 503
+    assert "cannot be reached" in text_of(response)
+
+
+def test_roles_and_departments_the_map_names_wrongly_are_skipped(sso_app, admin, caplog):
+    sso_app.config.update(SIGNET_OIDC_GROUPS_CLAIM="groups", SIGNET_OIDC_GROUP_MAP=(
+        "sales=role:Closer,department:Nowhere,role:Supervisor"))
+    with sso_app.app_context():
+        make_user(email="sam@example.com")
+    assert sso_sign_in(sso_app.test_client(), "sam").status_code == 302
+    assert holdings(sso_app, "sam@example.com") == ({"employee", SUPERVISOR}, None)
+    assert "'Closer', which does not exist" in caplog.text
+    assert "'Nowhere', which does not exist" in caplog.text
+
+
 # --- password login turned off ---------------------------------------------------------------
 
 def test_password_login_off_leaves_only_break_glass_accounts(sso_app, admin, employee):

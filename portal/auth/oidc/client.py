@@ -71,7 +71,7 @@ def authorization_redirect(redirect_uri: str):
         return _client().authorize_redirect(redirect_uri)
     except requests.RequestException as error:
         raise _unreachable(error) from error
-    except (AuthlibBaseError, ValueError, KeyError) as error:  # a discovery document unfit
+    except (AuthlibBaseError, RuntimeError, ValueError, KeyError) as error:  # no usable discovery
         log.warning("OpenID provider's discovery document unusable: %r", error)
         raise _unreachable(error) from error
 
@@ -109,7 +109,8 @@ def finish_authorization() -> dict:
                           "started in another browser. Start again.")) from mismatch
     except requests.RequestException as error:
         raise _unreachable(error) from error
-    except (OAuthError, AuthlibBaseError) as error:
+    except (OAuthError, AuthlibBaseError, RuntimeError, ValueError) as error:
+        # RuntimeError, ValueError: Authlib on a discovery document or token it cannot use.
         log.info("OpenID sign-in not confirmed: %r", error)
         raise _not_confirmed() from error
 
