@@ -10,7 +10,7 @@ import Provider, { interactionPolicy } from 'oidc-provider';
 const port = Number(process.argv[2]);
 const issuer = `http://127.0.0.1:${port}`;
 
-export const CLIENT = {
+const CLIENT = {
   client_id: 'signet',
   client_secret: 'signet-test-secret',
   application_type: 'native',

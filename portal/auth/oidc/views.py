@@ -1,5 +1,7 @@
 """The single sign-on routes: off to the provider, and back."""
 
+import logging
+
 from flask import (
     Blueprint,
     abort,
@@ -22,6 +24,7 @@ from portal.errors import DomainError
 from portal.i18n import safe_next
 
 bp = Blueprint("sso", __name__)
+log = logging.getLogger(__name__)
 
 _NEXT = "sso_next"
 CALLBACK_PATH = "/login/sso/callback"
@@ -56,6 +59,8 @@ def callback():
     try:
         user = sign_in_from_claims(finish_authorization(), request_meta())
     except DomainError as failed:
+        log.info("single sign-on refused (%s, %s) from %s", type(failed).__name__,
+                 failed.status, request.remote_addr)
         return _login_page(failed)
     sign_in_user(user, method="oidc")
     return redirect(session.pop(_NEXT, None) or url_for("home.index"))
