@@ -113,7 +113,7 @@ def _create(identity: Identity, meta: RequestMeta | None) -> User:
         raise SSORefused(_("No Signet account uses %(email)s. Ask an administrator to add you.",
                            email=identity.email))
     role = _default_role()
-    user = User(email=identity.email, name=identity.name, active=True, session_version=1)
+    user = User(email=identity.email, name=identity.name, active=True)
     user.roles = [role]
     db.session.add(user)
     db.session.flush()
