@@ -57,16 +57,25 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 
+# The single sign-on tests run a real OpenID provider (node oidc-provider, pinned in its lock
+# file). Without npm they are skipped, or fail under SIGNET_REQUIRE_SERVICES=1.
+OIDC_PROVIDER := tests/oidc_provider
+OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed-stamp
+$(OIDC_PROVIDER_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the single sign-on tests need node and npm"; fi
+
 # One worker per core and one more (at most 4): tests spend part of their time waiting on
 # sandbox children, servers and the browser, and the extra worker fills it (on 2 cores: 3
 # workers 6.2 min, 2 workers 7.4, 4 workers 7.2). Each has its own databases, Redis
 # db, servers and browser. Ends with the 15 slowest tests (setup and call listed apart).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n + 1 < 4 ? n + 1 : 4 )))
-test: setup lint
+test: setup lint $(OIDC_PROVIDER_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
 
 bench: setup
 	@for script in bench/*.py; do [ -e "$$script" ] && $(BIN)/python "$$script"; done; true
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info $(OIDC_PROVIDER)/node_modules

@@ -77,6 +77,7 @@ def _init_extensions(app: Flask) -> None:
     from portal import errors, i18n, reactions, sqlite
     from portal.auth import login as auth_login
     from portal.auth import permissions
+    from portal.auth.oidc import settings as sso_settings
     from portal.automation import engine as automation
     from portal.extensions import csrf, db, limiter, migrate
     from portal.sweep import timer as sweep_timer
@@ -87,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     auth_login.init_app(app)
+    sso_settings.check_settings(app.config)  # a bad group map stops the start, saying why
     permissions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
@@ -116,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.account_views import bp as account_bp
     from portal.auth.admin_views import bp as admin_bp
     from portal.auth.invite_views import bp as invite_bp
+    from portal.auth.oidc.views import bp as sso_bp
     from portal.auth.role_views import bp as roles_bp
     from portal.auth.views import bp as auth_bp
     from portal.automation.views import bp as automation_bp
@@ -134,7 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (home.bp, language_views.bp, auth_bp, account_bp, admin_bp, invite_bp,
                       parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
                       downloads_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp,
-                      pipeline_bp, automation_bp, webhooks_bp):
+                      pipeline_bp, automation_bp, webhooks_bp, sso_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

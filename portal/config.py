@@ -87,6 +87,43 @@ def _sms_settings() -> dict:
     }
 
 
+def _oidc_discovery_url() -> str:
+    """SIGNET_OIDC_DISCOVERY_URL, else the issuer's well-known document."""
+    url = os.environ.get("SIGNET_OIDC_DISCOVERY_URL", "").strip()
+    issuer = os.environ.get("SIGNET_OIDC_ISSUER", "").strip().rstrip("/")
+    if not url and issuer:
+        url = f"{issuer}/.well-known/openid-configuration"
+    return url
+
+
+def _oidc_settings() -> dict:
+    """Single sign-on with OpenID Connect (off without a discovery URL and a client id)."""
+    return {
+        "SIGNET_OIDC_DISCOVERY_URL": _oidc_discovery_url(),
+        "SIGNET_OIDC_CLIENT_ID": os.environ.get("SIGNET_OIDC_CLIENT_ID", "").strip(),
+        "SIGNET_OIDC_CLIENT_SECRET": os.environ.get("SIGNET_OIDC_CLIENT_SECRET", ""),
+        "SIGNET_OIDC_SCOPES": os.environ.get("SIGNET_OIDC_SCOPES", "").strip()
+        or "openid email profile",
+        "SIGNET_OIDC_NAME": os.environ.get("SIGNET_OIDC_NAME", "").strip() or "SSO",
+        "SIGNET_OIDC_EMAIL_CLAIM": os.environ.get("SIGNET_OIDC_EMAIL_CLAIM", "").strip()
+        or "email",
+        "SIGNET_OIDC_NAME_CLAIM": os.environ.get("SIGNET_OIDC_NAME_CLAIM", "").strip() or "name",
+        "SIGNET_OIDC_GROUPS_CLAIM": os.environ.get("SIGNET_OIDC_GROUPS_CLAIM", "").strip(),
+        # e.g. "signet-admins=role:Administrator; sales=department:Sales,role:Employee"
+        "SIGNET_OIDC_GROUP_MAP": os.environ.get("SIGNET_OIDC_GROUP_MAP", ""),
+        "SIGNET_OIDC_CREATE_USERS": _env_bool("SIGNET_OIDC_CREATE_USERS"),
+        "SIGNET_OIDC_DEFAULT_ROLE": os.environ.get("SIGNET_OIDC_DEFAULT_ROLE", "").strip()
+        or "employee",
+        "SIGNET_OIDC_TIMEOUT": float(os.environ.get("SIGNET_OIDC_TIMEOUT") or 10),
+        # Off: only the break-glass accounts may still sign in with a password.
+        "SIGNET_PASSWORD_LOGIN": _env_bool("SIGNET_PASSWORD_LOGIN", True),
+        "SIGNET_BREAK_GLASS_EMAILS": [
+            email.lower() for email in
+            os.environ.get("SIGNET_BREAK_GLASS_EMAILS", "").replace(",", " ").split()
+        ],
+    }
+
+
 def _default_database_url(folder: Path) -> str:
     return f"sqlite:///{folder / 'signet.db'}"
 
@@ -214,4 +251,5 @@ def build_config(folder: Path) -> dict:
     }
     config.update(_smtp_settings())
     config.update(_sms_settings())
+    config.update(_oidc_settings())
     return config

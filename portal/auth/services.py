@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal import unit
 from portal.auth import security_log, throttle
 from portal.auth.models import User
+from portal.auth.oidc.settings import password_login_refusal
 from portal.auth.security_log import Visitor
 from portal.config import LANGUAGES
 from portal.errors import DomainError
@@ -37,6 +38,11 @@ def authenticate(email: str, password: str, visitor: Visitor, known_ids: frozens
     Every refusal is in the security log. `known_ids`: the accounts this browser has signed in
     to before, which the account's growing delay does not hold back (throttle.py).
     """
+    if refusal := password_login_refusal(email):
+        security_log.record("sign_in_failed", find_user_by_email(email), visitor,
+                            method="password", detail="password login is off")
+        unit.commit()
+        raise LoginRefused(refusal)
     user = find_user_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")

@@ -21,7 +21,7 @@ from tests.helpers import sign_in
 # Public by design: signing links, verification, the signed download link, the API description.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "downloads.final_pdf", "api.openapi",
                     "api.no_such_route"}
-PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.")
+PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.", "sso.")  # sso.: single sign-on, a way in
 # Belong to every account, whatever its roles: the start page, the profile, log out, language.
 EVERY_ACCOUNT = {"home.index", "profile.index", "profile.create_token", "profile.revoke_token",
                  "auth.logout", "i18n.choose_language", "account.change_password",
