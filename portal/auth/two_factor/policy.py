@@ -1,0 +1,98 @@
+"""Who has a second factor, whose roles require one, and the sessions that must enrol first.
+
+A user holding a role that requires two-factor sign-in (their own or handed down by a
+department) and having no second factor is signed in after the password with the session row
+marked `second_factor_due`: the row lives on the server, so no copy or edit of the cookie can
+lift it; only enrolling a factor does (`factor_added`).
+"""
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select, update
+
+from portal import unit
+from portal.auth import security_log
+from portal.auth.inheritance import held_role_ids
+from portal.auth.models import Role, StaffSession, User
+from portal.auth.security_log import Visitor
+from portal.auth.two_factor.models import Passkey, TotpCredential
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.tokens import hash_token
+
+
+class TwoFactorRefused(DomainError):
+    """A second-factor action refused; `field` names the form field it concerns, if any."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None, status: int | None = None):
+        super().__init__(message, status)
+        self.field = field
+
+
+def has_totp(user: User) -> bool:
+    return bool(db.session.execute(select(exists().where(
+        TotpCredential.user_id == user.id, TotpCredential.confirmed_at.is_not(None)))).scalar())
+
+
+def passkey_count(user: User) -> int:
+    return len(db.session.execute(
+        select(Passkey.id).where(Passkey.user_id == user.id)).scalars().all())
+
+
+def has_second_factor(user: User) -> bool:
+    """An authenticator app confirmed, or at least one passkey."""
+    return has_totp(user) or passkey_count(user) > 0
+
+
+def requires_second_factor(user: User) -> bool:
+    """Does a role the user holds, however they hold it, require two-factor sign-in?"""
+    role_ids = held_role_ids(user)
+    if not role_ids:
+        return False
+    return bool(db.session.execute(select(exists().where(
+        Role.id.in_(role_ids), Role.require_two_factor.is_(True)))).scalar())
+
+
+def must_enrol(user: User) -> bool:
+    return requires_second_factor(user) and not has_second_factor(user)
+
+
+def mark_session_due(user: User) -> None:
+    """Restrict the session just opened for `user` (auth/sessions.open_session) to enrolment."""
+    db.session.execute(update(StaffSession)
+                       .where(StaffSession.key_hash == hash_token(user.session_key))
+                       .values(second_factor_due=True))
+
+
+def session_due(user: User) -> bool:
+    """Must this request's session enrol a second factor before anything else?"""
+    session_id = getattr(user, "session_id", None)
+    if session_id is None:  # not a browser session (an API token)
+        return False
+    # Already in the identity map: user_for_key loaded the row for this request.
+    record = db.session.get(StaffSession, session_id)
+    return bool(record is not None and record.second_factor_due)
+
+
+def factor_added(user: User) -> None:
+    """A second factor now exists: lift the restriction of every open session (open transaction)."""
+    db.session.execute(update(StaffSession)
+                       .where(StaffSession.user_id == user.id,
+                              StaffSession.second_factor_due.is_(True))
+                       .values(second_factor_due=False))
+
+
+def refuse_removing_last(user: User, remaining: int) -> None:
+    """A role requiring two factors keeps the user from removing the last one."""
+    if remaining == 0 and requires_second_factor(user):
+        raise TwoFactorRefused(_("A role you hold requires two-factor sign-in: add another "
+                                 "second factor before removing this one."), status=409)
+
+
+def check_password(user: User, password: str, visitor: Visitor) -> None:
+    """Refuse a change to the second factors without the current password (logged)."""
+    if not user.check_password(password or ""):
+        security_log.record("second_factor_failed", user, visitor, detail="password")
+        unit.commit()
+        raise TwoFactorRefused(_("Wrong password."), "password", status=403)
