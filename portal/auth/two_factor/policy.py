@@ -10,9 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
 from portal import unit
+from portal.audit.catalogue import ROLE_UPDATED
+from portal.audit.service import RequestMeta
+from portal.audit.service import record as audit_record
 from portal.auth import security_log
 from portal.auth.inheritance import held_role_ids
 from portal.auth.models import Role, StaffSession, User
+from portal.auth.role_services import get_role
 from portal.auth.security_log import Visitor
 from portal.auth.two_factor.models import Passkey, TotpCredential
 from portal.errors import DomainError
@@ -96,3 +100,14 @@ def check_password(user: User, password: str, visitor: Visitor) -> None:
         security_log.record("second_factor_failed", user, visitor, detail="password")
         unit.commit()
         raise TwoFactorRefused(_("Wrong password."), "password", status=403)
+
+
+def set_role_requirement(actor: User, meta: RequestMeta, role_id: int, required: bool) -> Role:
+    """Require (or not) two-factor sign-in of the role's holders; audited."""
+    role = get_role(role_id)
+    if role.require_two_factor != required:
+        audit_record(ROLE_UPDATED, None, actor, meta, role_id=role.id,
+                     require_two_factor=[role.require_two_factor, required])
+        role.require_two_factor = required
+        unit.commit()
+    return role

@@ -104,17 +104,21 @@ def confirm(user: User, code: str, visitor: Visitor) -> list[str] | None:
     return codes
 
 
-def check_code(user: User, code: str) -> bool:
-    """Is this a fresh code of the user's app? Spends its step (open transaction)."""
+ACCEPTED, REPLAYED, WRONG = "accepted", "replayed", "wrong"
+
+
+def check_code(user: User, code: str) -> str:
+    """ACCEPTED for a fresh code of the user's app (its step is spent, open transaction),
+    REPLAYED for a code already accepted, WRONG for anything else."""
     credential = credential_of(user)
     if credential is None or credential.confirmed_at is None:
-        return False
+        return WRONG
     secret = secretbox.unseal(credential.secret_sealed, SEAL_PURPOSE)
     if secret is None:  # SECRET_KEY changed: the app must be set up again
-        return False
+        return WRONG
     step = _matching_step(secret, code, credential.last_used_step)
     if step is None:
-        return False
+        return REPLAYED if _matching_step(secret, code, None) is not None else WRONG
     # Conditional: of two requests racing with one code, only one moves the step forward.
     moved = db.session.execute(
         update(TotpCredential)
@@ -124,7 +128,7 @@ def check_code(user: User, code: str) -> bool:
         .values(last_used_step=step)
         .execution_options(synchronize_session=False)
     ).rowcount
-    return bool(moved)
+    return ACCEPTED if moved else REPLAYED
 
 
 def looks_like_code(code: str) -> bool:
