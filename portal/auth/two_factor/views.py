@@ -30,10 +30,11 @@ from flask_login import current_user, login_required
 from portal import unit
 from portal.audit.service import request_meta
 from portal.auth import security_log
+from portal.auth import users as user_services
 from portal.auth.models import User
 from portal.auth.permissions import require
 from portal.auth.sign_in import sign_in_user, visitor
-from portal.auth.two_factor import passkeys, policy, recovery, totp
+from portal.auth.two_factor import admin, passkeys, policy, recovery, totp
 from portal.auth.two_factor.forms import (
     CodeForm,
     ConfirmTotpForm,
@@ -114,8 +115,6 @@ def _code_failed(_response) -> bool:
 
 def _too_many_codes(_limit):
     message = _("Too many wrong codes. Wait a few minutes and try again.")
-    if request.is_json or request.path.endswith("/passkey"):
-        return make_response(jsonify(error=message), 429)
     user = _pending_user()
     if user is None:
         return redirect(url_for("auth.login"))
@@ -526,3 +525,24 @@ def role_requirement(role_id: int):
 def role_requirement_helpers():
     return {"role_requirement_form": lambda role: RoleRequirementForm(
         formdata=None, data={"require_two_factor": role.require_two_factor})}
+
+
+# --- administrators --------------------------------------------------------------------------
+
+@bp.app_context_processor
+def user_two_factor_helpers():
+    return {"user_two_factor": lambda user: {
+        "totp": policy.has_totp(user), "passkeys": policy.passkey_count(user),
+        "required": policy.requires_second_factor(user)}}
+
+
+@bp.post("/admin/users/<int:user_id>/two-factor/reset")
+@require("edit", "permissions")
+def reset_user(user_id: int):
+    """Turn off a user's second factors (a lost device and no recovery code)."""
+    user = user_services.get_user(user_id)
+    removed = admin.reset_factors(current_user._get_current_object(), user, visitor())
+    if removed:
+        flash(_("Two-factor sign-in of %(name)s is off; they set it up again at their next "
+                "login if a role requires it.", name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
