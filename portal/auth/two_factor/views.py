@@ -53,7 +53,7 @@ bp = Blueprint("two_factor", __name__)
 PENDING_KEY = "signet_second_factor"
 ENROL_CHALLENGE_KEY = "signet_passkey_enrol"
 # What a session that must enrol may still open (everything else leads to enrolment).
-OPEN_TO_DUE_SESSIONS = {"static", "auth.logout", "auth.login", "i18n.set_language"}
+OPEN_TO_DUE_SESSIONS = {"static", "auth.logout", "auth.login", "i18n.choose_language"}
 
 
 # --- the login's second step -----------------------------------------------------------------
