@@ -12,6 +12,7 @@ from portal.auth.models import Role, SecurityEvent, StaffSession, User
 from portal.auth.two_factor import totp
 from portal.auth.two_factor.models import TotpCredential
 from portal.extensions import db
+from portal.tokens import hash_token
 from tests.factories import DEFAULT_PASSWORD, make_department, make_user
 from tests.helpers import csrf_token, post_form, session_csrf_token, sign_in, text_of
 
@@ -451,3 +452,20 @@ def test_user_deactivated_during_the_second_step(app, enrolled, clock):
     response = second_step(client, code_at(enrolled["secret"], clock.now))
     assert response.headers["Location"].endswith("/login")
     assert client.get("/").status_code == 302
+
+
+def test_an_accepted_invitation_of_a_requiring_role_is_restricted_too(app, admin_client):
+    role_id = _require_for(app)
+    post_form(admin_client, "/admin/users/new", {"email": "new@example.com", "name": "New",
+                                                 "roles": str(role_id)})
+    token = "invite-token-for-test"
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == "new@example.com")
+                                  ).scalar_one()
+        user.invite_token_hash = hash_token(token)  # the mailed link's secret, known here
+        db.session.commit()
+    client = app.test_client()
+    response = post_form(client, f"/invite/{token}", {"password": "a new long password",
+                                                      "confirm": "a new long password"})
+    assert response.status_code == 302
+    assert client.get("/documents").headers["Location"].endswith("/profile/two-factor")

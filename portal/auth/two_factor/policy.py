@@ -1,13 +1,15 @@
 """Who has a second factor, whose roles require one, and the sessions that must enrol first.
 
 A user holding a role that requires two-factor sign-in (their own or handed down by a
-department) and having no second factor is signed in after the password with the session row
-marked `second_factor_due`: the row lives on the server, so no copy or edit of the cookie can
-lift it; only enrolling a factor does (`factor_added`).
+department) and having no second factor is signed in after the password (or an accepted
+invitation) with the session row marked `second_factor_due`, as the row is written: the row
+lives on the server, so no copy or edit of the cookie can lift it; only enrolling a factor
+does (`factor_added`). The views send such a session to enrolment from every other page.
 """
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
+from sqlalchemy import event, exists, select, update
+from sqlalchemy.orm import Session
 
 from portal import unit
 from portal.audit.catalogue import ROLE_UPDATED
@@ -21,7 +23,6 @@ from portal.auth.security_log import Visitor
 from portal.auth.two_factor.models import Passkey, TotpCredential
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.tokens import hash_token
 
 
 class TwoFactorRefused(DomainError):
@@ -62,11 +63,23 @@ def must_enrol(user: User) -> bool:
     return requires_second_factor(user) and not has_second_factor(user)
 
 
-def mark_session_due(user: User) -> None:
-    """Restrict the session just opened for `user` (auth/sessions.open_session) to enrolment."""
-    db.session.execute(update(StaffSession)
-                       .where(StaffSession.key_hash == hash_token(user.session_key))
-                       .values(second_factor_due=True))
+# Sessions opened by these proofs alone are restricted to enrolment when a role requires a
+# second factor the user does not have. "oidc" is not here: single sign-on is the identity
+# provider's business; the second-factor methods ("totp", ...) prove a factor exists.
+WITHOUT_SECOND_FACTOR = frozenset({"password", "invite"})
+
+
+@event.listens_for(Session, "before_flush")
+def _restrict_new_sessions(session, _context, _instances):
+    """Whatever path opens a session (the login form, an accepted invitation, the next one
+    added), a user who must enrol gets a restricted one: decided here, once, at sign-in."""
+    for record in list(session.new):
+        if not isinstance(record, StaffSession) or record.method not in WITHOUT_SECOND_FACTOR:
+            continue
+        with session.no_autoflush:
+            user = session.get(User, record.user_id)
+            if user is not None and must_enrol(user):
+                record.second_factor_due = True
 
 
 def session_due(user: User) -> bool:

@@ -65,10 +65,8 @@ def after_password(user: User, next_url: str | None):
         session[PENDING_KEY] = {"user": user.id, "at": time.time(), "fails": 0,
                                 "next": safe_next(next_url)}
         return redirect(url_for("two_factor.second_factor"))
-    sign_in_user(user, "password")
+    sign_in_user(user, "password")  # restricted to enrolment if a role requires a factor
     if policy.requires_second_factor(user):
-        policy.mark_session_due(user)
-        unit.commit()
         return redirect(url_for("two_factor.manage"))
     return redirect(safe_next(next_url))
 
