@@ -238,10 +238,14 @@ def passkey_sign_in():
     note = session.get(PENDING_KEY) or {}
     challenge = note.pop("challenge", None)  # a challenge answers once
     session[PENDING_KEY] = note
-    if form.validate_on_submit():
-        passkey = passkeys.check_assertion(user, _json(form.credential.data), challenge)
-        if passkey is not None:
-            return redirect(_signed_in(user, "passkey"))
+    if not form.validate_on_submit():
+        return _second_factor_page(user, CodeForm(formdata=None)), 400
+    if not form.credential.data:  # the button without JavaScript: nothing was tried
+        return _second_factor_page(user, CodeForm(formdata=None),
+                                   _("Adding or using a passkey needs JavaScript.")), 400
+    passkey = passkeys.check_assertion(user, _json(form.credential.data), challenge)
+    if passkey is not None:
+        return redirect(_signed_in(user, "passkey"))
     unit.rollback()
     if _wrong(user, "passkey"):
         flash(_("Too many wrong codes. Log in again."), "error")
