@@ -469,3 +469,15 @@ def test_an_accepted_invitation_of_a_requiring_role_is_restricted_too(app, admin
                                                       "confirm": "a new long password"})
     assert response.status_code == 302
     assert client.get("/documents").headers["Location"].endswith("/profile/two-factor")
+
+
+def test_confirmation_codes_and_password_checks_are_rate_limited(app, employee_client, clock):
+    app.config["SIGNET_SECOND_FACTOR_LIMIT"] = "2 per minute"
+    post_form(employee_client, "/profile/two-factor/totp")
+    for _ in range(2):
+        assert post_form(employee_client, "/profile/two-factor/totp/confirm",
+                         {"code": "000000"}).status_code == 200
+    response = post_form(employee_client, "/profile/two-factor/totp/confirm",
+                         {"code": "000000"})
+    assert response.status_code == 429
+    assert "Too many attempts" in text_of(response)
