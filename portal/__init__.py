@@ -102,6 +102,7 @@ def _import_models() -> None:
     """Every model module, so metadata (and Alembic) sees the whole schema."""
     import portal.audit.models  # noqa: F401
     import portal.auth.models  # noqa: F401
+    import portal.auth.two_factor.models  # noqa: F401
     import portal.automation.models  # noqa: F401
     import portal.delivery.models  # noqa: F401
     import portal.doctemplates.models  # noqa: F401
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.invite_views import bp as invite_bp
     from portal.auth.oidc.views import bp as sso_bp
     from portal.auth.role_views import bp as roles_bp
+    from portal.auth.two_factor.views import bp as two_factor_bp
     from portal.auth.views import bp as auth_bp
     from portal.automation.views import bp as automation_bp
     from portal.automation.webhook_views import bp as webhooks_bp
@@ -137,7 +139,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (home.bp, language_views.bp, auth_bp, account_bp, admin_bp, invite_bp,
                       parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
                       downloads_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp,
-                      pipeline_bp, automation_bp, webhooks_bp, sso_bp):
+                      pipeline_bp, automation_bp, webhooks_bp, sso_bp,
+                      two_factor_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

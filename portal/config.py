@@ -164,6 +164,17 @@ def build_config(folder: Path) -> dict:
         ),
         "SIGNET_LOGIN_FREE_FAILURES": _env_int("SIGNET_LOGIN_FREE_FAILURES", 10),
         "SIGNET_LOGIN_MAX_DELAY_SECONDS": _env_int("SIGNET_LOGIN_MAX_DELAY_SECONDS", 300),
+        # Two-factor sign-in: wrong codes (authenticator, recovery, passkey) are limited per
+        # account and per address; after SIGNET_SECOND_FACTOR_TRIES wrong codes, or
+        # SIGNET_SECOND_FACTOR_MINUTES after the password, the password is asked again.
+        "SIGNET_SECOND_FACTOR_LIMIT": os.environ.get(
+            "SIGNET_SECOND_FACTOR_LIMIT", "5 per minute;20 per hour"
+        ),
+        "SIGNET_SECOND_FACTOR_ADDRESS_LIMIT": os.environ.get(
+            "SIGNET_SECOND_FACTOR_ADDRESS_LIMIT", "30 per minute;200 per hour"
+        ),
+        "SIGNET_SECOND_FACTOR_TRIES": _env_int("SIGNET_SECOND_FACTOR_TRIES", 5),
+        "SIGNET_SECOND_FACTOR_MINUTES": _env_int("SIGNET_SECOND_FACTOR_MINUTES", 5),
         # A staff session ends after this long without a request, and this long after sign-in.
         "SIGNET_SESSION_IDLE_MINUTES": _env_int("SIGNET_SESSION_IDLE_MINUTES", 120),
         "SIGNET_SESSION_HOURS": _env_int("SIGNET_SESSION_HOURS", 12),

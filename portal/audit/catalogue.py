@@ -275,7 +275,8 @@ ROLE_CREATED = declare("role.created", _l("Role created"),
 ROLE_UPDATED = declare(
     "role.updated", _l("Role changed"), field("role_id", int),
     # renamed or described anew: [before, after]; its grants changed: the name and the cells
-    optional("name", list, str), optional("description", list), optional("grants", list))
+    optional("name", list, str), optional("description", list), optional("grants", list),
+    optional("require_two_factor", list))
 ROLE_DELETED = declare("role.deleted", _l("Role deleted"),
                        field("role_id", int), field("name", str),
                        optional("replacement_id", int), field("users", list),

@@ -135,6 +135,10 @@ class Role(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(String(300), default="")
     # The built-in roles (employee, supervisor, administrator) keep a key; created ones have none.
     key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Holders (directly or through a department) must sign in with a second factor
+    # (auth/two_factor/policy.py); one without is guided to enrol at their next login.
+    require_two_factor: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default="0")
 
     grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="role", cascade="all, delete-orphan"
@@ -195,6 +199,9 @@ class StaffSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     end_reason: Mapped[str | None] = mapped_column(String(24))
+    # Signed in with the password alone while a role requires a second factor: every page but
+    # enrolment sends this session there (auth/two_factor/policy.py) until one is set up.
+    second_factor_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     user: Mapped[User] = relationship()
 

@@ -6,9 +6,9 @@ from flask_login import current_user, login_required
 
 from portal.auth.forms import LoginForm
 from portal.auth.services import LoginRefused, authenticate, normalise_email
-from portal.auth.sign_in import known_account_ids, sign_in_user, sign_out_user, visitor
+from portal.auth.sign_in import known_account_ids, sign_out_user, visitor
+from portal.auth.two_factor.views import after_password
 from portal.extensions import limiter
-from portal.i18n import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -65,8 +65,8 @@ def login():
         except LoginRefused as refused:
             error, status = refused.message, refused.status
         else:
-            sign_in_user(user, "password")
-            return redirect(safe_next(request.args.get("next")))
+            # A second factor, or enrolment where a role requires one (auth/two_factor).
+            return after_password(user, request.args.get("next"))
     return render_template("auth/login.html", form=form, error=error), status
 
 

@@ -20,12 +20,20 @@ from tests.helpers import sign_in
 
 # Public by design: signing links, verification, the signed download link, the API description.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "downloads.final_pdf", "api.openapi",
-                    "api.no_such_route"}
+                    "api.no_such_route",
+                    # the login's second step: for whoever just gave the right password
+                    "two_factor.second_factor", "two_factor.cancel_second_factor",
+                    "two_factor.passkey_sign_in_options", "two_factor.passkey_sign_in"}
 PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.", "sso.")  # sso.: single sign-on, a way in
 # Belong to every account, whatever its roles: the start page, the profile, log out, language.
 EVERY_ACCOUNT = {"home.index", "profile.index", "profile.create_token", "profile.revoke_token",
                  "auth.logout", "i18n.choose_language", "account.change_password",
-                 "account.end_session", "account.end_every_session", "account.security_events"}
+                 "account.end_session", "account.end_every_session", "account.security_events",
+                 # one's own second factors
+                 "two_factor.manage", "two_factor.start_totp", "two_factor.setup_totp",
+                 "two_factor.confirm_totp", "two_factor.cancel_totp", "two_factor.disable_totp",
+                 "two_factor.regenerate_codes", "two_factor.passkey_options",
+                 "two_factor.add_passkey", "two_factor.remove_passkey"}
 ARGUMENT_VALUES = {"section": "documents", "action": "view", "page": 1}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 PASSWORD = "correct horse battery"
