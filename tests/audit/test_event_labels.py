@@ -48,6 +48,11 @@ def _call_name(node: ast.Call) -> str | None:
     return getattr(node.func, "id", None) or getattr(node.func, "attr", None)
 
 
+def _is_security_log(node: ast.Call) -> bool:
+    # The security log's record() has its own catalogue (security_log.KINDS), checked there.
+    return getattr(getattr(node.func, "value", None), "id", None) == "security_log"
+
+
 def _hands_on_event_type(function: ast.FunctionDef, names: set[str]) -> bool:
     return any(isinstance(call, ast.Call) and _call_name(call) in names and call.args
                and isinstance(call.args[0], ast.Name) and call.args[0].id == "event_type"
@@ -101,7 +106,7 @@ def recorded_types() -> tuple[set[str], list[str]]:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
-            if _call_name(node) not in functions:
+            if _call_name(node) not in functions or _is_security_log(node):
                 continue
             first = node.args[0]
             if isinstance(first, ast.Name) and first.id == "event_type":

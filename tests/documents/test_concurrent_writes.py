@@ -229,9 +229,10 @@ class Browser:
 
     def _send(self, method, path, form=None):
         answer = call(*self.form(method, path, form))
-        cookie = answer[2].get("Set-Cookie", "")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
+        # Only the session cookie matters here (the login also sets the known-device one).
+        for cookie in answer[2].get_all("Set-Cookie") or []:
+            if cookie.startswith("session="):
+                self.cookie = cookie.split(";", 1)[0]
         return answer
 
     def form(self, method: str, path: str, form: dict | None = None) -> tuple:
