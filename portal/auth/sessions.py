@@ -156,9 +156,10 @@ def _device_of(record: StaffSession) -> str:
     return f"{record.address} {record.user_agent}".strip()
 
 
-def forget_old_sessions(now) -> int:
+def forget_old_sessions(now=None) -> int:
     """The sweep's step: close sessions that lapsed unseen, and drop those ended long ago and
     the security log past its keeping time. Returns how many rows went or changed."""
+    now = now or utcnow()
     config = current_app.config
     idle_cut = now - timedelta(minutes=config["SIGNET_SESSION_IDLE_MINUTES"])
     life_cut = now - timedelta(hours=config["SIGNET_SESSION_HOURS"])
