@@ -379,3 +379,12 @@ def test_password_login_off_leaves_only_break_glass_accounts(sso_app, admin, emp
 def test_password_login_off_needs_single_sign_on(make_app):
     with pytest.raises(ValueError, match="SIGNET_PASSWORD_LOGIN"):
         make_app(SIGNET_PASSWORD_LOGIN=False)
+
+
+def test_refused_callbacks_from_one_address_are_rate_limited(sso_app):
+    sso_app.config["SIGNET_LOGIN_ADDRESS_LIMIT"] = "3 per minute"
+    client = sso_app.test_client()
+    statuses = [client.get("/login/sso/callback?code=forged&state=forged").status_code
+                for _ in range(4)]
+    assert statuses[:3] == [400] * 3
+    assert statuses[3] == 429
