@@ -20,11 +20,13 @@ from typing import Literal
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
+    BooleanObject,
     DictionaryObject,
     FloatObject,
     IndirectObject,
     NameObject,
     StreamObject,
+    TextStringObject,
 )
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
@@ -86,22 +88,34 @@ class Mark:
     font_size: float | None = None  # None: as large as fits the box
 
 
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What a reader's "Properties" and a screen reader say of the final PDF."""
+
+    title: str
+    author: str
+    subject: str
+    language: str
+
+
 def burn_marks(pdf_bytes: bytes, marks: Sequence[Mark]) -> bytes:
     """A new PDF: `pdf_bytes` with every mark drawn into its page content."""
     return compose(pdf_bytes, marks)
 
 
 def compose(pdf_bytes: bytes, marks: Sequence[Mark], appended: bytes | None = None,
-            footer: str | None = None) -> bytes:
+            footer: str | None = None, about: DocumentInfo | None = None) -> bytes:
     """`pdf_bytes` with `marks` burned in, `appended`'s pages after its own, and a footer.
 
     `footer` is drawn at the foot of every page, with PAGE_PLACEHOLDER and
     TOTAL_PLACEHOLDER replaced. Marks and footers are drawn in one overlay pass; BadMark (a
-    ValueError) if a mark is bad.
+    ValueError) if a mark is bad. `about` becomes the file's title, author, subject and language.
     """
     reader = PdfReader(BytesIO(pdf_bytes), strict=False)
     draw_marks = marks_drawer(marks, len(reader.pages))
     writer = PdfWriter(clone_from=reader)
+    if about is not None:
+        _describe(writer, about)
     if appended:
         writer.append(PdfReader(BytesIO(appended)), import_outline=False)
     total = len(writer.pages)
@@ -118,6 +132,21 @@ def compose(pdf_bytes: bytes, marks: Sequence[Mark], appended: bytes | None = No
     # The source was cleaned when it was kept; this holds for sources kept before that, too.
     final, _removed = remove_active_content(written(writer))
     return final
+
+
+def _describe(writer: PdfWriter, about: DocumentInfo) -> None:
+    # The uploaded file's own XMP packet would contradict the new title in readers that prefer
+    # it: the document information dictionary is the one description the final PDF keeps.
+    writer._root_object.pop(NameObject("/Metadata"), None)
+    writer.add_metadata({"/Title": about.title, "/Author": about.author,
+                         "/Subject": about.subject, "/Creator": "Signet",
+                         "/Producer": "Signet"})
+    root = writer._root_object
+    root[NameObject("/Lang")] = TextStringObject(about.language)
+    # Readers show the title instead of the file name when asked to.
+    preferences = DictionaryObject(_dictionary(root.get("/ViewerPreferences")))
+    preferences[NameObject("/DisplayDocTitle")] = BooleanObject(True)
+    root[NameObject("/ViewerPreferences")] = preferences
 
 
 def _draw_footer(pdf, text: str, width: float, height: float) -> None:

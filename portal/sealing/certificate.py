@@ -57,6 +57,7 @@ from portal.sealing.burn import (
     FONT_NAME,
     PAGE_PLACEHOLDER,
     TOTAL_PLACEHOLDER,
+    DocumentInfo,
     Mark,
     compose,
     register_font,
@@ -101,8 +102,19 @@ def assemble_final(pdf: bytes, document: Document, *, original_sha256: str,
     certificate = certificate_pages(document, original_sha256=original_sha256, events=events,
                                     chain_head=chain_head, verify_url=verify_url)
     footer = footer_pattern(document.id, document.verification_code, language_of(document))
+    about = describe(document)
     end_read_before_slow_work()
-    return run_bounded(compose, pdf, list(marks), certificate, footer)
+    return run_bounded(compose, pdf, list(marks), certificate, footer, about)
+
+
+def describe(document: Document) -> DocumentInfo:
+    """The final PDF's title, author (the company), subject and language."""
+    language = language_of(document)
+    with force_locale(language):
+        subject = _("Signed electronically: document %(number)s, verification code %(code)s",
+                    number=document.number, code=document.verification_code)
+    return DocumentInfo(title=document.title, author=document.company.legal_name,
+                        subject=subject, language=language)
 
 
 def language_of(document: Document) -> str:

@@ -360,3 +360,19 @@ def test_a_completed_document_gets_its_certificate_and_footer(app, admin):
         assert address not in text, address
     for page, page_text in enumerate(texts, 1):
         assert f"Page {page} of {len(texts)}" in page_text
+
+
+@pytest.mark.parametrize(("language", "subject"), [
+    ("en", "Signed electronically: document ACT-2026-00042"),
+    ("ru", "Подписано электронно: документ ACT-2026-00042"),
+])
+def test_the_final_pdf_says_what_it_is_in_its_properties(light, language, subject):
+    final = PdfReader(BytesIO(assembled(a_document(language))))
+    info = final.metadata
+    assert info.title == "Act of completed work"
+    assert info.author == "Signet Demo LLC"
+    assert info.subject.startswith(subject) and CODE in info.subject
+    root = final.trailer["/Root"]
+    assert root["/Lang"] == language
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert "/Metadata" not in root  # no uploaded XMP left to contradict the title
