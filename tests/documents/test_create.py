@@ -5,14 +5,17 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
 from portal.audit.service import events_for
+from portal.auth.models import User
 from portal.documents import services
 from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.parties.models import Counterparty
 from portal.pdfs import PdfRejected
 from portal.storage import read
 from portal.storage.models import Blob
@@ -57,14 +60,38 @@ def test_a_person_client_is_never_asked_for_a_stamp_and_sms_is_chosen_without_em
         assert (party.kind, party.stamp_required, party.channel) == ("person", False, "sms")
 
 
-def test_a_new_client_typed_in_becomes_the_client_party(app, admin):
+def test_a_new_client_typed_in_becomes_the_client_party_and_joins_the_directory(app, admin):
     with app.app_context():
         document = upload_draft(admin["id"], client={
             "kind": "person", "name": " Maria   Silva ", "email": "Maria@Example.COM"})
         party = document.parties_with_role("client")[0]
+        entry = db.session.get(Counterparty, document.counterparty_id)
         assert (party.name, party.email, party.counterparty_id) == (
-            "Maria Silva", "maria@example.com", None)
+            "Maria Silva", "maria@example.com", entry.id)
+        assert (entry.name, entry.email, entry.kind, entry.created_by_id) == (
+            "Maria Silva", "maria@example.com", "person", admin["id"])
+        assert "maria silva" in entry.search_text
+
+
+def test_a_typed_client_already_in_the_directory_is_matched_not_copied(app, admin):
+    with app.app_context():
+        known = make_counterparty(name="Maria Silva", email="", phone="+351912345678")
+        document = upload_draft(admin["id"], client={
+            "kind": "person", "name": "M. Silva", "phone": "+351 912 345 678"})
+        assert document.counterparty_id == known.id
+        assert document.parties_with_role("client")[0].name == "M. Silva"  # as typed
+        assert db.session.execute(select(func.count(Counterparty.id))).scalar() == 1
+
+
+def test_a_sender_who_may_not_add_contacts_leaves_the_directory_alone(app):
+    with app.app_context():
+        sender = User(email="clerk@example.com", name="Clerk")  # no role: no contacts
+        db.session.add(sender)
+        db.session.commit()
+        document = upload_draft(sender.id, client={
+            "kind": "person", "name": "Maria Silva", "email": "maria@example.com"})
         assert document.counterparty_id is None
+        assert db.session.execute(select(func.count(Counterparty.id))).scalar() == 0
 
 
 def test_a_new_client_without_contact_or_name_is_refused(app, admin):

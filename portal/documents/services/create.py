@@ -6,9 +6,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from portal import unit
 from portal.audit.catalogue import DOCUMENT_CREATED
+from portal.auth.permissions import can
 from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
 from portal.doctemplates.rendering import build_context, render_document_pdf, resolve_layout
 from portal.documents import upload_checks
@@ -32,6 +34,7 @@ from portal.documents.trail import audit
 from portal.extensions import db
 from portal.models_base import end_read_before_slow_work
 from portal.parties.models import Company, Counterparty
+from portal.parties.search import search_text_for
 from portal.pdfs import ingest_upload
 from portal.pdfs.findings import as_records
 from portal.storage import store
@@ -65,6 +68,32 @@ def _client(counterparty_id, client, errors: dict):
         errors.update(refused.errors)
         return None, None, None
     return party, record, None
+
+
+def _keep_in_directory(record: Counterparty, party, actor) -> int | None:
+    """A client typed in on a document joins the directory: the entry with the same email or
+    phone when there is one (the document keeps what was typed), else a new entry when the
+    sender may add contacts. Returns the entry's id, or None."""
+    entry_id = _directory_entry_with(record)
+    if entry_id is None and can(actor, "create", "contacts"):
+        record.created_by_id = actor.id
+        record.search_text = search_text_for(record)
+        db.session.add(record)
+        db.session.flush()
+        entry_id = record.id
+    party.counterparty_id = entry_id
+    return entry_id
+
+
+def _directory_entry_with(record: Counterparty) -> int | None:
+    for column, value in ((Counterparty.email, record.email), (Counterparty.phone, record.phone)):
+        if value:
+            found = db.session.execute(
+                select(Counterparty.id).where(column == value).order_by(Counterparty.id).limit(1)
+            ).scalar()
+            if found is not None:
+                return found
+    return None
 
 
 def _decimal(value, key: str, errors: dict, minimum=Decimal(0)) -> Decimal:
@@ -181,6 +210,8 @@ def create_from_template(actor, meta, *, company_id, template_id, counterparty_i
     rendered = render_document_pdf(template, context)
     blob = store(rendered.pdf_bytes, "application/pdf")
     db.session.flush()
+    # Written after the slow work (the render), as every write here: SQLite has one writer.
+    directory_id = directory_id or _keep_in_directory(record, client_party, actor)
     document = _new_document(actor, company, title, language, directory_id, number, template.id)
     document.source_sha256 = blob.sha256
     document.source_filename = f"{number}.pdf"
@@ -210,7 +241,7 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
 
     errors: dict = {}
     company = _company(company_id, errors)
-    client_party, _record, directory_id = _client(counterparty_id, client, errors)
+    client_party, record, directory_id = _client(counterparty_id, client, errors)
     title = clean_title(title, errors)
     language = clean_language(language, errors, getattr(actor, "locale", None) or "en")
     _refuse_if(errors)
@@ -220,6 +251,7 @@ def create_from_upload(actor, meta, *, company_id, data: bytes, filename, title,
     upload_checks.run_checks(prepared.pdf_bytes)  # the dry-run seal, among others
     blob = store(prepared.pdf_bytes, "application/pdf")
     db.session.flush()
+    directory_id = directory_id or _keep_in_directory(record, client_party, actor)
     number = next_number(company, TEMPLATE_KINDS["other"])
     document = _new_document(actor, company, title, language, directory_id, number)
     document.source_sha256 = blob.sha256
