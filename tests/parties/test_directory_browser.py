@@ -59,3 +59,24 @@ def test_kind_radio_shows_company_fields_only_for_a_company(phone, admin):
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     assert phone.console_errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_phone_numbers_stay_on_one_line(app, browser, live_server, admin, width):
+    with app.app_context():
+        make_counterparty(name="Общество с ограниченной ответственностью «Северный ветер»",
+                          kind="company", email="info@veter.example", phone="+79161234567")
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  base_url=live_server.url, locale="ru")
+    try:
+        page = context.new_page()
+        browser_log_in(page, admin["email"], admin["password"])
+        page.goto("/counterparties")
+        number = page.locator("#counterparty-list .phone-number").first
+        expect(number).to_contain_text("916")
+        box = number.evaluate("n => ({lines: n.getClientRects().length})")
+        assert box["lines"] == 1
+        assert page.evaluate("document.documentElement.scrollWidth"
+                             " <= document.documentElement.clientWidth")
+    finally:
+        context.close()
