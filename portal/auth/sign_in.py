@@ -15,6 +15,16 @@ KNOWN_DEVICE_DAYS = 180
 KNOWN_DEVICE_MAX_ACCOUNTS = 8
 
 
+def address_limit() -> str:
+    """Failed ways in (passwords, refused single sign-ons) allowed per address."""
+    return current_app.config["SIGNET_LOGIN_ADDRESS_LIMIT"]
+
+
+def did_not_sign_in(response) -> bool:
+    """Only failures count against the limits: every way in ends with a redirect."""
+    return response.status_code != 302
+
+
 def visitor() -> Visitor:
     """The address and browser of this request, as the security log and sessions keep them."""
     return Visitor(request.remote_addr or "", request.user_agent.string or "").trimmed()

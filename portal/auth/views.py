@@ -6,7 +6,13 @@ from flask_login import current_user, login_required
 
 from portal.auth.forms import LoginForm
 from portal.auth.services import LoginRefused, authenticate, normalise_email
-from portal.auth.sign_in import known_account_ids, sign_out_user, visitor
+from portal.auth.sign_in import (
+    address_limit,
+    did_not_sign_in,
+    known_account_ids,
+    sign_out_user,
+    visitor,
+)
 from portal.auth.two_factor.views import after_password
 from portal.extensions import limiter
 
@@ -15,15 +21,6 @@ bp = Blueprint("auth", __name__)
 
 def _login_limit() -> str:
     return current_app.config["SIGNET_LOGIN_LIMIT"]
-
-
-def _address_limit() -> str:
-    return current_app.config["SIGNET_LOGIN_ADDRESS_LIMIT"]
-
-
-def _failed(response) -> bool:
-    # Only failed attempts count; a successful login redirects.
-    return response.status_code != 302
 
 
 def _account_and_address_key() -> str:
@@ -43,13 +40,13 @@ def _too_many_attempts(_limit):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed,
+@limiter.limit(address_limit, methods=["POST"], deduct_when=did_not_sign_in,
                on_breach=_too_many_attempts)
 @limiter.limit(
     _login_limit,
     methods=["POST"],
     key_func=_account_and_address_key,
-    deduct_when=_failed,
+    deduct_when=did_not_sign_in,
     on_breach=_too_many_attempts,
 )
 def login():

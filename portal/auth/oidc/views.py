@@ -19,7 +19,7 @@ from portal.auth.forms import LoginForm
 from portal.auth.oidc.accounts import record_refusal, sign_in_from_claims
 from portal.auth.oidc.client import authorization_redirect, finish_authorization
 from portal.auth.oidc.settings import is_configured, password_login_on, provider_name
-from portal.auth.sign_in import sign_in_user, visitor
+from portal.auth.sign_in import address_limit, did_not_sign_in, sign_in_user, visitor
 from portal.errors import DomainError
 from portal.extensions import limiter
 from portal.i18n import safe_next
@@ -52,18 +52,10 @@ def start():
         return _login_page(failed)
 
 
-def _refused_callbacks_limit() -> str:
-    return current_app.config["SIGNET_LOGIN_ADDRESS_LIMIT"]
-
-
-def _refused(response) -> bool:
-    return response.status_code != 302
-
-
 @bp.get(CALLBACK_PATH)
 # Refused callbacks count against the address like failed passwords: each one may have cost a
 # request to the provider, and a stream of forged ones should stop early.
-@limiter.limit(_refused_callbacks_limit, deduct_when=_refused)
+@limiter.limit(address_limit, deduct_when=did_not_sign_in)
 def callback():
     """The provider's answer: sign the user in, or say on the login page why not."""
     if not is_configured():
