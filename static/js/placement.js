@@ -1,5 +1,7 @@
-// The placement editor: put fields on page images, move and resize them, save each change.
-// Positions are fractions of the page image (x, y from the top-left corner), so any zoom works.
+// The placement editor: put fields on page images, select, move, resize, duplicate and delete
+// them with a mouse, a finger or the keyboard, undo, zoom; each change is saved at once and
+// the server checks it. Positions are fractions of the page image (x, y from the top-left
+// corner), so zooming never changes them.
 // No inline code and no libraries: the page's CSP allows only scripts from this site.
 (function () {
   "use strict";
@@ -16,7 +18,13 @@
   var MIN_SIZE = 0.01;
   var KEY_STEP = 0.005;
   var TAP_SLOP_PX = 6;
+  var SNAP_PX = 6;
+  var DUPLICATE_OFFSET = 0.02;
   var KEY_SAVE_DELAY_MS = 400;
+  var HISTORY_LIMIT = 50;
+  var ZOOM_STEP = 1.25;
+  var ZOOM_MIN = 0.5;
+  var ZOOM_MAX = 4;
 
   var messages = JSON.parse(root.dataset.messages);
   var parties = JSON.parse(root.dataset.parties);
@@ -26,11 +34,15 @@
   var csrfToken = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var statusBox = document.getElementById("placement-status");
   var panel = document.getElementById("placement-panel");
+  var pagesBox = root.querySelector(".placement-pages");
+  var undoButton = document.getElementById("placement-undo");
+  var icons = document.getElementById("placement-icons").content;
   var partyById = {};
   parties.forEach(function (party) { partyById[party.id] = party; });
 
   var fields = [];
   var selected = null;
+  var history = [];
 
   // --- small helpers ----------------------------------------------------------------------
 
@@ -51,8 +63,21 @@
 
   function boxOf(field) { return { x: field.x, y: field.y, w: field.w, h: field.h }; }
 
+  function roundBox(box) {
+    return { x: round(box.x), y: round(box.y), w: round(box.w), h: round(box.h) };
+  }
+
+  function propsOf(field) {
+    return { label: field.label, required: field.required, party_id: field.party_id };
+  }
+
   function layerFor(page) {
     return root.querySelector('.placement-layer[data-page="' + page + '"]');
+  }
+
+  function iconFor(type) {
+    var icon = icons.querySelector('svg[data-type="' + type + '"]');
+    return icon ? icon.cloneNode(true) : document.createElement("span");
   }
 
   function partyName(field) {
@@ -60,9 +85,15 @@
     return party ? party.name : messages.common;
   }
 
+  function nameOf(field) { return field.label || typeLabels[field.type]; }
+
   function describe(field) {
     return typeLabels[field.type] + " · " + partyName(field) +
       (field.label ? " · " + field.label : "");
+  }
+
+  function isTyping(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
   // --- talking to the server --------------------------------------------------------------
@@ -108,49 +139,100 @@
     // The server measures the value known now (requisites, date) against the box.
     field.overflow = stored.overflow || null;
     draw(field);
-    if (field === selected && !panel.hidden) showOverflow(field);
+    if (field === selected && !panel.hidden) fillPanel(field);
   }
 
-  function create(field) {
+  function create(field, entry, done) {
     say(messages.saving);
     queue(field, function () {
       return send("POST", addUrl, payload(field)).then(function (data) {
         adopt(field, data.field);
-        say(messages.saved);
+        say(done || messages.saved);
       }, function (error) {
         forget(field);
+        dropEntry(entry);
         say(error.message, true);
       });
     });
   }
 
-  function save(field, changes, previous) {
+  function save(field, changes, previous, entry, done) {
     say(messages.saving);
     queue(field, function () {
       if (!field.id) return null;  // its creation failed: nothing to change
       return send("PATCH", fieldUrlBase + field.id, changes).then(function (data) {
         adopt(field, data.field);
-        say(messages.saved);
+        say(done || messages.saved);
       }, function (error) {
         // The server refused (e.g. off the page): snap back to what it has stored.
         var stored = error.data && error.data.field;
         if (stored) adopt(field, stored);
         else if (previous) { Object.assign(field, previous); draw(field); }
+        dropEntry(entry);
         say(error.message, true);
       });
     });
   }
 
-  function remove(field) {
+  function remove(field, entry, done) {
     say(messages.saving);
+    if (selected === field) deselect();
     queue(field, function () {
       if (!field.id) { forget(field); return null; }
       return send("DELETE", fieldUrlBase + field.id).then(function () {
         forget(field);
-        say(messages.deleted);
-      }, function (error) { say(error.message, true); });
+        field.id = null;
+        say(done || messages.deleted);
+      }, function (error) {
+        dropEntry(entry);
+        say(error.message, true);
+      });
     });
   }
+
+  // --- undo: the last changes, each undone by the same saves the server checks -----------
+
+  function remember(entry) {
+    history.push(entry);
+    if (history.length > HISTORY_LIMIT) history.shift();
+    undoButton.disabled = false;
+    return entry;
+  }
+
+  function dropEntry(entry) {
+    history = history.filter(function (other) { return other !== entry; });
+    undoButton.disabled = !history.length;
+  }
+
+  function undo() {
+    flushKeys();
+    var entry = history.pop();
+    undoButton.disabled = !history.length;
+    if (!entry) return;
+    var field = entry.field;
+    if (entry.kind === "add") {
+      remove(field, null, messages.undone);
+    } else if (entry.kind === "delete") {
+      // The same object comes back (under a new id), so older entries still find it; after
+      // its deletion has finished.
+      queue(field, function () {
+        if (fields.indexOf(field) < 0) fields.push(field);
+        draw(field);
+      });
+      create(field, null, messages.undone);
+    } else if (fields.indexOf(field) < 0) {
+      undo();  // its field is gone (its creation failed): undo the change before
+    } else {
+      var previous = entry.kind === "box" ? boxOf(field) : propsOf(field);
+      Object.assign(field, entry.before);
+      draw(field);
+      if (field === selected && !panel.hidden) fillPanel(field);
+      var changes = entry.kind === "box" ? roundBox(entry.before) : entry.before;
+      save(field, changes, previous, null, messages.undone);
+    }
+  }
+
+  undoButton.addEventListener("click", undo);
 
   // --- drawing ----------------------------------------------------------------------------
 
@@ -159,12 +241,11 @@
     var el = field.el;
     if (!el) {
       el = field.el = document.createElement("div");
-      el.className = "placement-field";
       el.tabIndex = 0;
       el.setAttribute("role", "button");
       // The warning comes first: in a box one line high it is what shows.
       el.innerHTML = '<span class="placement-field-warning" aria-hidden="true" hidden></span>' +
-        '<span class="placement-field-label"></span>' +
+        '<span class="placement-field-label"><span class="placement-field-text"></span></span>' +
         '<span class="placement-handle" aria-hidden="true"></span>';
       el.addEventListener("pointerdown", function (event) { startDrag(event, field); });
       el.addEventListener("keydown", function (event) { onKey(event, field); });
@@ -180,20 +261,40 @@
     el.style.width = field.w * 100 + "%";
     el.style.height = field.h * 100 + "%";
     var label = el.querySelector(".placement-field-label");
-    label.textContent = field.label || typeLabels[field.type];
+    if (label.dataset.type !== field.type) {
+      label.dataset.type = field.type;
+      label.insertBefore(iconFor(field.type), label.firstChild);
+      if (label.children.length > 2) label.removeChild(label.children[1]);
+    }
+    label.lastChild.textContent = nameOf(field);
     var warning = el.querySelector(".placement-field-warning");
     warning.hidden = !field.overflow;
     warning.textContent = field.overflow ? "⚠ " + messages.overflow : "";
     if (field.overflow) warning.title = field.overflow.message;
+    el.title = describe(field);
     el.setAttribute("aria-label", describe(field) +
       (field.overflow ? " · " + field.overflow.message : ""));
+    el.setAttribute("aria-pressed", field === selected ? "true" : "false");
     if (field.id) el.dataset.fieldId = field.id;
+    else delete el.dataset.fieldId;
+    fitLabel(field);
+  }
+
+  // As many whole lines of the label as the box holds (at this zoom), never a cut line;
+  // a box too narrow for a word shows the type's icon alone (CSS), and the panel the rest.
+  var lineHeight = 0;
+  function fitLabel(field) {
+    var text = field.el.querySelector(".placement-field-text");
+    if (!field.el.isConnected) return;
+    if (!lineHeight) lineHeight = parseFloat(getComputedStyle(text).lineHeight) || 13;
+    var lines = Math.max(1, Math.floor((field.el.clientHeight - 4) / lineHeight));
+    text.style.webkitLineClamp = String(lines);
   }
 
   function forget(field) {
     if (field.el && field.el.parentNode) field.el.parentNode.removeChild(field.el);
     fields = fields.filter(function (other) { return other !== field; });
-    if (selected === field) closePanel();
+    if (selected === field) deselect();
   }
 
   // --- the toolbar: whose field and which type --------------------------------------------
@@ -228,7 +329,8 @@
     input.addEventListener("change", syncTypes);
   });
 
-  // --- placing: a click or tap on a page (not a scroll) -----------------------------------
+  // --- placing: a click or tap on a page (not a scroll); with a field selected, the same
+  // click lets go of it instead, so a stray tap never drops a field by surprise -----------
 
   function place(layer, clientX, clientY) {
     var rect = layer.getBoundingClientRect();
@@ -240,10 +342,15 @@
     });
     var field = Object.assign({ id: null, party_id: chosenParty(), type: type,
       page: Number(layer.dataset.page), required: type !== "checkbox", label: "" }, box);
+    add(field);
+  }
+
+  function add(field, done) {
     fields.push(field);
     draw(field);
     select(field);
-    create(field);
+    openPanel(field);
+    create(field, remember({ kind: "add", field: field }), done);
   }
 
   root.querySelectorAll(".placement-layer").forEach(function (layer) {
@@ -257,47 +364,93 @@
       if (!start || start.id !== event.pointerId || event.target !== layer) return;
       var moved = Math.abs(event.clientX - start.x) + Math.abs(event.clientY - start.y);
       start = null;
-      if (moved <= TAP_SLOP_PX) place(layer, event.clientX, event.clientY);
+      if (moved > TAP_SLOP_PX) return;
+      if (selected) deselect();
+      else place(layer, event.clientX, event.clientY);
     });
   });
 
   // --- moving and resizing with the mouse, a pen or a finger ------------------------------
 
+  // Pull an edge onto the page's edge or another field's edge when it comes within a few
+  // pixels, so rows of fields line up; Alt places freely.
+  function snapEdges(box, field, rect, resize) {
+    var xs = [0, 1], ys = [0, 1];
+    fields.forEach(function (other) {
+      if (other === field || other.page !== field.page) return;
+      xs.push(other.x, other.x + other.w);
+      ys.push(other.y, other.y + other.h);
+    });
+    function nearest(edges, targets, limit) {
+      var best = null;
+      edges.forEach(function (edge) {
+        targets.forEach(function (target) {
+          var delta = target - edge;
+          if (Math.abs(delta) <= limit && (best === null || Math.abs(delta) < Math.abs(best))) {
+            best = delta;
+          }
+        });
+      });
+      return best || 0;
+    }
+    var limitX = SNAP_PX / rect.width, limitY = SNAP_PX / rect.height;
+    if (resize) {
+      box.w += nearest([box.x + box.w], xs, limitX);
+      box.h += nearest([box.y + box.h], ys, limitY);
+    } else {
+      box.x += nearest([box.x, box.x + box.w], xs, limitX);
+      box.y += nearest([box.y, box.y + box.h], ys, limitY);
+    }
+    return box;
+  }
+
   function startDrag(event, field) {
     if (event.button > 0) return;
     event.preventDefault();
     event.stopPropagation();
+    flushKeys();
     select(field);
     field.el.focus({ preventScroll: true });
-    var rect = field.el.parentNode.getBoundingClientRect();
     var drag = {
-      resize: event.target.classList.contains("placement-handle"),
-      startX: event.clientX, startY: event.clientY, before: boxOf(field), rect: rect
+      resize: event.target.classList.contains("placement-handle"), moving: false,
+      startX: event.clientX, startY: event.clientY, before: boxOf(field),
+      rect: field.el.parentNode.getBoundingClientRect()
     };
     field.el.setPointerCapture(event.pointerId);
-    field.dragging = true;
-    draw(field);
 
     function onMove(move) {
-      var dx = (move.clientX - drag.startX) / drag.rect.width;
-      var dy = (move.clientY - drag.startY) / drag.rect.height;
+      var dxPx = move.clientX - drag.startX, dyPx = move.clientY - drag.startY;
+      if (!drag.moving) {
+        // A tap that wobbles a little is still a tap, not a move.
+        if (Math.abs(dxPx) + Math.abs(dyPx) <= TAP_SLOP_PX) return;
+        drag.moving = field.dragging = true;
+      }
+      var dx = dxPx / drag.rect.width, dy = dyPx / drag.rect.height;
       var b = drag.before;
       var box = drag.resize
         ? { x: b.x, y: b.y, w: Math.min(b.w + dx, 1 - b.x), h: Math.min(b.h + dy, 1 - b.y) }
         : { x: b.x + dx, y: b.y + dy, w: b.w, h: b.h };
+      if (!move.altKey) box = snapEdges(box, field, drag.rect, drag.resize);
       Object.assign(field, clampBox(box));
       draw(field);
     }
 
-    function onEnd() {
+    function onEnd(end) {
       field.el.removeEventListener("pointermove", onMove);
       field.el.removeEventListener("pointerup", onEnd);
       field.el.removeEventListener("pointercancel", onEnd);
       field.dragging = false;
       draw(field);
+      if (!drag.moving) {
+        if (end.type === "pointerup") openPanel(field);
+        return;
+      }
       var now = boxOf(field);
       var changed = ["x", "y", "w", "h"].some(function (k) { return now[k] !== drag.before[k]; });
-      if (changed) save(field, roundBox(now), drag.before);
+      if (changed) {
+        save(field, roundBox(now), drag.before,
+          remember({ kind: "box", field: field, before: drag.before }));
+      }
     }
 
     field.el.addEventListener("pointermove", onMove);
@@ -305,13 +458,24 @@
     field.el.addEventListener("pointercancel", onEnd);
   }
 
-  function roundBox(box) {
-    return { x: round(box.x), y: round(box.y), w: round(box.w), h: round(box.h) };
-  }
-
   // --- the keyboard: arrows move, Shift+arrows resize, Delete removes, Enter edits --------
 
   var ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+  function saveKeyMove(field) {
+    clearTimeout(field.keyTimer);
+    field.keyTimer = null;
+    var before = field.keyBefore;
+    field.keyBefore = null;
+    if (!before) return;
+    save(field, roundBox(boxOf(field)), before,
+      remember({ kind: "box", field: field, before: before }));
+  }
+
+  // A move still waiting for the keys to rest is saved now (before an undo or a drag).
+  function flushKeys() {
+    fields.forEach(function (field) { if (field.keyTimer) saveKeyMove(field); });
+  }
 
   function onKey(event, field) {
     var arrow = ARROWS[event.key];
@@ -330,20 +494,46 @@
       draw(field);
       // Holding an arrow key would save on every step: wait until the keys rest.
       clearTimeout(field.keyTimer);
-      field.keyTimer = setTimeout(function () {
-        var before = field.keyBefore;
-        field.keyBefore = null;
-        save(field, roundBox(boxOf(field)), before);
-      }, KEY_SAVE_DELAY_MS);
+      field.keyTimer = setTimeout(function () { saveKeyMove(field); }, KEY_SAVE_DELAY_MS);
     } else if (event.key === "Delete" || event.key === "Backspace") {
       event.preventDefault();
-      remove(field);
+      deleteField(field);
     } else if (event.key === "Enter") {
       event.preventDefault();
-      openPanel(field);
+      openPanel(field, true);
     } else if (event.key === "Escape") {
-      closePanel();
+      event.stopPropagation();
+      deselect();
     }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if ((event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey &&
+        event.key.toLowerCase() === "z" && !isTyping(event.target)) {
+      event.preventDefault();
+      undo();
+    } else if (event.key === "Escape" && selected && !isTyping(event.target)) {
+      deselect();
+    }
+  });
+
+  // --- delete and duplicate ---------------------------------------------------------------
+
+  function deleteField(field) {
+    flushKeys();
+    remove(field, remember({ kind: "delete", field: field }));
+  }
+
+  function duplicate(field) {
+    flushKeys();
+    function shifted(start, size) {
+      return start + size + DUPLICATE_OFFSET <= 1 ? start + DUPLICATE_OFFSET
+        : start - DUPLICATE_OFFSET;
+    }
+    var copy = Object.assign({ id: null, party_id: field.party_id, type: field.type,
+      page: field.page, required: field.required, label: field.label },
+    clampBox({ x: shifted(field.x, field.w), y: shifted(field.y, field.h), w: field.w, h: field.h }));
+    add(copy, messages.duplicated);
   }
 
   // --- selection and the properties panel -------------------------------------------------
@@ -351,27 +541,34 @@
   var panelParty = document.getElementById("panel-party");
   var panelLabel = document.getElementById("panel-label");
   var panelRequired = document.getElementById("panel-required");
+  var panelIcon = document.getElementById("panel-icon");
+  var panelName = document.getElementById("panel-name");
   var panelSummary = document.getElementById("panel-summary");
   var panelOverflow = document.getElementById("panel-overflow");
 
-  function showOverflow(field) {
-    panelOverflow.hidden = !field.overflow;
-    panelOverflow.textContent = field.overflow ? field.overflow.message : "";
-  }
-
   function select(field) {
+    if (selected === field) return;
     var previous = selected;
     selected = field;
-    if (previous && previous !== field && previous.el) draw(previous);
+    if (previous && previous.el) draw(previous);
     if (field.el) draw(field);
-    if (!panel.hidden) openPanel(field, true);
+    if (!panel.hidden) fillPanel(field);
   }
 
-  function openPanel(field, keepFocus) {
-    selected = field;
-    panel.hidden = false;
-    panelSummary.textContent = describe(field);
-    showOverflow(field);
+  function deselect() {
+    var previous = selected;
+    selected = null;
+    panel.hidden = true;
+    root.classList.remove("has-panel");
+    if (previous && previous.el) draw(previous);
+  }
+
+  function fillPanel(field) {
+    panelIcon.replaceChildren(iconFor(field.type));
+    panelName.textContent = nameOf(field);
+    panelSummary.textContent = typeLabels[field.type] + " · " + partyName(field);
+    panelOverflow.hidden = !field.overflow;
+    panelOverflow.textContent = field.overflow ? field.overflow.message : "";
     panelLabel.value = field.label || "";
     panelRequired.checked = !!field.required;
     Array.prototype.forEach.call(panelParty.options, function (option) {
@@ -380,48 +577,125 @@
         : (!party && COMMON_TYPES.indexOf(field.type) < 0);
     });
     panelParty.value = field.party_id === null ? "" : String(field.party_id);
-    if (!keepFocus) panelLabel.focus();
+  }
+
+  // A click or tap leaves the focus on the field (arrows keep working, no phone keyboard
+  // pops up); Enter, the keyboard's way in, moves it to the label.
+  function openPanel(field, focusLabel) {
+    select(field);
+    fillPanel(field);
+    panel.hidden = false;
+    root.classList.add("has-panel");
+    if (focusLabel) panelLabel.focus();
+    else revealAbovePanel(field);
+  }
+
+  // On a narrow screen the panel is a sheet over the bottom of the screen: keep the field
+  // it talks about in sight above it.
+  function revealAbovePanel(field) {
+    if (getComputedStyle(panel).position !== "fixed" || !field.el) return;
+    var box = field.el.getBoundingClientRect();
+    var sheetTop = panel.getBoundingClientRect().top;
+    if (box.bottom > sheetTop - 8) window.scrollBy(0, box.bottom - sheetTop + 16);
   }
 
   function closePanel() {
     panel.hidden = true;
+    root.classList.remove("has-panel");
     if (selected && selected.el) selected.el.focus({ preventScroll: true });
   }
 
-  document.getElementById("panel-save").addEventListener("click", function () {
+  function applyPanel() {
     if (!selected) return;
     var field = selected;
-    var before = { label: field.label, required: field.required, party_id: field.party_id };
+    var before = propsOf(field);
     field.label = panelLabel.value.trim();
     field.required = panelRequired.checked;
     field.party_id = panelParty.value ? Number(panelParty.value) : null;
+    var now = propsOf(field);
+    var changed = Object.keys(now).some(function (key) { return now[key] !== before[key]; });
     draw(field);
-    save(field, { label: field.label, required: field.required, party_id: field.party_id },
-      before);
-    closePanel();
+    fillPanel(field);
+    if (changed) save(field, now, before, remember({ kind: "props", field: field, before: before }));
+  }
+
+  document.getElementById("panel-save").addEventListener("click", applyPanel);
+  panelLabel.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); applyPanel(); }
+  });
+  document.getElementById("panel-duplicate").addEventListener("click", function () {
+    if (selected) duplicate(selected);
   });
   document.getElementById("panel-delete").addEventListener("click", function () {
-    if (selected) remove(selected);
-    panel.hidden = true;
+    if (selected) deleteField(selected);
   });
   document.getElementById("panel-close").addEventListener("click", closePanel);
   panel.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") closePanel();
+    if (event.key === "Escape") { event.stopPropagation(); closePanel(); }
+  });
+
+  // --- zoom: the pages' width, as a share of the width they have to fit -------------------
+
+  var zoom = null;  // null: the page's own layout
+  var zoomLevel = document.getElementById("zoom-level");
+  var pageBoxes = root.querySelectorAll(".placement-page");
+
+  function fitWidth() { return pagesBox.clientWidth; }
+
+  function currentZoom() {
+    return zoom === null ? pageBoxes[0].offsetWidth / fitWidth() : zoom;
+  }
+
+  function showZoom() {
+    if (pageBoxes.length) zoomLevel.textContent = Math.round(currentZoom() * 100) + "%";
+  }
+
+  function applyZoom(next) {
+    if (!pageBoxes.length) return;
+    var top = pagesBox.getBoundingClientRect().top + window.scrollY;
+    var share = (window.scrollY - top) / pagesBox.scrollHeight;
+    zoom = clamp(next, ZOOM_MIN, ZOOM_MAX);
+    var width = Math.round(fitWidth() * zoom);
+    pageBoxes.forEach(function (page) {
+      page.style.width = width + "px";
+      page.style.maxWidth = "none";
+      page.querySelector("img").sizes = width + "px";  // a sharper image when zoomed in
+    });
+    root.classList.toggle("is-zoomed", zoom > 1);
+    fields.forEach(fitLabel);
+    showZoom();
+    if (selected && selected.el) {
+      selected.el.scrollIntoView({ block: "nearest", inline: "nearest" });
+    } else if (share > 0) {
+      window.scrollTo(window.scrollX, top + share * pagesBox.scrollHeight);
+    }
+  }
+
+  document.getElementById("zoom-in").addEventListener("click", function () {
+    applyZoom(currentZoom() * ZOOM_STEP);
+  });
+  document.getElementById("zoom-out").addEventListener("click", function () {
+    applyZoom(currentZoom() / ZOOM_STEP);
+  });
+  document.getElementById("zoom-fit").addEventListener("click", function () { applyZoom(1); });
+  window.addEventListener("resize", function () {
+    if (zoom !== null) applyZoom(zoom);
+    else { fields.forEach(fitLabel); showZoom(); }
   });
 
   // --- start ------------------------------------------------------------------------------
 
   JSON.parse(root.dataset.fields).forEach(function (stored) {
-    var field = {};
-    adoptInto(field, stored);
+    var field = Object.assign({}, stored);
     fields.push(field);
+    draw(field);
   });
 
-  function adoptInto(field, stored) {
-    Object.assign(field, stored);
-    draw(field);
-  }
-
   syncTypes();
+  showZoom();
+  // Images without a known size change the layout when they arrive.
+  root.querySelectorAll(".placement-sheet img").forEach(function (img) {
+    if (!img.complete) img.addEventListener("load", function () { fields.forEach(fitLabel); });
+  });
   root.classList.add("is-ready");
 })();

@@ -104,7 +104,8 @@ def _messages() -> dict:
             "failed": _("The change was not saved. Reload the page and try again."),
             "offline": _("The server cannot be reached: the change was not saved."),
             "common": _("Filled by Signet"),
-            "overflow": _("Does not fit")}
+            "overflow": _("Does not fit"),
+            "duplicated": _("Field duplicated."), "undone": _("Undone.")}
 
 
 @bp.get("/documents/<int:document_id>/fields.json")
