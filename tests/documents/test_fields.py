@@ -40,6 +40,11 @@ def test_set_fields_replaces_everything_and_records_one_event(app, admin):
     ({"party_id": 9999}, "party_id"),
     ({"label": "x" * 201}, "label"),
     ({"x": "NaN"}, "position"),
+    ({"x": 10 ** 400}, "position"),       # too big for a float: refused, not a crash
+    ({"page": float("inf")}, "page"),
+    ({"party_id": float("inf")}, "party_id"),
+    ({"label": ["Position"]}, "label"),
+    ({"required": "false"}, "required"),  # would read as true
 ])
 def test_a_bad_field_is_refused_and_nothing_changes(app, admin, change, key):
     with app.app_context():

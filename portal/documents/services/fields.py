@@ -39,7 +39,7 @@ def _number(value) -> float | None:
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # an integer of hundreds of digits
         return None
     return number if math.isfinite(number) else None
 
@@ -47,7 +47,7 @@ def _number(value) -> float | None:
 def _page(value, page_count: int, put) -> int:
     try:
         page = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
         page = 0
     if isinstance(value, bool) or not 1 <= page <= page_count:
         put("page", _("Choose a page from 1 to %(count)d.", count=page_count))
@@ -80,7 +80,7 @@ def _party(data: dict, parties: dict[int, Party], kind: str, put) -> int | None:
         return None
     try:
         party = parties.get(int(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         party = None
     if party is None:
         put("party_id", _("This party is not on the document."))
@@ -92,6 +92,26 @@ def _party(data: dict, parties: dict[int, Party], kind: str, put) -> int | None:
         put("type", _("%(name)s cannot be asked for a stamp: only our company and a company "
                       "client have one.", name=party_label(party)))
     return party.id
+
+
+def _label(value, put) -> str:
+    if not isinstance(value, str | None):
+        put("label", _("The label must be text."))
+        return ""
+    local: dict = {}
+    label = tidy(value, LABEL_MAX, "label", local)
+    for name, message in local.items():
+        put(name, message)
+    return label
+
+
+def _required(value, kind, put) -> bool:
+    if value is None:
+        return kind != "checkbox"  # a tick box is optional unless said otherwise
+    if not isinstance(value, bool | int):  # "false" would otherwise read as true
+        put("required", _("Say whether the field is required with true or false."))
+        return True
+    return bool(value)
 
 
 def clean_field(data: dict, document: Document, errors: dict, prefix: str = "") -> dict:
@@ -106,17 +126,13 @@ def clean_field(data: dict, document: Document, errors: dict, prefix: str = "") 
     if kind not in FIELD_TYPES:
         put("type", _("Choose a field type."))
     parties = {party.id: party for party in document.parties}
-    local: dict = {}
-    label = tidy(data.get("label"), LABEL_MAX, "label", local)
-    for name, message in local.items():
-        put(name, message)
     return {
         "type": kind,
         "party_id": _party(data, parties, kind, put),
         "page": _page(data.get("page"), document.page_count, put),
         **_geometry(data, put),
-        "required": bool(data.get("required", kind != "checkbox")),
-        "label": label,
+        "required": _required(data.get("required"), kind, put),
+        "label": _label(data.get("label"), put),
     }
 
 
