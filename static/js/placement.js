@@ -266,7 +266,6 @@
       label.insertBefore(iconFor(field.type), label.firstChild);
       if (label.children.length > 2) label.removeChild(label.children[1]);
     }
-    label.lastChild.textContent = nameOf(field);
     var warning = el.querySelector(".placement-field-warning");
     warning.hidden = !field.overflow;
     warning.textContent = field.overflow ? "⚠ " + messages.overflow : "";
@@ -280,15 +279,27 @@
     fitLabel(field);
   }
 
-  // As many whole lines of the label as the box holds (at this zoom), never a cut line;
-  // a box too narrow for a word shows the type's icon alone (CSS), and the panel the rest.
+  // A label never shows a cut word: the field's own label on as many whole lines as the box
+  // holds (at this zoom), else its type's name, else the name without the icon, else the
+  // icon alone; the title and the panel always have the whole label.
   var lineHeight = 0;
   function fitLabel(field) {
-    var text = field.el.querySelector(".placement-field-text");
-    if (!field.el.isConnected) return;
+    var el = field.el;
+    if (!el.isConnected) return;
+    var key = el.clientWidth + "x" + el.clientHeight + ":" + nameOf(field);
+    if (field.fitted === key) return;
+    field.fitted = key;
+    var label = el.querySelector(".placement-field-label");
+    var text = label.lastChild;
     if (!lineHeight) lineHeight = parseFloat(getComputedStyle(text).lineHeight) || 13;
-    var lines = Math.max(1, Math.floor((field.el.clientHeight - 4) / lineHeight));
-    text.style.webkitLineClamp = String(lines);
+    text.style.webkitLineClamp = String(Math.max(1, Math.floor((el.clientHeight - 4) / lineHeight)));
+    var type = typeLabels[field.type];
+    var tries = [[nameOf(field), ""], [type, ""], [type, " is-text-only"], ["", " is-icon-only"]];
+    for (var i = 0; i < tries.length; i += 1) {
+      text.textContent = tries[i][0];
+      label.className = "placement-field-label" + tries[i][1];
+      if (text.scrollWidth <= text.clientWidth + 1) break;
+    }
   }
 
   function forget(field) {
