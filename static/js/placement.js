@@ -286,13 +286,13 @@
   function fitLabel(field) {
     var el = field.el;
     if (!el.isConnected) return;
-    var key = el.clientWidth + "x" + el.clientHeight + ":" + nameOf(field);
+    var key = el.clientWidth + "x" + el.clientHeight + ":" + !!field.overflow + nameOf(field);
     if (field.fitted === key) return;
     field.fitted = key;
     var label = el.querySelector(".placement-field-label");
     var text = label.lastChild;
     if (!lineHeight) lineHeight = parseFloat(getComputedStyle(text).lineHeight) || 13;
-    text.style.webkitLineClamp = String(Math.max(1, Math.floor((el.clientHeight - 4) / lineHeight)));
+    text.style.webkitLineClamp = String(Math.max(1, Math.floor((label.clientHeight - 4) / lineHeight)));
     var type = typeLabels[field.type];
     var tries = [[nameOf(field), ""], [type, ""], [type, " is-text-only"], ["", " is-icon-only"]];
     for (var i = 0; i < tries.length; i += 1) {
@@ -607,7 +607,8 @@
     if (getComputedStyle(panel).position !== "fixed" || !field.el) return;
     var box = field.el.getBoundingClientRect();
     var sheetTop = panel.getBoundingClientRect().top;
-    if (box.bottom > sheetTop - 8) window.scrollBy(0, box.bottom - sheetTop + 16);
+    // The margin leaves room for the resize knob on the corner.
+    if (box.bottom > sheetTop - 16) window.scrollBy(0, box.bottom - sheetTop + 28);
   }
 
   function closePanel() {
@@ -676,7 +677,8 @@
     fields.forEach(fitLabel);
     showZoom();
     if (selected && selected.el) {
-      selected.el.scrollIntoView({ block: "nearest", inline: "nearest" });
+      selected.el.scrollIntoView({ block: "center", inline: "center" });
+      if (!panel.hidden) revealAbovePanel(selected);
     } else if (share > 0) {
       window.scrollTo(window.scrollX, top + share * pagesBox.scrollHeight);
     }
