@@ -5,7 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal.documents.models import Document, Party
-from portal.pipeline.cards import current_signers, stage_since
+from portal.pipeline.cards import (
+    current_signers,
+    days_in_stage,
+    deadline_close,
+    is_stuck,
+    stage_since,
+)
 from portal.pipeline.controls import next_reminder_at
 
 
@@ -27,3 +33,10 @@ def current_turns(document: Document) -> list[Turn]:
 def decliner(document: Document) -> Party | None:
     """Who declined a declined document."""
     return next((party for party in document.parties if party.status == "declined"), None)
+
+
+def warnings(document: Document) -> dict:
+    """What the board's card warns of: days in the stage (stuck past the limit), the deadline
+    within a day."""
+    return {"days": days_in_stage(document), "stuck": is_stuck(document),
+            "due_soon": deadline_close(document)}

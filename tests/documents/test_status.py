@@ -1,6 +1,8 @@
 """The document page opens with its status: whose turn, since when, "Remind now"; stopping is a
 quieter action lower down; final stages say how the signing ended."""
 
+from datetime import timedelta
+
 from portal.auth.models import Role, RoleGrant
 from portal.documents.models import Document
 from portal.extensions import db
@@ -36,6 +38,16 @@ def test_a_sent_document_leads_with_whose_turn_and_hides_the_stop_behind_a_butto
     assert page.index('id="document-status"') < page.index('id="parties-summary"') \
         < page.index('id="stop-form"')
     assert '<details class="control stop-signing" id="stop-form" >' in page
+    assert "Deadline within a day" not in status and "badge warn" not in status
+    # What the board warns of, the page says too: stuck in the stage, the deadline close.
+    with app.app_context():
+        db.session.execute(db.update(Document).where(Document.id == document_id).values(
+            stage_changed_at=utcnow() - timedelta(days=5),
+            deadline_at=utcnow() + timedelta(hours=3)))
+        db.session.commit()
+    status = status_of(text_of(admin_client.get(f"/documents/{document_id}")))
+    assert "Deadline within a day" in status
+    assert '<span class="badge warn">5 days</span>' in status
 
 
 def test_remind_from_the_page_with_and_without_htmx_then_too_soon(app, admin, admin_client):

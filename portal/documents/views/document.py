@@ -31,7 +31,7 @@ from portal.htmx import is_htmx, redirect_to, vary_on_htmx
 from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype, render_preview
 from portal.pdfs.findings import describe
 from portal.pipeline import controls
-from portal.pipeline.status import current_turns, decliner
+from portal.pipeline.status import current_turns, decliner, warnings
 from portal.sealing.download import final_pdf_response
 from portal.storage import BlobMissing, read
 
@@ -56,6 +56,7 @@ def document_page(document, **context):
 def status_context(document) -> dict:
     """The status block at the top of a sent document's page: whose turn, since when, remind."""
     return {"turns": current_turns(document), "decliner": decliner(document),
+            "warnings": warnings(document),
             "may_remind": document.stage in OPEN_STAGES
             and can(current_user, "send", "documents", document)}
 
