@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from portal.auth.models import User
+from portal.auth.models import Role, RoleGrant, User
 from portal.documents.models import Document, Party
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.pipeline.dashboard import dashboard_for
-from tests.helpers import post_form, text_of
+from tests.factories import make_user
+from tests.helpers import post_form, sign_in, text_of
 from tests.pipeline.support import at_client_signing, card_ids, draft
 from tests.progress.support import sent_document
 
@@ -140,3 +141,22 @@ def _queries_of(app, user_id: int) -> int:
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
     return len(statements)
+
+
+def test_without_documents_the_home_keeps_only_the_shortcuts_and_odd_focus_is_ignored(
+        app, admin, admin_client):
+    with app.app_context():
+        sent_document(admin["id"])
+        reader = make_user(email="contacts@example.com", name="Cora Contacts")
+        reader.roles.clear()
+        role = Role(name="Contacts only")
+        role.grants = [RoleGrant(section="contacts", action="view", scope="all")]
+        reader.roles.append(role)
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, "contacts@example.com")
+    page = text_of(client.get("/"))
+    assert 'id="dashboard-counts"' not in page and 'id="dashboard-empty"' not in page
+    assert 'href="/counterparties"' in page and 'href="/pipeline"' not in page
+    odd = admin_client.get("/pipeline?focus=%3Cscript%3E")
+    assert odd.status_code == 200 and len(card_ids(text_of(odd))) == 1
