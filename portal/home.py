@@ -1,7 +1,9 @@
 """The landing page after login."""
 
 from flask import Blueprint, render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
+
+from portal.pipeline.dashboard import dashboard_for
 
 bp = Blueprint("home", __name__)
 
@@ -9,8 +11,8 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index():
-    """The dashboard: shortcuts to the areas this user can reach."""
-    return render_template("home/index.html")
+    """The dashboard: what waits for this user and their team, the latest activity, shortcuts."""
+    return render_template("home/index.html", dashboard=dashboard_for(current_user))
 
 
 @bp.get("/healthz")

@@ -21,6 +21,15 @@ WHOSE_LABELS = {"mine": _l("Mine"), "department": _l("My department"), "all": _l
 SORTS = ("-updated", "updated", "number", "-number", "title", "-title", "deadline", "-deadline",
          "-created", "created", "stage", "-stage")
 VIEWS = ("board", "list")
+# What needs attention (the dashboard's counts, each a link to the board narrowed to it).
+FOCUSES = ("waiting_for_me", "waiting_for_client", "stuck", "due_soon", "completed_this_week")
+FOCUS_LABELS = {
+    "waiting_for_me": _l("Waiting for me"),
+    "waiting_for_client": _l("Waiting for the client"),
+    "stuck": _l("Stuck"),
+    "due_soon": _l("Deadline within a day"),
+    "completed_this_week": _l("Completed this week"),
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,7 @@ class BoardFilter:
     created_from: date | None = None
     created_to: date | None = None
     q: str = ""
+    focus: str = ""
     view: str = "board"
     sort: str = "-updated"
     page: int = 1
@@ -46,6 +56,7 @@ class BoardFilter:
             "from": values.created_from.isoformat() if values.created_from else None,
             "to": values.created_to.isoformat() if values.created_to else None,
             "q": values.q or None,
+            "focus": values.focus or None,
             "view": values.view if values.view != "board" else None,
             "sort": values.sort if values.view == "list" and values.sort != "-updated" else None,
             "page": values.page if values.view == "list" and values.page > 1 else None,
@@ -56,7 +67,7 @@ class BoardFilter:
     def active(self) -> bool:
         """Anything narrower than "everything I may see" is chosen."""
         return any((self.company, self.responsible, self.counterparty, self.created_from,
-                    self.created_to, self.q))
+                    self.created_to, self.q, self.focus))
 
 
 def whose_choices(user) -> tuple[str, ...]:
@@ -109,6 +120,7 @@ def parse_filter(args, user) -> BoardFilter:
         created_from=created_from,
         created_to=created_to,
         q=_text(args.get("q")),
+        focus=args.get("focus") if args.get("focus") in FOCUSES else "",
         view=args.get("view") if args.get("view") in VIEWS else "board",
         sort=sort,
         page=_positive_int(args.get("page")) or 1,

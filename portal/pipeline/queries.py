@@ -8,16 +8,19 @@ documents pile up.
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.auth.models import User
 from portal.auth.permissions import visible
-from portal.documents.models import STAGES, Document, Party
+from portal.documents.models import OPEN_STAGES, STAGES, Document, Party
 from portal.documents.services.common import as_utc
 from portal.extensions import db
+from portal.models_base import utcnow
 from portal.parties.models import Counterparty
 from portal.parties.search import like_pattern
+from portal.pipeline.cards import DEADLINE_WARNING
 from portal.pipeline.filters import BoardFilter
 from portal.pipeline.search import contains
 
@@ -75,7 +78,46 @@ def conditions(user, board: BoardFilter) -> list:
     if board.q:
         where.append(or_(contains(Document.number, board.q), contains(Document.title, board.q),
                          Document.counterparty_id.in_(_counterparty_ids(board.q))))
+    if board.focus:
+        where.append(focus_condition(user, board.focus))
     return where
+
+
+# --- what needs attention (the same SQL behind the dashboard's counts and the board's filter) ---
+
+def focus_condition(user, focus: str, now: datetime | None = None):
+    """Documents in the `focus` of filters.FOCUSES; the card helpers (cards.py) say the same."""
+    now = now or utcnow()
+    is_open = Document.stage.in_(OPEN_STAGES)
+    if focus == "waiting_for_me":
+        return or_(and_(Document.stage == "draft", Document.responsible_id == user.id),
+                   and_(is_open, _user_signs_now(user)))
+    if focus == "waiting_for_client":
+        return Document.stage == "client_signing"
+    if focus == "stuck":
+        stuck_days = current_app.config.get("SIGNET_STUCK_DAYS", 3)
+        since = func.coalesce(Document.stage_changed_at, Document.created_at)
+        return and_(is_open, since <= now - timedelta(days=stuck_days))
+    if focus == "due_soon":
+        return and_(is_open, Document.deadline_at.is_not(None),
+                    Document.deadline_at < now + DEADLINE_WARNING)
+    if focus == "completed_this_week":
+        return and_(Document.stage == "completed", Document.completed_at >= start_of_week(now))
+    raise ValueError(f"unknown focus {focus}")
+
+
+def _user_signs_now(user):
+    """The user is one of our signers (an approver or the company's signer, matched by email)
+    whose invitation is out and unanswered: as cards.current_signers reads a turn."""
+    return exists().where(
+        Party.document_id == Document.id, Party.role.in_(("approver", "company")),
+        Party.status.in_(("sent", "opened")), Party.token_hash.is_not(None),
+        func.lower(Party.email) == (user.email or "").lower())
+
+
+def start_of_week(now: datetime) -> datetime:
+    """Monday 00:00 UTC of the week `now` falls in."""
+    return _start_of(now.date() - timedelta(days=now.weekday()))
 
 
 def _start_of(day) -> datetime:

@@ -10,7 +10,13 @@ from portal.htmx import is_htmx, vary_on_htmx
 from portal.models_base import utcnow
 from portal.parties.services import list_companies
 from portal.pipeline import bp, queries
-from portal.pipeline.filters import WHOSE_LABELS, parse_filter, whose_choices
+from portal.pipeline.filters import (
+    FOCUS_LABELS,
+    FOCUSES,
+    WHOSE_LABELS,
+    parse_filter,
+    whose_choices,
+)
 
 
 def _board_context(board) -> dict:
@@ -30,6 +36,7 @@ def _filter_choices() -> dict:
         "companies": list_companies(),
         # Someone who sees only their own documents has nobody else to pick.
         "responsibles": responsible_choices() if wide else [],
+        "focus_choices": [(value, FOCUS_LABELS[value]) for value in FOCUSES],
     }
 
 

@@ -72,3 +72,30 @@ def test_desktop_filter_swaps_the_columns_and_keeps_the_url(app, desktop, admin)
     expect(desktop.locator("#side-panel #panel")).to_be_visible()
     shot(desktop, "panel-1280.png")
     assert console_errors(desktop) == []
+
+
+def test_home_dashboard_and_a_documents_status_fit_a_phone_and_a_desktop(app, phone, desktop,
+                                                                        admin):
+    with app.app_context():
+        draft(admin["id"])
+        waiting = sent_document(admin["id"])
+        at_client_signing(admin["id"])
+    for page, width in ((phone, 390), (desktop, 1280)):
+        browser_log_in(page, admin["email"], admin["password"])
+        expect(page.locator("#count-waiting_for_me .stat-number")).to_have_text("1")
+        expect(page.locator("#dashboard-activity li").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.click("#count-waiting_for_client")
+        page.wait_for_url("**/pipeline?*focus=waiting_for_client*")
+        expect(page.locator("[data-card-id]")).to_have_count(1)
+        page.goto(f"/documents/{waiting}")
+        status = page.locator("#document-status")
+        expect(status).to_contain_text("Anna Petrova")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        expect(page.locator("#stop-form form")).to_be_hidden()  # a quiet action, folded
+        if width == 390:  # remind once, through htmx: the block swaps in with its answer
+            status.get_by_role("button", name="Remind now").click()
+            expect(status.locator(".flash-success")).to_contain_text("Anna Petrova was reminded.")
+            expect(status).to_contain_text("Reminded within the hour")
+        shot(page, f"document-status-{width}.png")
+        assert console_errors(page) == [], width

@@ -22,6 +22,7 @@ from portal.documents import services
 from portal.documents.access import signed_pdf_document
 from portal.documents.errors import DocumentLocked, DocumentRefused
 from portal.documents.forms import DetailsForm, SelectChoice, StopForm
+from portal.documents.models import OPEN_STAGES
 from portal.documents.services.queries import responsible_choices
 from portal.documents.views import bp
 from portal.documents.views.common import document_for, page_after_handover, reassign_form
@@ -29,6 +30,8 @@ from portal.errors import DomainError
 from portal.htmx import is_htmx, redirect_to, vary_on_htmx
 from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype, render_preview
 from portal.pdfs.findings import describe
+from portal.pipeline import controls
+from portal.pipeline.status import current_turns, decliner, warnings
 from portal.sealing.download import final_pdf_response
 from portal.storage import BlobMissing, read
 
@@ -46,7 +49,16 @@ def document_page(document, **context):
     return render_template(
         "documents/document.html", document=document, events=events_for(document.id),
         removed_content=describe(document.removed_content),
-        problems=services.sending_problems(document) if document.is_draft else [], **context)
+        problems=services.sending_problems(document) if document.is_draft else [],
+        **status_context(document), **context)
+
+
+def status_context(document) -> dict:
+    """The status block at the top of a sent document's page: whose turn, since when, remind."""
+    return {"turns": current_turns(document), "decliner": decliner(document),
+            "warnings": warnings(document),
+            "may_remind": document.stage in OPEN_STAGES
+            and can(current_user, "send", "documents", document)}
 
 
 def url_for_document(document) -> str:
@@ -176,12 +188,32 @@ def edit(document_id: int):
     return render_template("documents/details.html", document=document, form=form)
 
 
-# --- send, stop, delete ------------------------------------------------------------------------
+# --- remind, send, stop, delete ------------------------------------------------------------------
 
 def _send_panel(document, problems, status=200):
     response = make_response(render_template("documents/_send_panel.html", document=document,
                                              problems=problems), status)
     return vary_on_htmx(response)
+
+
+@bp.post("/documents/<int:document_id>/parties/<int:party_id>/remind")
+@require("send", "documents")
+def remind(document_id: int, party_id: int):
+    """Remind a signer whose turn it is (the board panel's reminder: once an hour at most)."""
+    document = document_for(document_id, "send")
+    try:
+        party = controls.remind(_actor(), request_meta(), document.id, party_id)
+    except DomainError as refused:
+        notice = ("warning" if refused.status in (409, 429) else "error", refused.message)
+    else:
+        notice = ("success", _("%(name)s was reminded.", name=party.name))
+    if is_htmx():
+        document = document_for(document_id)
+        return vary_on_htmx(make_response(render_template(
+            "documents/_status.html", document=document, notice=notice,
+            **status_context(document))))
+    flash(notice[1], notice[0])
+    return redirect(url_for_document(document), 303)
 
 
 @bp.post("/documents/<int:document_id>/send")
