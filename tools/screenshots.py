@@ -12,6 +12,7 @@ names): the texts and names it relies on are all in the block below, so a change
 one edit here.
 """
 
+import math
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
@@ -63,10 +65,10 @@ TEXT = {
     "download_signed": "Download the signed PDF",
     "check": "Check the document",
 }
-# The containers cropped for the pictures (a region keeps a PNG small and to the point).
-REGION = {"login": "main", "new_document": "main",
-          "send_panel": "#send-panel", "outbox": "main", "message": "main",
-          "signing": "main", "document": "main", "verdict": "main"}
+# What a picture shows: the page's content (not the empty rest of a short page).
+REGION = {"page": "main > *"}
+PLACED_FIELD = "[data-field-id]"  # a field box in the placement editor
+VERDICT_AUTHENTIC = "[data-verdict=authentic]"
 # A signing page's fields still to fill: each is a form of its own until it is saved.
 OPEN_FIELD = ".signing-field:has(form)"
 SIGNING_LINK = "main a[href*='/s/']"  # a signing link in a message's text
@@ -77,6 +79,8 @@ PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 15_000  # a page or a message; the sealed PDF gets SEAL_SECONDS
 SEAL_SECONDS = 90
 MAX_HEIGHT = 1100  # px: a taller region is cut at this height
+MAX_BYTES = 200 * 1024  # each PNG, so the README stays light
+PDF_SCALE = 1.25  # 90 dpi: an A4 page about 740 px wide
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
@@ -167,23 +171,79 @@ def _optimise(path: Path) -> None:
     small.save(path, optimize=True)
 
 
-def shot(page, name: str, region: str | None = None) -> None:
-    """Save `name`.png: the region's box (cut at MAX_HEIGHT) or the viewport."""
+def _box(locators) -> dict:
+    """The smallest box around everything the locators match, in page coordinates."""
+    rects = []
+    for locator in locators:
+        rects += locator.evaluate_all(
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return"
+            " [r.left + scrollX, r.top + scrollY, r.right + scrollX, r.bottom + scrollY]; })")
+    rects = [rect for rect in rects if rect[2] > rect[0] and rect[3] > rect[1]]
+    if not rects:
+        raise StepFailed("nothing to photograph: the region is not on the page")
+    left, top = min(r[0] for r in rects), min(r[1] for r in rects)
+    return {"x": left, "y": top, "width": max(r[2] for r in rects) - left,
+            "height": max(r[3] for r in rects) - top}
+
+
+def _wait_for_images(page) -> None:
+    """Until every image has loaded (polled here: the page's policy forbids an injected loop)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not page.evaluate("[...document.images].every(image => image.complete)"):
+        if time.monotonic() > deadline:
+            raise StepFailed("the page's images did not load")
+        time.sleep(0.1)
+
+
+def shot(page, name: str, *regions, max_height: int = MAX_HEIGHT,
+         full_width: bool = False) -> None:
+    """Save `name`.png: the box around the regions (selectors or locators; cut at
+    max_height; as wide as the screen with full_width), or the viewport as it is when none
+    is given."""
     path = OUT / f"{name}.png"
-    if region is None:
+    if not regions:
         page.screenshot(path=path)
     else:
-        # From the top of the page: a sticky header would otherwise cover the region.
-        page.evaluate("window.scrollTo(0, 0)")
-        box = page.locator(region).first.bounding_box()
-        if box is None:
-            raise StepFailed(f"{name}: {region} is not on the page")
-        clip = {"x": max(box["x"] - 8, 0), "y": max(box["y"] - 8, 0),
-                "width": min(box["width"] + 16, page.viewport_size["width"]),
-                "height": min(box["height"] + 16, MAX_HEIGHT)}
-        page.screenshot(path=path, clip=clip, full_page=True)
+        # The whole page in one tall viewport: sticky bars then sit where they belong.
+        viewport = page.viewport_size
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        try:
+            _wait_for_images(page)
+            box = _box(page.locator(region) if isinstance(region, str) else region
+                       for region in regions)
+            margin = 8
+            clip = {"x": max(box["x"] - margin, 0), "y": max(box["y"] - margin, 0),
+                    "width": min(box["width"] + 2 * margin, viewport["width"]),
+                    "height": min(box["height"] + 2 * margin, max_height)}
+            if full_width:
+                clip.update(x=0, width=viewport["width"])
+            page.screenshot(path=path, clip=clip)
+        finally:
+            page.set_viewport_size(viewport)
     _optimise(path)
-    print(f"  {path.relative_to(REPO)} ({path.stat().st_size // 1024} KB)")
+    _report(path)
+
+
+def pdf_page_shot(pdf: Path, name: str) -> None:
+    """The sealed PDF's first page as its reader sees it: the signatures burned in."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=PDF_SCALE).to_pil()
+    finally:
+        document.close()
+    path = OUT / f"{name}.png"
+    image.save(path)
+    _optimise(path)
+    _report(path)
+
+
+def _report(path: Path) -> None:
+    size = path.stat().st_size
+    print(f"  {path.relative_to(REPO)} ({size // 1024} KB)")
+    if size > MAX_BYTES:
+        raise StepFailed(f"{path.name} is {size // 1024} KB: crop it to under "
+                         f"{MAX_BYTES // 1024} KB")
 
 
 def _stamp_png(folder: Path) -> Path:
@@ -203,7 +263,7 @@ def log_in(page, email: str, password: str) -> None:
     page.goto(URL["login"])
     page.fill(FIELD["email"], email)
     page.fill(FIELD["password"], password)
-    shot(page, "01-log-in", REGION["login"])
+    shot(page, "01-log-in", REGION["page"])
     page.get_by_role("button", name=TEXT["log_in"]).click()
     page.wait_for_url(lambda url: URL["login"] not in url)
 
@@ -216,28 +276,31 @@ def create_document(page) -> str:
     page.get_by_label(CLIENT).check()
     for name, value in DOCUMENT.items():
         page.fill(f"[name='{name}']", value)
-    shot(page, "02-new-document", REGION["new_document"])
+    shot(page, "02-new-document", REGION["page"], max_height=1250)
     page.get_by_role("button", name=TEXT["create"]).click()
     page.wait_for_url(re.compile(r"/documents/\d+$"))
     return page.url
 
 
 def place_fields(page, document_url: str) -> None:
+    """The editor with the template's fields in place, scrolled to the signature blocks."""
     page.get_by_role("link", name=TEXT["place_fields"]).click()
+    fields = page.locator(PLACED_FIELD)
+    fields.first.wait_for()
     page.wait_for_load_state("networkidle")
-    page.locator("img[alt]").first.wait_for()
+    fields.first.evaluate("field => field.scrollIntoView({block: 'center'})")
     shot(page, "03-place-fields")
     page.get_by_role("link", name=TEXT["done"]).click()
     page.wait_for_url(document_url)
 
 
 def send(page) -> None:
-    shot(page, "04-send", REGION["send_panel"])
+    shot(page, "04-send", REGION["page"], max_height=760)
     page.get_by_role("button", name=TEXT["send"]).click()
     expect(page.get_by_text(TEXT["sent"]).first).to_be_visible()
 
 
-def _outbox_message(page, recipient: str, subject: str):
+def _outbox_row(page, recipient: str, subject: str):
     """The outbox row of the newest message to `recipient` with `subject` in its subject,
     once it has arrived."""
     deadline = time.monotonic() + TIMEOUT_MS / 1000
@@ -245,42 +308,46 @@ def _outbox_message(page, recipient: str, subject: str):
         page.goto(URL["outbox"])
         row = page.get_by_role("row").filter(has_text=recipient).filter(has_text=subject)
         if row.count():
-            break
+            return row.first
         if time.monotonic() > deadline:
             raise StepFailed(f"no message “{subject}” to {recipient} in the outbox")
         time.sleep(0.5)
-    return row.first
 
 
-def read_invitation(page, recipient: str, name: str | None) -> str:
+def read_invitation(page, recipient: str, pictures: bool) -> str:
     """The signing link of the invitation to `recipient`, read in the outbox."""
-    row = _outbox_message(page, recipient, TEXT["invitation_subject"])
-    if name:
-        shot(page, f"{name}-outbox", REGION["outbox"])
+    row = _outbox_row(page, recipient, TEXT["invitation_subject"])
+    if pictures:
+        shot(page, "05-outbox", REGION["page"])
     row.get_by_role("link").first.click()
-    link = page.locator(SIGNING_LINK)
-    if name:
-        shot(page, f"{name}-invitation", REGION["message"])
-    return link.first.get_attribute("href")
+    link = page.locator(SIGNING_LINK).first
+    if pictures:
+        shot(page, "06-invitation", REGION["page"], max_height=1000)
+    return link.get_attribute("href")
 
 
-def read_code(page, recipient: str, name: str | None) -> str:
-    row = _outbox_message(page, recipient, TEXT["code_subject"])
-    if name:
-        row.scroll_into_view_if_needed()
-        shot(page, f"{name}-code", REGION["outbox"])
+def read_code(page, recipient: str, pictures: bool) -> str:
+    row = _outbox_row(page, recipient, TEXT["code_subject"])
+    if pictures:
+        shot(page, "08-outbox-code", REGION["page"])
     return CODE.search(row.inner_text()).group(1)
 
 
 def _draw_signature(page, field) -> None:
+    """A looping scribble across the pad, drawn with the mouse as a finger would."""
     pad = field.locator(FIELD["signature_pad"])
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+
+    def point(t: float) -> tuple[float, float]:
+        x = 0.08 + 0.84 * t + 0.05 * math.sin(14 * math.pi * t)
+        y = 0.55 - 0.3 * math.sin(7 * math.pi * t) * (1 - 0.5 * t)
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    page.mouse.move(*point(0))
     page.mouse.down()
-    for step in range(1, 12):  # a zigzag, like a quick signature
-        height = box["height"] * (0.3 + (step % 2) * 0.4)
-        page.mouse.move(box["x"] + 20 + step * 22, box["y"] + height, steps=3)
+    for step in range(1, 121):
+        page.mouse.move(*point(step / 120))
     page.mouse.up()
 
 
@@ -303,27 +370,28 @@ def _fill_fields(page, stamp: Path) -> None:
         expect(field.locator("form")).to_have_count(0)
 
 
-def sign_as(browser, base_url, admin_page, recipient, stamp, name: str, full: bool) -> None:
+def sign_as(browser, base_url, admin_page, recipient, stamp, picture: str, steps: bool) -> None:
     """A signer on a phone: the link from the outbox, the agreement, the code from the outbox,
-    the fields, the signature. `full` takes a picture of each step, else of the last one."""
-    link = read_invitation(admin_page, recipient, name if full else None)
+    the fields, the signature. `steps` takes a picture of every step; `picture` names the one
+    of the filled fields."""
+    link = read_invitation(admin_page, recipient, steps)
     context = browser.new_context(viewport=PHONE, base_url=base_url, device_scale_factor=1)
     context.set_default_timeout(TIMEOUT_MS)
     phone = context.new_page()
     _watch_console(phone)
     phone.goto(re.sub(r"^https?://[^/]+", "", link))
     phone.locator("main img").first.wait_for()
-    if full:
-        shot(phone, f"{name}-phone-agree")
+    if steps:
+        shot(phone, "07-director-agree")
     phone.get_by_role("button", name=TEXT["agree"]).click()
     phone.locator(FIELD["signing_code"]).wait_for()
-    phone.fill(FIELD["signing_code"], read_code(admin_page, recipient, name if full else None))
+    phone.fill(FIELD["signing_code"], read_code(admin_page, recipient, steps))
     phone.get_by_role("button", name=TEXT["confirm"]).click()
-    expect(phone.get_by_role("heading", name=TEXT["fill_heading"])).to_be_visible()
+    heading = phone.get_by_role("heading", name=TEXT["fill_heading"])
+    expect(heading).to_be_visible()
     _fill_fields(phone, stamp)
     sign = phone.get_by_role("button", name=TEXT["sign"])
-    sign.scroll_into_view_if_needed()
-    shot(phone, f"{name}-phone-sign")
+    shot(phone, picture, heading, sign, max_height=1500, full_width=True)
     sign.click()
     expect(phone.get_by_role("heading", name=TEXT["signed_heading"])).to_be_visible()
     _check_console(phone)
@@ -341,11 +409,12 @@ def download_sealed(page, document_url: str, folder: Path) -> Path:
         if time.monotonic() > deadline:
             raise StepFailed(f"no sealed PDF {SEAL_SECONDS} s after the last signature")
         time.sleep(1)
-    shot(page, "09-signed", REGION["document"])
+    shot(page, "11-signed-document", REGION["page"], max_height=700)
     with page.expect_download() as started:
         download.click()
     path = folder / "signed.pdf"
     started.value.save_as(path)
+    pdf_page_shot(path, "12-sealed-pdf")
     return path
 
 
@@ -353,8 +422,8 @@ def verify(page, pdf: Path) -> None:
     page.goto(URL["verify"])
     page.set_input_files(FIELD["verify_file"], str(pdf))
     page.get_by_role("button", name=TEXT["check"]).click()
-    expect(page.locator("[data-verdict=authentic]")).to_be_visible()
-    shot(page, "10-verify", REGION["verdict"])
+    expect(page.locator(VERDICT_AUTHENTIC)).to_be_visible()
+    shot(page, "13-verify", REGION["page"], max_height=850)
 
 
 # --- console errors are failures (the Content-Security-Policy reports there) -----------------
@@ -393,9 +462,9 @@ def walkthrough(base_url: str, email: str, password: str, folder: Path) -> None:
             ("place the fields", lambda: place_fields(page, state["url"])),
             ("send it", lambda: send(page)),
             ("sign as the director", lambda: sign_as(
-                browser, base_url, page, DIRECTOR_EMAIL, stamp, "05-director", full=True)),
+                browser, base_url, page, DIRECTOR_EMAIL, stamp, "09-director-sign", True)),
             ("sign as the client", lambda: sign_as(
-                browser, base_url, page, CLIENT_EMAIL, stamp, "08-client", full=False)),
+                browser, base_url, page, CLIENT_EMAIL, stamp, "10-client-sign", False)),
             ("download the sealed PDF", lambda: state.update(
                 pdf=download_sealed(page, state["url"], folder))),
             ("verify it", lambda: verify(page, state["pdf"])),
