@@ -76,7 +76,7 @@ def _demo_parties(admin: User) -> None:
     """A company of ours and a client for each language of the built-in templates, through
     the same checks as the forms (the demo data is what a user could have typed)."""
     for language in LANGUAGES:
-        save_company(SAMPLE_COMPANIES[language], admin)
+        save_company({**SAMPLE_COMPANIES[language], "language": language}, admin)
         save_counterparty(SAMPLE_COUNTERPARTIES[language], admin)
 
 

@@ -32,6 +32,9 @@ def test_seed_creates_demo_data_once_and_prints_the_login(app, monkeypatch):
     assert russian.phone == "+74950000001"  # stored as the company form stores it
     assert "Lisboa" in companies["Signet Demo, Lda."].address
     assert "Bristol" in companies["Signet Demo Ltd"].address
+    # A template in Russian starts with the Russian company, and so on.
+    assert {name: c.language for name, c in companies.items()} == {
+        "Signet Demo Ltd": "en", "Signet Demo, Lda.": "pt", "ООО «Сигнет Демо»": "ru"}
     with app.app_context():
         from portal.automation.models import AutomationRule
 
