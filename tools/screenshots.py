@@ -46,6 +46,7 @@ URL = {"login": "/login", "new_document": "/documents/new", "outbox": "/outbox",
 FIELD = {"email": "input[name=email]", "password": "input[name=password]",
          "client_search": "input[name=q]", "signing_code": "input[name=code]",
          "signature_pad": "canvas.signature-pad", "stamp_file": "input[name=image]",
+         "stamp_by_upload": "input[name=method][value=upload]",
          "field_value": "input[name=value]", "verify_file": "input[name=file]"}
 TEXT = {
     "log_in": "Log in",
@@ -363,7 +364,7 @@ def _fill_fields(page, stamp: Path) -> None:
         if field.locator(FIELD["signature_pad"]).count():
             _draw_signature(page, field)
         elif field.locator(FIELD["stamp_file"]).count():
-            upload = field.locator("input[name=method][value=upload]")
+            upload = field.locator(FIELD["stamp_by_upload"])
             if upload.count() and upload.get_attribute("type") == "radio":
                 upload.check()
             field.locator(FIELD["stamp_file"]).set_input_files(str(stamp))
