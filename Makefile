@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 5000
 export FLASK_APP := app.py
 
-.PHONY: help setup run worker test lint fmt db-upgrade db-migrate translations i18n-extract bench clean
+.PHONY: help setup run worker test lint fmt db-upgrade db-migrate translations i18n-extract bench screenshots clean
 
 help:
 	@echo "make run         set up and serve the portal on http://127.0.0.1:$(PORT)"
@@ -14,6 +14,7 @@ help:
 	@echo "make worker      run an RQ worker (needs REDIS_URL)"
 	@echo "make db-upgrade  apply migrations;  make db-migrate m='message' to write one"
 	@echo "make i18n-extract  refresh the translation catalogs from the code"
+	@echo "make screenshots  replay the README's walkthrough in Chromium into docs/screenshots/"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -76,6 +77,11 @@ test: setup lint $(OIDC_PROVIDER_STAMP)
 
 bench: setup
 	@for script in bench/*.py; do [ -e "$$script" ] && $(BIN)/python "$$script"; done; true
+
+# The README's walkthrough, played in Chromium against a fresh temporary instance on a free
+# port (SQLite, demo data, jobs in-process, the outbox viewer): one PNG per step.
+screenshots: setup
+	$(BIN)/python tools/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info $(OIDC_PROVIDER)/node_modules

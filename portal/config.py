@@ -245,6 +245,12 @@ def build_config(folder: Path) -> dict:
         "SIGNET_AUTOMATION_LOG_DAYS": _env_int("SIGNET_AUTOMATION_LOG_DAYS", 90),
         # Zip files of the vault's bulk download (default <instance>/bundles); kept one day.
         "SIGNET_BUNDLE_DIR": os.environ.get("SIGNET_BUNDLE_DIR", ""),
+        # Stored files (default <instance>/blobs) and the page-image cache (default
+        # <instance>/previews, safe to delete); the signing pages' draft previews are pruned
+        # to this many megabytes.
+        "SIGNET_BLOB_DIR": os.environ.get("SIGNET_BLOB_DIR", ""),
+        "SIGNET_PREVIEW_DIR": os.environ.get("SIGNET_PREVIEW_DIR", ""),
+        "SIGNET_DRAFT_CACHE_MB": _env_int("SIGNET_DRAFT_CACHE_MB", 256),
         "BABEL_DEFAULT_LOCALE": os.environ.get("SIGNET_DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SIGNET_TIMEZONE", "UTC"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,4 +1,5 @@
-"""Demo data for the embedded default: an administrator, a company, three counterparties,
+"""Demo data for the embedded default: an administrator, and for each language of the built-in
+templates (English, Russian, Portuguese) a company of ours with a client of the same country,
 two automation rules."""
 
 import os
@@ -12,9 +13,10 @@ from portal.auth.models import Department, User
 from portal.auth.roles import ADMINISTRATOR, EMPLOYEE, give_role, role_by_key
 from portal.automation.services import create_rule
 from portal.doctemplates.builtin import install_builtin_templates
+from portal.doctemplates.builtin.sources import LANGUAGES
+from portal.doctemplates.sample import SAMPLE_COMPANIES, SAMPLE_COUNTERPARTIES
 from portal.extensions import db
-from portal.parties.models import Company, Counterparty
-from portal.parties.search import search_text_for
+from portal.parties.services import save_company, save_counterparty
 
 PASSWORD_FILE = "initial_admin_password"  # noqa: S105 (a file name)
 
@@ -38,10 +40,11 @@ def seed() -> list[str]:
     email = os.environ.get("SIGNET_ADMIN_EMAIL", "admin@example.com").strip().lower()
     password, source = _initial_password(instance)
     if db.session.execute(db.select(User).limit(1)).first() is None:
-        _create_demo(email, password)
+        admin = _create_demo(email, password)
         unit.commit()
+        _demo_parties(admin)
         install_builtin_templates()
-        _demo_rules(db.session.scalar(db.select(User).where(User.email == email)))
+        _demo_rules(admin)
         head = "Seeded the demo data."
     else:
         head = "Data already present; nothing seeded."
@@ -55,7 +58,7 @@ def seed() -> list[str]:
     ]
 
 
-def _create_demo(email: str, password: str) -> None:
+def _create_demo(email: str, password: str) -> User:
     management = Department(name="Management")
     # Everyone in the demo tree inherits the employee's grants from the top department.
     management.roles.append(role_by_key(EMPLOYEE))
@@ -65,7 +68,16 @@ def _create_demo(email: str, password: str) -> None:
     admin = User(email=email, name="Administrator", department=management)
     give_role(admin, ADMINISTRATOR)
     admin.set_password(password)
-    db.session.add_all([management, admin, _demo_company(), *_demo_counterparties()])
+    db.session.add_all([management, admin])
+    return admin
+
+
+def _demo_parties(admin: User) -> None:
+    """A company of ours and a client for each language of the built-in templates, through
+    the same checks as the forms (the demo data is what a user could have typed)."""
+    for language in LANGUAGES:
+        save_company({**SAMPLE_COMPANIES[language], "language": language}, admin)
+        save_counterparty(SAMPLE_COUNTERPARTIES[language], admin)
 
 
 def _demo_rules(admin: User) -> None:
@@ -76,68 +88,3 @@ def _demo_rules(admin: User) -> None:
     create_rule(admin, {"name": "Remind a client who waits 3 days", "trigger": "stuck",
                         "stage": "client_signing", "stuck_days": "3",
                         "action": "remind_signer"})
-
-
-def _demo_company() -> Company:
-    return Company(
-        legal_name="Signet Demo LLC",
-        short_name="Signet Demo",
-        email="office@signet-demo.example",
-        phone="+74951234567",
-        tax_id="7707083893",
-        kpp="770701001",
-        registration_number="1027700132195",
-        address="Moscow, Tverskaya st. 1, office 10",
-        bank_name="PJSC Sberbank",
-        bank_account="40702810900000000001",
-        correspondent_account="30101810400000000225",
-        bank_code="044525225",
-        signer_name="Anna Petrova",
-        signer_position="Director",
-        signer_email="director@signet-demo.example",
-        signer_phone="+79161234567",
-    )
-
-
-def _demo_counterparties() -> list[Counterparty]:
-    people = [
-        Counterparty(
-            kind="person",
-            name="Maria Silva",
-            email="maria.silva@example.com",
-            phone="+351912345678",
-        ),
-        Counterparty(
-            kind="company",
-            name="Northwind Trading Ltd",
-            representative_name="John Carter",
-            representative_position="CEO",
-            email="contracts@northwind.example",
-            phone="+442079460000",
-            tax_id="GB123456789",
-            registration_number="01234567",
-            address="221 King's Road, London SW3 5EP",
-            bank_name="Barclays Bank",
-            bank_account="GB29NWBK60161331926819",
-            bank_code="BARCGB22",
-        ),
-        Counterparty(
-            kind="company",
-            name="ООО «Вектор»",
-            representative_name="Иванов Иван Иванович",
-            representative_position="Генеральный директор",
-            email="info@vektor.example",
-            phone="+78123334455",
-            tax_id="7812345678",
-            kpp="781201001",
-            registration_number="1157847000001",
-            address="Санкт-Петербург, Невский пр., д. 28",
-            bank_name="АО «Банк Северный»",
-            bank_account="40702810555000001234",
-            correspondent_account="30101810500000000653",
-            bank_code="044030653",
-        ),
-    ]
-    for counterparty in people:
-        counterparty.search_text = search_text_for(counterparty)
-    return people

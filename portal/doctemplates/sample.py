@@ -4,37 +4,37 @@ from datetime import date
 
 from portal.doctemplates.variables import build_context
 
-_REQUISITES_RU = {
-    "tax_id": "7707083893", "kpp": "770701001", "registration_number": "1027700132195",
-    "address": "Москва, ул. Тверская, д. 1, офис 10", "bank_name": "ПАО Сбербанк",
-    "bank_account": "40702810900000000001", "correspondent_account": "30101810400000000225",
-    "bank_code": "044525225",
-}
-
+# Fictitious but well-formed: the tax ids, registration numbers, bank and IBAN check digits
+# pass their checksums, mail goes to example domains, and `flask signet seed` makes the demo
+# companies and clients of `make run` from these same rows (tests/test_seed.py checks them).
 SAMPLE_COMPANIES = {
     "en": {
-        "legal_name": "Signet Demo LLC", "short_name": "Signet Demo",
-        "email": "office@signet-demo.example", "phone": "+7 495 123-45-67",
-        **_REQUISITES_RU, "address": "Moscow, Tverskaya st. 1, office 10",
-        "bank_name": "PJSC Sberbank",
-        "signer_name": "Anna Petrova", "signer_position": "Director",
-        "signer_email": "director@signet-demo.example", "signer_phone": "+7 916 123-45-67",
+        "legal_name": "Signet Demo Ltd", "short_name": "Signet Demo UK",
+        "email": "office.uk@signet-demo.example", "phone": "+44 117 496 0123",
+        "tax_id": "GB123456782", "registration_number": "09876543",
+        "address": "12 Example Street, Bristol BS1 4XX", "bank_name": "Demo Bank plc",
+        "bank_account": "GB62DEMO00000012345678", "bank_code": "DEMOGB2B",
+        "signer_name": "Olivia Harper", "signer_position": "Director",
+        "signer_email": "olivia.harper@signet-demo.example", "signer_phone": "+44 20 7946 0123",
     },
     "ru": {
         "legal_name": "ООО «Сигнет Демо»", "short_name": "Сигнет Демо",
-        "email": "office@signet-demo.example", "phone": "+7 495 123-45-67", **_REQUISITES_RU,
+        "email": "office.ru@signet-demo.example", "phone": "+7 495 000-00-01",
+        "tax_id": "7701123451", "kpp": "770101001", "registration_number": "1027700123450",
+        "address": "125009, г. Москва, ул. Примерная, д. 1, офис 10",
+        "bank_name": "АО «Демо Банк»", "bank_account": "40702810600000000001",
+        "correspondent_account": "30101810600000000999", "bank_code": "044525999",
         "signer_name": "Петрова Анна Сергеевна", "signer_position": "Генеральный директор",
-        "signer_email": "director@signet-demo.example", "signer_phone": "+7 916 123-45-67",
+        "signer_email": "anna.petrova@signet-demo.example", "signer_phone": "+7 916 000-00-01",
     },
     "pt": {
-        "legal_name": "Signet Demo, Lda.", "short_name": "Signet Demo",
-        "email": "geral@signet-demo.example", "phone": "+351 213 456 789",
-        "tax_id": "PT509876543", "registration_number": "509876543",
-        "address": "Avenida da Liberdade 110, 1269-046 Lisboa",
-        "bank_name": "Caixa Geral de Depósitos",
-        "bank_account": "PT50003506510000000000033", "bank_code": "CGDIPTPL",
+        "legal_name": "Signet Demo, Lda.", "short_name": "Signet Demo Portugal",
+        "email": "office.pt@signet-demo.example", "phone": "+351 210 000 001",
+        "tax_id": "PT509000002", "registration_number": "509000002",
+        "address": "Rua do Exemplo 110, 1000-001 Lisboa", "bank_name": "Banco Demo, S.A.",
+        "bank_account": "PT50999900010001234567861", "bank_code": "DEMOPTPL",
         "signer_name": "Inês Conceição", "signer_position": "Gerente",
-        "signer_email": "gerencia@signet-demo.example", "signer_phone": "+351 912 345 678",
+        "signer_email": "ines.conceicao@signet-demo.example", "signer_phone": "+351 910 000 001",
     },
 }
 
@@ -42,25 +42,26 @@ SAMPLE_COUNTERPARTIES = {
     "en": {
         "kind": "company", "name": "Northwind Trading Ltd", "representative_name": "John Carter",
         "representative_position": "CEO", "email": "contracts@northwind.example",
-        "phone": "+44 20 7946 0000", "tax_id": "GB123456789", "registration_number": "01234567",
-        "address": "221 King's Road, London SW3 5EP", "bank_name": "Barclays Bank",
-        "bank_account": "GB29NWBK60161331926819", "bank_code": "BARCGB22",
+        "phone": "+44 20 7946 0456", "tax_id": "GB765432126", "registration_number": "01234567",
+        "address": "8 Sample Road, Manchester M1 4XX", "bank_name": "Demo Bank plc",
+        "bank_account": "GB04DEMO00000087654321", "bank_code": "DEMOGB2M",
     },
     "ru": {
         "kind": "company", "name": "ООО «Вектор»", "representative_name": "Иванов Иван Иванович",
         "representative_position": "Генеральный директор", "email": "info@vektor.example",
-        "phone": "+7 812 333-44-55", "tax_id": "7812345678", "kpp": "781201001",
-        "registration_number": "1157847000001", "address": "Санкт-Петербург, Невский пр., д. 28",
-        "bank_name": "АО «Банк Северный»", "bank_account": "40702810555000001234",
-        "correspondent_account": "30101810500000000653", "bank_code": "044030653",
+        "phone": "+7 812 000-00-01", "tax_id": "7812987658", "kpp": "781201001",
+        "registration_number": "1157847987659",
+        "address": "191025, г. Санкт-Петербург, Условный пр., д. 28",
+        "bank_name": "АО «Банк Северный»", "bank_account": "40702810900000001234",
+        "correspondent_account": "30101810400000000999", "bank_code": "044030999",
     },
     "pt": {
         "kind": "company", "name": "Soluções Atlântico, Lda.",
         "representative_name": "João Gonçalves", "representative_position": "Gerente",
-        "email": "contratos@atlantico.example", "phone": "+351 222 333 444",
-        "tax_id": "PT501234567", "registration_number": "501234567",
-        "address": "Rua de Santa Catarina 200, 4000-442 Porto", "bank_name": "Millennium bcp",
-        "bank_account": "PT50003300004535678901294", "bank_code": "BCOMPTPL",
+        "email": "contratos@atlantico.example", "phone": "+351 220 000 001",
+        "tax_id": "PT501000003", "registration_number": "501000003",
+        "address": "Rua da Amostra 200, 4000-001 Porto", "bank_name": "Banco Demo, S.A.",
+        "bank_account": "PT50999900020008765432118", "bank_code": "DEMOPTPL",
     },
 }
 
@@ -76,7 +77,7 @@ SAMPLE_ITEMS = {
            ("Horas de suporte técnico", 7.5, "hora", "55.00")],
 }
 SAMPLE_DOCUMENT = {
-    "en": {"title": "Website services", "place": "Moscow", "currency": "USD", "vat_rate": 20},
+    "en": {"title": "Website services", "place": "Bristol", "currency": "GBP", "vat_rate": 20},
     "ru": {"title": "Услуги по разработке сайта", "place": "г. Москва", "currency": "RUB",
            "vat_rate": 20},
     "pt": {"title": "Serviços de conceção do sítio web", "place": "Lisboa", "currency": "EUR",

@@ -4,7 +4,15 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, RadioField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import ValidationError
 
 try:  # WTForms >= 3.3 wants choices as SelectChoice; older versions take (value, label)
@@ -13,6 +21,7 @@ except ImportError:  # pragma: no cover
     def SelectChoice(value, label):  # noqa: N802
         return (value, label)
 
+from portal.config import LANGUAGES
 from portal.parties.models import PARTY_KINDS
 from portal.parties.rules import (
     COMPANY_ONLY_FIELDS,
@@ -97,6 +106,13 @@ class CompanyForm(RequisitesForm):
                             _l("E.g. Director, acting under the Charter."))
     signer_email = _email(_l("Email"))
     signer_phone = _phone(_l("Phone"))
+    language = SelectField(
+        _l("Language of its documents"), validators=[Check(COMPANY_RULES["language"])],
+        validate_choice=False,
+        choices=[SelectChoice("", _l("Any language")),
+                 *(SelectChoice(code, name) for code, name in LANGUAGES.items())],
+        description=_l("A new document from a template in this language starts with this "
+                       "company."))
     # The help text names the configured size limit: the template writes it.
     stamp = FileField(_l("Stamp image"), render_kw={"accept": "image/png,image/jpeg"})
     remove_stamp = BooleanField(_l("Remove the current stamp"))

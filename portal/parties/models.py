@@ -49,6 +49,8 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     signer_position: Mapped[str] = mapped_column(String(200), default="")
     signer_email: Mapped[str] = mapped_column(String(254), default="")
     signer_phone: Mapped[str] = mapped_column(String(32), default="")
+    # The language of its documents ("" for any): a template in it starts with this company.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
     stamp_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     # Document numbers: {type} (ACT, INV, CON, DOC), {year}, {month}, {seq} with a format

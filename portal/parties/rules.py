@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation
 
+from portal.config import LANGUAGES
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
 
 TEXT = "text"  # one line: surrounding and repeated spaces removed
@@ -71,6 +72,8 @@ COMPANY_RULES = {
     "signer_position": rule(200),
     "signer_email": rule(254, EMAIL),
     "signer_phone": rule(32, PHONE),
+    "language": rule(8, pattern="|".join(LANGUAGES), pattern_message=_l(
+        "Choose one of the offered languages.")),
 }
 
 COUNTERPARTY_RULES = {

@@ -96,6 +96,14 @@ def list_companies() -> list[Company]:
     ).scalars())
 
 
+def company_for_language(language: str) -> Company | None:
+    """The company a new document in `language` starts with: the first whose documents are in
+    that language, else the first company."""
+    companies = list_companies()
+    return next((c for c in companies if c.language == language),
+                companies[0] if companies else None)
+
+
 # --- counterparties ------------------------------------------------------------------------
 
 def _holder_of(column, value: str, counterparty: Counterparty | None) -> Counterparty | None:

@@ -16,11 +16,12 @@ import pytest
 from pypdf import PdfReader
 
 from portal.doctemplates.builtin import BUILTIN_TEMPLATES, install_builtin_templates
+from portal.doctemplates.sample import SAMPLE_COMPANIES
 from portal.documents import fitting as document_fitting
 from portal.documents import services
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.parties.models import Company
+from portal.parties.models import Company, Counterparty
 from portal.pdfs.fitting import READABLE_FONT_SIZE, fit_in_box
 from portal.signing.filling import AUTO_TYPES, auto_value, fields_of
 from portal.storage import read
@@ -187,13 +188,14 @@ def test_the_final_pdf_keeps_every_line_of_every_value_inside_its_box(app, admin
 
 @pytest.mark.parametrize("template_key", [template.key for template in BUILTIN_TEMPLATES])
 def test_the_default_boxes_hold_the_demo_data(app, admin, template_key):
-    from portal.seed import _demo_company, _demo_counterparties
+    from portal.seed import _demo_parties
 
     with app.app_context():
-        company, people = _demo_company(), _demo_counterparties()
-        db.session.add_all([company, *people])
-        db.session.commit()
+        _demo_parties(user(admin["id"]))
         template = next(t for t in install_builtin_templates() if t.builtin_key == template_key)
+        company = db.session.execute(db.select(Company).where(
+            Company.legal_name == SAMPLE_COMPANIES[template.language]["legal_name"])).scalar_one()
+        people = db.session.execute(db.select(Counterparty)).scalars().all()
         for client in people:
             document = services.create_from_template(
                 user(admin["id"]), META, company_id=company.id, template_id=template.id,

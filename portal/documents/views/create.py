@@ -19,7 +19,11 @@ from portal.documents.views.common import int_arg
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.parties.models import Counterparty
-from portal.parties.services import list_companies, search_counterparties
+from portal.parties.services import (
+    company_for_language,
+    list_companies,
+    search_counterparties,
+)
 from portal.pdfs import PdfRejected
 from portal.pdfs.errors import TOO_LARGE, rejection
 from portal.pdfs.findings import describe
@@ -32,11 +36,19 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _set_choices(form) -> None:
-    form.company_id.choices = [SelectChoice(str(c.id), c.display_name) for c in list_companies()]
+def _set_choices(form) -> list:
+    """Fill the choices; the templates offered. Each option carries its language, so the page
+    can switch to the company of a template's language (static/js/new-document.js)."""
+    form.company_id.choices = [
+        SelectChoice(str(c.id), c.display_name, render_kw={"data-language": c.language})
+        for c in list_companies()]
+    templates = []
     if hasattr(form, "template_id"):
         templates = active_templates() if can(current_user, "view", "templates") else []
-        form.template_id.choices = [SelectChoice(str(t.id), t.name) for t in templates]
+        form.template_id.choices = [
+            SelectChoice(str(t.id), t.name, render_kw={"data-language": t.language})
+            for t in templates]
+    return templates
 
 
 def _refuse_what_is_not_theirs(form) -> None:
@@ -98,11 +110,15 @@ def _create_from_template(form: TemplateDocumentForm):
 
 def _template_form() -> TemplateDocumentForm:
     form = TemplateDocumentForm()
-    _set_choices(form)
+    templates = _set_choices(form)
     if request.method == "GET":
         form.date.data = local_today()
         form.template_id.data = request.args.get("template", form.template_id.data)
         form.counterparty_id.data = request.args.get("counterparty", "")
+        chosen = next((t for t in templates if str(t.id) == form.template_id.data),
+                      templates[0] if templates else None)
+        company = company_for_language(chosen.language if chosen else "")
+        form.company_id.data = str(company.id) if company else None
     return form
 
 
