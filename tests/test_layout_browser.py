@@ -74,7 +74,8 @@ MEASURE = """async () => {
   }
   const controls = [...document.querySelectorAll(
       'a[href], button, input:not([type=hidden]), select, textarea, summary')].filter(shown);
-  const pieces = controls.map(el => [el, [...el.getClientRects()].filter(r => r.width && r.height)]);
+  const pieces = controls.map(
+    el => [el, [...el.getClientRects()].filter(r => r.width && r.height)]);
   for (let i = 0; i < pieces.length; i++) {
     for (let j = i + 1; j < pieces.length; j++) {
       const [a, aBoxes] = pieces[i], [b, bBoxes] = pieces[j];
@@ -101,10 +102,11 @@ MEASURE = """async () => {
     if (!chosen || !shown(el)) continue;
     const style = getComputedStyle(el);
     pen.font = style.font;
-    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
-    const needed = pen.measureText(chosen.text.trim()).width;
-    if (needed > room + 1) failures.push('cut: ' + name(el) + ' shows "' + chosen.text.trim()
-                                         + '" (' + Math.round(needed) + ' > ' + Math.round(room) + 'px)');
+    const room = el.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight) - 20;
+    const text = chosen.text.trim(), needed = pen.measureText(text).width;
+    if (needed > room + 1) failures.push('cut: ' + name(el) + ' shows "' + text + '" ('
+                                         + Math.round(needed) + ' > ' + Math.round(room) + 'px)');
   }
   return failures;
 }"""
@@ -156,7 +158,8 @@ def seed(admin_id: int) -> Seeded:
     role = db.session.scalar(db.select(Role).order_by(Role.id))
     return Seeded(document=signing.document_id, draft=first_draft, counterparty=counterparty.id,
                   company=company.id, template=template.id, user=colleague.id, role=role.id,
-                  department=department.id, webhook=webhook.id, signing_urls={language: s.url for language, s in signings.items()},
+                  department=department.id, webhook=webhook.id,
+                  signing_urls={language: each.url for language, each in signings.items()},
                   signer_contact="director@signet.example")
 
 
