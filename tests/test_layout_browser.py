@@ -50,10 +50,9 @@ MEASURE = """async () => {
   // After a resize, let the page's own media-query listeners run (the menu opens or closes).
   await new Promise(done => requestAnimationFrame(done));
   const root = document.documentElement;
-  const shown = el => {
-    if (el.closest('[hidden], .visually-hidden, details:not([open]) > :not(summary)')) return false;
-    const style = getComputedStyle(el);
-    if (style.visibility === 'hidden' || style.opacity === '0') return false;
+  const shown = el => {  // rendered, seen (not in a closed <details>, not transparent), sized
+    if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) return false;
+    if (el.closest('.visually-hidden')) return false;
     const box = el.getBoundingClientRect();
     return box.width > 2 && box.height > 2;
   };
@@ -172,6 +171,7 @@ def back_office(seeded: Seeded) -> list[tuple[str, str]]:
         ("fields", f"/documents/{seeded.draft}/fields"),
         ("pipeline", "/pipeline"),
         ("pipeline list", "/pipeline?view=list"),
+        ("pipeline panel", f"/pipeline/documents/{seeded.document}"),
         ("templates", "/templates/"),
         ("template", f"/templates/{seeded.template}/edit"),
         ("vault", "/vault"),
