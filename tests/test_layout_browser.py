@@ -24,6 +24,7 @@ import pytest
 
 from portal.api.tokens import create_token
 from portal.automation import services as automation
+from portal.delivery.models import Message
 from portal.extensions import db
 from portal.parties.models import Company
 from tests.documents.support import make_template, signet_company, user
@@ -124,6 +125,7 @@ class Seeded:
     role: int
     department: int
     webhook: int
+    message: int
     signing_urls: dict  # language -> a link whose signer has not started yet
     signer_contact: str
 
@@ -155,9 +157,11 @@ def seed(admin_id: int) -> Seeded:
     db.session.commit()
     create_token(admin, "Accounting export")
     role = db.session.scalar(db.select(Role).order_by(Role.id))
+    invitation = db.session.scalar(db.select(Message.id).where(Message.kind == "signing-invitation")
+                                   .order_by(Message.id))
     return Seeded(document=signing.document_id, draft=first_draft, counterparty=counterparty.id,
                   company=company.id, template=template.id, user=colleague.id, role=role.id,
-                  department=department.id, webhook=webhook.id,
+                  department=department.id, webhook=webhook.id, message=invitation,
                   signing_urls={language: each.url for language, each in signings.items()},
                   signer_contact="director@signet.example")
 
@@ -190,6 +194,7 @@ def back_office(seeded: Seeded) -> list[tuple[str, str]]:
         ("webhooks", "/admin/webhooks/"),
         ("webhook", f"/admin/webhooks/{seeded.webhook}"),
         ("outbox", "/outbox"),
+        ("outbox message", f"/outbox/{seeded.message}"),  # the mail itself in a sandboxed frame
         ("sealing", "/admin/sealing"),
         ("profile", "/profile"),
         ("security log", "/admin/security"),
