@@ -36,12 +36,26 @@ SORT_COLUMNS = {
 }
 
 
+# The stages that end a document unsigned share one "Closed" column, a part per stage: the
+# whole board then fits a laptop's screen and the open work keeps the room.
+CLOSED_STAGES = ("declined", "stopped", "expired")
+
+
 @dataclass(frozen=True)
 class Column:
     stage: str
     count: int
     cards: list
     cursor: str | None  # where "load more" continues; None when every card is shown
+
+
+@dataclass(frozen=True)
+class ClosedColumn:
+    parts: list[Column]  # one per closed stage, in the order of STAGES
+
+    @property
+    def count(self) -> int:
+        return sum(part.count for part in self.parts)
 
 
 # --- the filter as SQL -----------------------------------------------------------------------
@@ -171,13 +185,19 @@ def column_cards(user, board: BoardFilter, stage: str, after: str | None = None,
     return cards, cursor_of(cards[-1])
 
 
-def board_columns(user, board: BoardFilter) -> list[Column]:
+def board_columns(user, board: BoardFilter) -> list[Column | ClosedColumn]:
+    """The board's columns left to right, the closed stages gathered into the last one."""
     counts = stage_counts(user, board)
-    columns = []
+    columns, closed = [], []
     for stage in board_stages(counts):
         cards, cursor = column_cards(user, board, stage) if counts[stage] else ([], None)
-        columns.append(Column(stage, counts[stage], cards, cursor))
-    return columns
+        (closed if stage in CLOSED_STAGES else columns).append(
+            Column(stage, counts[stage], cards, cursor))
+    return [*columns, ClosedColumn(closed)]
+
+
+def closed_count(counts: dict[str, int]) -> int:
+    return sum(counts[stage] for stage in CLOSED_STAGES)
 
 
 def cursor_of(document: Document) -> str:

@@ -79,5 +79,6 @@ def changes():
     counts = queries.stage_counts(current_user, board)
     return render_template("pipeline/_changes.html", board=board, changed=changed, gone=gone,
                            counts=counts, stages=queries.board_stages(counts),
+                           closed_count=queries.closed_count(counts),
                            rendered_at=rendered_at.isoformat())
 

@@ -21,7 +21,10 @@
       var old = boardCard(card.getAttribute("data-card-id"));
       if (old) old.remove();
       var column = document.getElementById("cards-" + holder.getAttribute("data-update-stage"));
-      if (column) column.insertBefore(card, column.firstChild);
+      if (!column) return;
+      column.insertBefore(card, column.firstChild);
+      var part = column.closest("details");  // a folded part of the Closed column shows it
+      if (part) part.open = true;
     });
     box.innerHTML = "";
   });

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import browser_log_in
-from tests.pipeline.support import at_client_signing, draft
+from tests.pipeline.support import at_client_signing, declined, draft, expired, stopped
 from tests.progress.support import sent_document
 
 pytestmark = pytest.mark.browser
@@ -99,3 +99,33 @@ def test_home_dashboard_and_a_documents_status_fit_a_phone_and_a_desktop(app, ph
             expect(status).to_contain_text("Reminded within the hour")
         shot(page, f"document-status-{width}.png")
         assert console_errors(page) == [], width
+
+
+def test_every_stage_fits_a_laptop_and_the_board_lines_up_with_the_header(app, desktop, admin):
+    with app.app_context():
+        draft(admin["id"])
+        ids = {"declined": declined(admin["id"]), "stopped": stopped(admin["id"]),
+               "expired": expired(admin["id"])}
+    browser_log_in(desktop, admin["email"], admin["password"])
+    for language, closed_title in (("en", "Closed"), ("ru", "Закрытые"), ("pt", "Encerrados")):
+        desktop.context.set_extra_http_headers({"Accept-Language": language})
+        desktop.goto("/pipeline")
+        measured = desktop.evaluate("""() => {
+          const board = document.getElementById('board').getBoundingClientRect();
+          const columns = [...document.querySelectorAll('#board > .board-column')]
+            .map(column => column.getBoundingClientRect());
+          return {boardLeft: board.left, columns: columns.length,
+                  brandLeft: document.querySelector('.brand').getBoundingClientRect().left,
+                  outside: columns.filter(c => c.left < board.left || c.right > board.right + 1)
+                    .length};
+        }""")
+        assert measured["columns"] == 5, measured  # draft, the two signings, completed, closed
+        assert measured["outside"] == 0, measured
+        assert abs(measured["boardLeft"] - measured["brandLeft"]) <= 1, measured
+        closed = desktop.locator(".board-closed")
+        expect(closed.locator("#column-title-closed")).to_have_text(closed_title)
+        expect(closed.locator("#closed-count")).to_have_text("3")
+        for stage, document_id in ids.items():
+            expect(closed.locator(f"#cards-{stage} #card-{document_id}")).to_be_visible()
+        shot(desktop, f"board-closed-{language}.png")
+    assert console_errors(desktop) == []
