@@ -42,7 +42,7 @@ DOCUMENT = {"title": "Website work, March", "place": "Bristol", "currency": "GBP
             "items-0-quantity": "2", "items-0-unit": "stage", "items-0-price": "1500"}
 
 URL = {"login": "/login", "new_document": "/documents/new", "outbox": "/outbox",
-       "verify": "/verify", "fields": "{document}/fields"}
+       "verify": "/verify", "fields": "{document}/fields", "home": "/", "board": "/pipeline"}
 FIELD = {"email": "input[name=email]", "password": "input[name=password]",
          "client_search": "input[name=q]", "signing_code": "input[name=code]",
          "signature_pad": "canvas.signature-pad", "stamp_file": "input[name=image]",
@@ -75,6 +75,7 @@ VERDICT_AUTHENTIC = "[data-verdict=authentic]"
 OPEN_FIELD = ".signing-field:has(form)"
 SIGNING_LINK = "main a[href*='/s/']"  # a signing link in a message's text
 SAVED_IMAGE = "img"
+DASHBOARD_COUNT = "[id^=count-]"  # a count on the home dashboard
 
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
@@ -430,6 +431,16 @@ def verify(page, pdf: Path) -> None:
     shot(page, "13-verify", REGION["page"], max_height=850)
 
 
+def follow_up(page) -> None:
+    """The home dashboard and the board, now that one document went all the way."""
+    page.goto(URL["home"])
+    expect(page.locator(DASHBOARD_COUNT).first).to_be_visible()
+    shot(page, "14-home", REGION["page"], max_height=900)
+    page.goto(URL["board"])
+    page.wait_for_load_state("networkidle")
+    shot(page, "15-board", REGION["page"], max_height=700)
+
+
 # --- console errors are failures (the Content-Security-Policy reports there) -----------------
 
 def _watch_console(page) -> None:
@@ -472,6 +483,7 @@ def walkthrough(base_url: str, email: str, password: str, folder: Path) -> None:
             ("download the sealed PDF", lambda: state.update(
                 pdf=download_sealed(page, state["url"], folder))),
             ("verify it", lambda: verify(page, state["pdf"])),
+            ("follow it on the home page and the board", lambda: follow_up(page)),
         ]
         for name, step in steps:
             print(f"- {name}")
