@@ -228,11 +228,11 @@ def test_a_finger_selects_moves_zooms_and_undoes_with_readable_labels(
 
         # Zoomed in, the page scrolls inside its column and the field keeps its place.
         share = layer_share(page, labelled)
-        page.click("#zoom-in")
+        page.tap("#zoom-in")
         assert page.locator(".placement-page").first.bounding_box()["width"] > layer["width"]
         assert layer_share(page, labelled) == pytest.approx(share, abs=0.002)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        page.click("#zoom-fit")
+        page.tap("#zoom-fit")
 
         # Undo puts it back where it was.
         with saving(page, "PATCH") as saved:
