@@ -40,6 +40,11 @@ class DomainError(Exception):
         if status is not None:
             self.status = status
 
+    @property
+    def notice(self) -> tuple[str, str]:
+        """(level, message) for a page: a conflict or a "too soon" warns, the rest is an error."""
+        return ("warning" if self.status in (409, 429) else "error", self.message)
+
 
 def too_large_message() -> str:
     """An upload over the limit, with the limit in it."""

@@ -67,10 +67,6 @@ def _panel(document: Document, notice: tuple[str, str] | None = None, status: in
         "pipeline/document.html", notice=notice, **panel_context(document, **forms)), status))
 
 
-def _refused(error: DomainError) -> tuple[str, str]:
-    return ("warning" if error.status in (409, 429) else "error", error.message)
-
-
 @bp.get("/pipeline/documents/<int:document_id>")
 @require("view", "documents")
 def panel(document_id: int):
@@ -86,7 +82,7 @@ def remind(document_id: int, party_id: int):
     try:
         party = controls.remind(_actor(), request_meta(), document.id, party_id)
     except DomainError as refused:
-        return _panel(_document(document_id), _refused(refused))
+        return _panel(_document(document_id), refused.notice)
     return _panel(_document(document_id), ("success", _("%(name)s was reminded.",
                                                       name=party.name)), changed=True)
 
@@ -108,7 +104,7 @@ def resend(document_id: int, party_id: int):
         return _panel(_document(document_id), ("error", refused.message), status=_status(422),
                       resend_forms={party_id: form})
     except DomainError as refused:
-        return _panel(_document(document_id), _refused(refused))
+        return _panel(_document(document_id), refused.notice)
     return _panel(_document(document_id), ("success", _(
         "A new invitation went to %(name)s; the previous link no longer works.",
         name=party.name)), changed=True)
@@ -134,7 +130,7 @@ def deadline(document_id: int):
         return _panel(_document(document_id), ("error", refused.message), status=_status(422),
                       deadline_form=form)
     except DomainError as refused:
-        return _panel(_document(document_id), _refused(refused))
+        return _panel(_document(document_id), refused.notice)
     return _panel(_document(document_id), ("success", _("The deadline was changed.")),
                   changed=True)
 
@@ -153,6 +149,6 @@ def stop(document_id: int):
         return _panel(_document(document_id), ("error", refused.message), status=_status(422),
                       stop_form=form)
     except DomainError as refused:
-        return _panel(_document(document_id), _refused(refused))
+        return _panel(_document(document_id), refused.notice)
     return _panel(_document(document_id), ("success", _("The document was stopped.")),
                   changed=True)

@@ -204,7 +204,7 @@ def remind(document_id: int, party_id: int):
     try:
         party = controls.remind(_actor(), request_meta(), document.id, party_id)
     except DomainError as refused:
-        notice = ("warning" if refused.status in (409, 429) else "error", refused.message)
+        notice = refused.notice
     else:
         notice = ("success", _("%(name)s was reminded.", name=party.name))
     if is_htmx():
