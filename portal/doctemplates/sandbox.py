@@ -15,6 +15,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from portal.errors import DomainError
+from portal.validation import format_phone
 
 MAX_OUTPUT_CHARS = 2 * 1024 * 1024  # the HTML a template may produce
 MAX_SOURCE_CHARS = 200_000
@@ -152,6 +153,11 @@ def date_filter(context, value):
     return format_long_date(value, _language(context))
 
 
+def phone_filter(value) -> str:
+    """A stored number (+74950000001) spaced for reading (+7 495 000-00-01); other text as is."""
+    return format_phone(str(value)) if value else ""
+
+
 def nl2br(value) -> Markup:
     """Line breaks kept (addresses, terms), everything else escaped."""
     text = "" if value is None else str(value)
@@ -171,7 +177,7 @@ class DocumentSandbox(ImmutableSandboxedEnvironment):
         for name in SIZE_CHECKED_FILTERS:
             self.filters[name] = _size_checked(self.filters[name])
         self.filters.update(money=money_filter, number=number_filter, date=date_filter,
-                            nl2br=nl2br)
+                            phone=phone_filter, nl2br=nl2br)
 
     def is_safe_attribute(self, obj, attr, value) -> bool:
         if isinstance(obj, str) and callable(value) and attr not in SAFE_STR_METHODS:

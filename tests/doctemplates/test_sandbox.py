@@ -118,6 +118,13 @@ def test_safe_string_methods_and_filters_work():
     assert html == "AB 1,2,3 X Y 2 012"
 
 
+def test_phone_numbers_are_spaced_for_reading_and_other_text_is_kept():
+    html = render_html("{{ a|phone }} | {{ b|phone }} | {{ c|phone }} | {{ missing|phone }}",
+                       {"language": "en", "a": "+74950000001", "b": "+441174960123",
+                        "c": "ask <the office>"})
+    assert html == "+7 495 000-00-01 | +44 117 496 0123 | ask &lt;the office&gt; | "
+
+
 def test_anchor_names_are_checked():
     for bad in ("client", "client.autograph", "stranger.signature", "client.signature.BAD!"):
         with pytest.raises(TemplateRefused) as caught:
