@@ -1,10 +1,11 @@
 """Public invitation pages: an invited employee sets a password from the emailed link."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.auth import users as user_services
 from portal.auth.admin_forms import PasswordForm
+from portal.auth.oidc.settings import password_login_refusal, provider_name
 from portal.auth.sign_in import sign_in_user
 from portal.auth.users import InvitationExpired, InvitationInvalid, UserRefused
 from portal.extensions import limiter
@@ -38,6 +39,10 @@ def accept(token: str):
         user = user_services.find_invitation(token)
     except (InvitationInvalid, InvitationExpired) as refused:
         return _refused_page(refused)
+    if password_login_refusal(user.email):
+        # Signing in goes through the provider only: no password to choose.
+        page = render_template("auth/invite_sso.html", user=user, provider=provider_name())
+        return page, 200 if request.method == "GET" else 403
     form = PasswordForm()
     if form.validate_on_submit():
         try:

@@ -13,6 +13,7 @@ from portal import unit
 from portal.audit.service import RequestMeta
 from portal.auth import security_log, sessions
 from portal.auth.models import Department, User
+from portal.auth.oidc.settings import password_login_refusal
 from portal.auth.role_guard import keeping_permission_managers
 from portal.auth.role_services import default_role_ids, record_assignment, roles_by_ids
 from portal.auth.security_log import Visitor
@@ -160,6 +161,7 @@ def _issue_invitation(user: User, actor: User):
     user.invite_token_hash = digest
     user.invite_expires_at = utcnow() + timedelta(days=days)
     link = f"{current_app.config['SIGNET_BASE_URL']}/invite/{raw}"
+    through_provider = password_login_refusal(user.email) is not None
     with force_locale(staff_language(user)):  # theirs, not the inviting admin's
         return queue_email(
             user.email,
@@ -169,7 +171,8 @@ def _issue_invitation(user: User, actor: User):
             secrets=[raw],  # whoever reads the outbox must not be able to set the password
             link=link,
             action_url=link,
-            action_label=_("Choose your password"),
+            action_label=_("Sign in") if through_provider else _("Choose your password"),
+            through_provider=through_provider,
             name=user.name,
             inviter=actor.name,
             days=days,
@@ -377,6 +380,8 @@ def find_invitation(raw_token: str) -> User:
 def accept_invitation(raw_token: str, password: str) -> User:
     """Set the invited user's password and use up the link; return the user to log in."""
     user = find_invitation(raw_token)
+    if refusal := password_login_refusal(user.email):
+        raise UserRefused(refusal)  # a password it could never use
     _refuse_weak_password(password)
     user.set_password(password)
     user.invite_token_hash = None

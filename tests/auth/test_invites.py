@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from tests.helpers import login, post_form, sign_in, text_of
 
-LINK = re.compile(r"http://localhost(/invite/[A-Za-z0-9_-]+)")
+LINK = re.compile(r"https?://[^/\s]+(/invite/[A-Za-z0-9_-]+)")
 PASSWORD = "my own long password"
 
 

@@ -10,8 +10,11 @@ from portal.auth.models import SecurityEvent, StaffSession, User
 from portal.auth.oidc.settings import GroupGrant, GroupMapInvalid, parse_group_map
 from portal.auth.roles import ADMINISTRATOR, SUPERVISOR, give_role
 from portal.config import build_config
+from portal.delivery.models import Message
+from portal.delivery.redaction import as_sent
 from portal.extensions import db
 from tests.auth.oidc_support import local_path, sign_in_at_provider
+from tests.auth.test_invites import invite, invite_links, pending_user
 from tests.factories import make_department, make_user
 from tests.helpers import login, post_form, text_of
 from tests.services import free_port
@@ -374,6 +377,32 @@ def test_password_login_off_leaves_only_break_glass_accounts(sso_app, admin, emp
     assert not signed_in(client)
     login(client, "ADMIN@example.com", admin["password"])
     assert signed_in(client)
+
+
+def test_an_invitation_with_password_login_off_leads_to_the_provider(sso_app, admin):
+    sso_app.config.update(SIGNET_PASSWORD_LOGIN=False,
+                          SIGNET_BREAK_GLASS_EMAILS=["admin@example.com"])
+    administrator = sso_app.test_client()
+    login(administrator, admin["email"], admin["password"])
+    invite(administrator, email="ana@example.com", name="Ana Invited")
+    [link] = invite_links(sso_app, "ana@example.com")
+    with sso_app.app_context():
+        mail = as_sent(db.session.execute(select(Message).filter_by(
+            recipient="ana@example.com")).scalar_one()).body_text
+    assert "sign in with your company account" in mail and "choose your password" not in mail
+    invited = sso_app.test_client()
+    page = invited.get(link)
+    assert page.status_code == 200
+    assert "Sign in with Test IdP" in text_of(page) and 'name="password"' not in text_of(page)
+    # A password posted all the same is refused and sets nothing.
+    refused = post_form(invited, link, {"password": "a long enough password",
+                                        "confirm": "a long enough password"})
+    assert refused.status_code == 403 and not signed_in(invited)
+    assert pending_user(sso_app, "ana@example.com").password_hash is None
+    assert sso_sign_in(invited, "ana").status_code == 302
+    assert "Ana Invited" in text_of(invited.get("/"))
+    assert not pending_user(sso_app, "ana@example.com").has_pending_invite  # used up
+    assert invited.get(link).status_code == 404
 
 
 def test_password_login_off_needs_single_sign_on(make_app):

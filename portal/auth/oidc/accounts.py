@@ -103,6 +103,8 @@ def _sign_in(identity: Identity, meta: RequestMeta | None, apply_groups: bool) -
                                    "restore it."))
             if apply_groups and identity.groups is not None:
                 _apply_group_map(user, identity.groups, meta)
+            # The provider proved the address, which is what a pending invitation asked for.
+            user.invite_token_hash = user.invite_expires_at = None
     except IntegrityError as clash:  # the same person's first sign-in twice at once
         unit.rollback()
         raise SSORefused(_("Your account was being created by another sign-in. Sign in "
