@@ -43,10 +43,10 @@ class Target:
 
 
 TARGETS = (
-    Target("kind", _l("Client type (person or company)"), (
+    Target("kind", _l("Kind"), (
         "kind", "type", "client type", "party type", "тип", "тип клиента", "вид лица",
         "тип лица", "tipo", "tipo de cliente", "tipo de entidade")),
-    Target("name", _l("Client name"), (
+    Target("name", _l("Name"), (
         "name", "full name", "client name", "client", "customer", "counterparty",
         "company name", "company", "имя", "фио", "наименование", "название", "клиент",
         "контрагент", "организация", "nome", "nome completo", "cliente", "denominação",
@@ -65,45 +65,45 @@ TARGETS = (
     Target("phone", _l("Phone"), (
         "phone", "phone number", "mobile", "mobile phone", "tel", "telephone", "телефон",
         "мобильный", "мобильный телефон", "тел", "telefone", "telemóvel", "número de telemóvel")),
-    Target("channel", _l("Send by (email or SMS)"), (
+    Target("channel", _l("Send by"), (
         "channel", "send by", "send via", "delivery", "канал", "способ отправки", "отправка",
         "canal", "enviar por", "envio")),
-    Target("tax_id", _l("Tax ID (INN, VAT number, NIF)"), (
+    Target("tax_id", _l("Tax ID (INN / VAT / NIF)"), (
         "tax id", "tax number", "vat number", "vat id", "vat no", "tin", "inn", "инн",
         "nif", "contribuinte", "número de contribuinte")),
     Target("kpp", _l("KPP"), ("kpp", "кпп")),
-    Target("registration_number", _l("Registration number (OGRN, NIPC)"), (
+    Target("registration_number", _l("Registration number (OGRN / company no.)"), (
         "registration number", "registration no", "company number", "reg no", "ogrn", "огрн",
         "огрнип", "регистрационный номер", "nipc", "número de registo", "matrícula")),
-    Target("address", _l("Address"), (
+    Target("address", _l("Legal address"), (
         "address", "legal address", "адрес", "юридический адрес", "morada", "endereço",
         "sede")),
     Target("bank_name", _l("Bank"), ("bank", "bank name", "банк", "наименование банка",
                                       "banco")),
-    Target("bank_account", _l("Bank account (IBAN)"), (
+    Target("bank_account", _l("Bank account / IBAN"), (
         "bank account", "account", "account number", "iban", "расчетный счет", "р с", "счет",
         "conta", "conta bancária", "número de conta")),
     Target("correspondent_account", _l("Correspondent account"), (
         "correspondent account", "корреспондентский счет", "корр счет", "кор счет", "к с",
         "conta correspondente")),
-    Target("bank_code", _l("Bank code (BIK, SWIFT)"), (
+    Target("bank_code", _l("Bank code (BIK / SWIFT)"), (
         "bank code", "bic", "swift", "бик", "código do banco", "código swift")),
-    Target("title", _l("Document title"), (
+    Target("title", _l("Title"), (
         "title", "document title", "document", "subject", "заголовок", "название документа",
         "документ", "título", "documento", "assunto")),
-    Target("amount", _l("Amount (one line)"), (
+    Target("amount", _l("Amount"), (
         "amount", "sum", "total", "price", "сумма", "стоимость", "цена", "итого", "valor",
         "montante", "preço", "total a pagar")),
-    Target("items", _l("Items (name; quantity; price, separated by |)"), (
+    Target("items", _l("Items"), (
         "items", "lines", "services", "позиции", "услуги", "работы", "товары", "itens",
         "serviços", "linhas")),
-    Target("place", _l("Place (document variable)"), (
+    Target("place", _l("Place"), (
         "place", "city", "document place", "место", "место составления", "город", "local",
         "localidade", "cidade")),
-    Target("date", _l("Date (document variable)"), (
+    Target("date", _l("Date"), (
         "date", "document date", "дата", "дата документа", "data", "data do documento")),
-    Target("currency", _l("Currency (document variable)"), ("currency", "валюта", "moeda")),
-    Target("vat_rate", _l("VAT rate, % (document variable)"), (
+    Target("currency", _l("Currency"), ("currency", "валюта", "moeda")),
+    Target("vat_rate", _l("VAT rate"), (
         "vat rate", "vat", "ндс", "ставка ндс", "iva", "taxa de iva")),
 )
 TARGET_KEYS = tuple(target.key for target in TARGETS)
