@@ -20,12 +20,10 @@ from jinja2 import TemplateSyntaxError, nodes
 from portal.auth.permissions import can
 from portal.doctemplates.sandbox import sandbox
 from portal.documents.services.common import TITLE_MAX, clean_decimal
+from portal.documents.services.create import clean_items
 from portal.parties.directory import directory_ids, pick_entry
 from portal.parties.models import PARTY_KINDS, RequisitesMixin
 from portal.parties.rules import COUNTERPARTY_RULES, InvalidValue, clean_value
-
-CHANNELS = ("email", "sms")
-ITEM_LIMIT = 200
 
 
 class SheetRows(Protocol):
@@ -246,7 +244,7 @@ def _check_reachable(values: dict, errors: dict) -> None:
         errors["email"] = _("Give an email address or a phone number.")
 
 
-GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+GROUPED = re.compile(r"\d{1,3}([.,])\d{3}(?:\1\d{3})*")  # one separator throughout
 
 
 def amount_text(raw: str) -> str | None:
@@ -271,29 +269,48 @@ def amount_text(raw: str) -> str | None:
             if GROUPED.fullmatch(whole.lstrip("-+")) else None)
 
 
+def _unclear_amount(raw: str, key: str, errors: dict) -> None:
+    errors[key] = _("Unclear amount “%(value)s”: write it as 1500.50 or 1 500,50.", value=raw)
+
+
 def _clean_amount(raw: str, key: str, errors: dict) -> Decimal | None:
     text = amount_text(raw)
     if text is None:
-        errors[key] = _("Unclear amount “%(value)s”: write it as 1500.50 or 1 500,50.",
-                        value=raw)
+        _unclear_amount(raw, key, errors)
         return None
     return clean_decimal(text, key, errors)
 
 
+def _item(entry: str, errors: dict) -> dict | None:
+    """"Design; 2; 1 500,00" or "Design; 1500" as the document services take an item."""
+    parts = [part.strip() for part in entry.split(";")]
+    if len(parts) not in (2, 3) or not parts[0]:
+        errors["items"] = _("Write items as name; quantity; price, separated by |.")
+        return None
+    figures = parts[1:] if len(parts) == 3 else ["1", parts[1]]
+    texts = [amount_text(figure) for figure in figures]
+    for figure, text in zip(figures, texts, strict=True):
+        if text is None:
+            _unclear_amount(figure, "items", errors)
+            return None
+    return {"name": parts[0], "quantity": texts[0], "unit": "", "price": texts[1]}
+
+
 def _clean_items(raw: str, errors: dict) -> list[dict]:
-    """"Design; 1; 1500 | Support; 2; 300" -> items (the quantity may be left out)."""
+    """"Design; 2; 1500 | Support; 300": items checked by the documents' own rules."""
     items = []
-    for entry in [part.strip() for part in re.split(r"[|\n]", raw) if part.strip()][:ITEM_LIMIT]:
-        parts = [part.strip() for part in entry.split(";")]
-        if len(parts) not in (2, 3) or not parts[0]:
-            errors["items"] = _("Write items as name; quantity; price, separated by |.")
-            return []
-        quantity = _clean_amount(parts[1], "items", errors) if len(parts) == 3 else Decimal(1)
-        price = _clean_amount(parts[-1], "items", errors)
+    for entry in (part.strip() for part in re.split(r"[|\n]", raw)):
+        item = _item(entry, errors) if entry else None
         if "items" in errors:
             return []
-        items.append({"name": parts[0][:300], "quantity": quantity, "unit": "", "price": price})
-    return items
+        if item is not None:
+            items.append(item)
+    item_errors: dict = {}
+    cleaned = clean_items(items, item_errors)
+    if item_errors:
+        errors["items"] = next(iter(item_errors.values()))
+        return []
+    return cleaned
 
 
 def _clean_document(raw: dict, values: dict, errors: dict) -> None:

@@ -125,6 +125,7 @@ def test_messages_are_translated(app, admin):
     ("1500.50", "1500.50"), ("1 500,50", "1500.50"), ("1.500,50", "1500.50"),
     ("1,500.50", "1500.50"), ("1\u00a0500", "1500"), ("1.500.000", "1500000"),
     ("0,500", "0.500"), ("1.500", None), ("1,500", None), ("1.50.0,5", None),
+    ("1.500,000.5", None),
 ])
 def test_amounts_take_spaces_and_both_marks_and_refuse_the_ambiguous(text, expected):
     assert amount_text(text) == expected
@@ -146,6 +147,9 @@ def test_items_and_document_variables_are_read(app, admin):
         assert (str(good.values["date"]), good.values["currency"], good.values["vat_rate"]) == (
             "2026-12-31", "EUR", Decimal("23"))
         assert set(bad.errors) == {"items", "date", "currency", "vat_rate"}
+        assert "name; quantity; price" in bad.errors["items"]
+        [zero] = _check(actor, ["C", "c@example.com", "Design; 0; 100"], headers=headers[:3])
+        assert zero.errors == {"items": "The quantity must be more than zero."}
 
 
 def test_a_later_duplicate_names_the_earlier_row(app, admin):
