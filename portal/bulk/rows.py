@@ -23,7 +23,12 @@ from portal.documents.services.common import TITLE_MAX, clean_decimal
 from portal.documents.services.create import clean_items
 from portal.parties.directory import directory_ids, pick_entry
 from portal.parties.models import PARTY_KINDS, RequisitesMixin
-from portal.parties.rules import COUNTERPARTY_RULES, InvalidValue, clean_value
+from portal.parties.rules import (
+    COMPANY_ONLY_FIELDS,
+    COUNTERPARTY_RULES,
+    InvalidValue,
+    clean_value,
+)
 
 
 class SheetRows(Protocol):
@@ -212,9 +217,13 @@ def _clean_kind(raw: str, errors: dict) -> str:
 
 
 def _clean_client(raw: dict, values: dict, errors: dict) -> None:
-    """Name, representative, contacts and requisites, by the directory's own rules."""
+    """Name, representative, contacts and requisites, by the directory's own rules; a person
+    keeps none of a company's fields, as in the directory."""
     for name in ("name", "representative_name", "representative_position", "email", "phone",
                  *REQUISITE_FIELDS):
+        if values["kind"] == "person" and name in COMPANY_ONLY_FIELDS:
+            values[name] = ""
+            continue
         try:
             values[name] = clean_value(COUNTERPARTY_RULES[name], raw.get(name, ""))
         except InvalidValue as error:

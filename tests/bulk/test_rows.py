@@ -113,6 +113,20 @@ def test_russian_and_portuguese_words_name_the_kind_and_channel(app, admin):
         assert all(result.valid for result in results)
 
 
+def test_requisites_are_checked_for_companies_and_left_out_for_people(app, admin):
+    headers = ["Kind", "Name", "Email", "INN", "KPP", "Representative"]
+    with app.app_context():
+        actor = db.session.get(User, admin["id"])
+        company, bad, person = _check(
+            actor, ["company", "Acme", "a@example.com", "7707 083893", "770701001", "Anna"],
+            ["company", "Bad", "b@example.com", "7707083893", "77", ""],
+            ["person", "Maria", "m@example.com", "7707083893", "77", "Anna"], headers=headers)
+        assert (company.values["tax_id"], company.values["representative_name"]) == (
+            "7707083893", "Anna")
+        assert list(bad.errors) == ["kpp"] and "9 characters" in bad.errors["kpp"]
+        assert person.valid and person.values["kpp"] == person.values["tax_id"] == ""
+
+
 def test_messages_are_translated(app, admin):
     with app.app_context(), app.test_request_context(headers={"Accept-Language": "ru"}):
         actor = db.session.get(User, admin["id"])
