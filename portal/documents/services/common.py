@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ MIN_DEADLINE = timedelta(minutes=5)
 TITLE_MAX = 300
 # No 0/O, 1/I/L: people read the code off paper and type it in.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+MONEY_LIMIT = Decimal("1000000000000")
 
 
 def not_found() -> DomainError:
@@ -90,3 +92,17 @@ def new_verification_code() -> str:
     """Twelve characters (~59 bits) in groups of four: short to type, impossible to guess."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _index in range(12))
     return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+
+
+def clean_decimal(value, key: str, errors: dict, minimum=Decimal(0)) -> Decimal:
+    """A money or quantity figure ("1500.00", "1 500,00"); a message under `key` if not."""
+    try:
+        number = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():
+        errors[key] = _("Enter a number, e.g. 1500.00.")
+        return Decimal(0)
+    if number < minimum or number >= MONEY_LIMIT:
+        errors[key] = _("Enter a number from %(low)s up.", low=minimum)
+    return number

@@ -2,11 +2,10 @@
 
 import hashlib
 from datetime import date as Date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import PurePosixPath
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from portal import unit
 from portal.audit.catalogue import DOCUMENT_CREATED
@@ -18,6 +17,7 @@ from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
 from portal.documents.numbering import local_today, next_number
 from portal.documents.services.common import (
+    clean_decimal,
     clean_language,
     clean_title,
     default_deadline,
@@ -33,6 +33,7 @@ from portal.documents.services.parties import (
 from portal.documents.trail import audit
 from portal.extensions import db
 from portal.models_base import end_read_before_slow_work
+from portal.parties.directory import directory_entry_with
 from portal.parties.models import Company, Counterparty
 from portal.parties.search import search_text_for
 from portal.pdfs import ingest_upload
@@ -40,7 +41,6 @@ from portal.pdfs.findings import as_records
 from portal.storage import store
 
 ITEM_LIMIT = 200
-MONEY_LIMIT = Decimal("1000000000000")
 
 
 def _company(company_id, errors: dict) -> Company | None:
@@ -74,7 +74,7 @@ def _keep_in_directory(record: Counterparty, party, actor) -> int | None:
     """A client typed in on a document joins the directory: the entry with the same email or
     phone when there is one (the document keeps what was typed), else a new entry when the
     sender may add contacts. Returns the entry's id, or None."""
-    entry_id = _directory_entry_with(record)
+    entry_id = directory_entry_with(record.email, record.phone)
     if entry_id is None and can(actor, "create", "contacts"):
         record.created_by_id = actor.id
         record.search_text = search_text_for(record)
@@ -83,30 +83,6 @@ def _keep_in_directory(record: Counterparty, party, actor) -> int | None:
         entry_id = record.id
     party.counterparty_id = entry_id
     return entry_id
-
-
-def _directory_entry_with(record: Counterparty) -> int | None:
-    for column, value in ((Counterparty.email, record.email), (Counterparty.phone, record.phone)):
-        if value:
-            found = db.session.execute(
-                select(Counterparty.id).where(column == value).order_by(Counterparty.id).limit(1)
-            ).scalar()
-            if found is not None:
-                return found
-    return None
-
-
-def _decimal(value, key: str, errors: dict, minimum=Decimal(0)) -> Decimal:
-    try:
-        number = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
-    except (InvalidOperation, ValueError):
-        number = None
-    if number is None or not number.is_finite():
-        errors[key] = _("Enter a number, e.g. 1500.00.")
-        return Decimal(0)
-    if number < minimum or number >= MONEY_LIMIT:
-        errors[key] = _("Enter a number from %(low)s up.", low=minimum)
-    return number
 
 
 def clean_items(items, errors: dict) -> list[dict]:
@@ -120,12 +96,12 @@ def clean_items(items, errors: dict) -> list[dict]:
         name = tidy(item.get("name"), 300, prefix + "name", errors)
         if not name:
             errors.setdefault(prefix + "name", _("Name the item."))
-        quantity = _decimal(item.get("quantity", 1), prefix + "quantity", errors)
+        quantity = clean_decimal(item.get("quantity", 1), prefix + "quantity", errors)
         if quantity == 0 and prefix + "quantity" not in errors:
             errors[prefix + "quantity"] = _("The quantity must be more than zero.")
         rows.append({"name": name, "quantity": quantity,
                      "unit": tidy(item.get("unit"), 20, prefix + "unit", errors),
-                     "price": _decimal(item.get("price", 0), prefix + "price", errors)})
+                     "price": clean_decimal(item.get("price", 0), prefix + "price", errors)})
     return rows
 
 
@@ -133,7 +109,7 @@ def _clean_terms(vat_rate, currency, errors: dict) -> tuple[Decimal | None, str]
     """VAT in percent (None: VAT does not apply, templates print "without VAT")."""
     rate = None
     if vat_rate not in (None, ""):
-        rate = _decimal(vat_rate, "vat_rate", errors)
+        rate = clean_decimal(vat_rate, "vat_rate", errors)
     if rate is not None and "vat_rate" not in errors and rate > 100:
         errors["vat_rate"] = _("VAT is a percentage from 0 to 100.")
     currency = str(currency or "").strip().upper()
