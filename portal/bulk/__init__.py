@@ -1,0 +1,1 @@
+"""Bulk sending: one template to many clients from a spreadsheet."""
