@@ -42,7 +42,7 @@ BINARY_MAGICS = (
     b"\x89PNG",
     b"\xff\xd8\xff",
 )
-DELIMITERS = ";,\t"
+DELIMITERS = ";\t,"  # in order of preference on a tie
 # Text never holds C0 control characters but tab and line ends: bytes that decode to them
 # are a binary file or an encoding we do not read.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -117,7 +117,8 @@ def _read_csv(data: bytes, limits: Limits) -> Sheet:
         raise SheetProblem(table.NUL_BYTES)
     text, encoding = _decoded(data)
     delimiter = _delimiter(text)
-    reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter, strict=False,
+                        skipinitialspace=True)
     try:
         # Numbered by record, as a spreadsheet program numbers rows (a quoted line break
         # stays inside its cell).
@@ -142,10 +143,10 @@ def _decoded(data: bytes) -> tuple[str, str]:
 
 
 def _delimiter(text: str) -> str:
-    """The character that splits the header line into columns: `;`, `,` or tab.
+    """The character that splits the header line into the most columns: `;`, tab or `,`.
 
-    csv.Sniffer's guess is taken only when it really splits the header; otherwise the
-    delimiter giving the most columns (`;` first on a tie: what Russian Excel writes).
+    csv.Sniffer alone is fooled by a header such as `Имя;Сумма, руб.;Почта` (it picks the
+    comma); its guess only settles a tie, and without one `;` wins: what Russian Excel writes.
     """
     header = next((line for line in text.splitlines() if line.strip()), None)
     if header is None:
@@ -154,16 +155,15 @@ def _delimiter(text: str) -> str:
         guess = csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
     except csv.Error:
         guess = None
-    if guess is not None and _columns(header, guess) > 1:
-        return guess
-    best = max(DELIMITERS, key=lambda delimiter: _columns(header, delimiter))
+    best = max(DELIMITERS, key=lambda delimiter: (_columns(header, delimiter),
+                                                  delimiter == guess))
     if _columns(header, best) < 2:
         raise SheetProblem(table.ONE_COLUMN)
     return best
 
 
 def _columns(line: str, delimiter: str) -> int:
-    cells = next(csv.reader([line], delimiter=delimiter), [])
+    cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
     return sum(1 for cell in cells if cell.strip())
 
 
