@@ -3,21 +3,19 @@
 The file comes from a user's computer: Russian Excel saves CSV in cp1251 with semicolons,
 others UTF-8 with commas or tabs, an XLSX is a zip that may be a bomb. Whatever arrives, the
 result is a Sheet or a SheetRefused whose message says, in the user's language, what is wrong
-and how to fix it. The XLSX parse runs in the sandbox (portal/bulk/xlsx.py); CSV is parsed
-here, its size already bounded by SIGNET_BULK_MAX_BYTES.
+and how to fix it. The file is parsed in the sandbox (portal/bulk/delimited.py for CSV,
+portal/bulk/xlsx.py for XLSX), so a hostile one costs a child process, not the web process.
 """
 
-import csv
 import logging
-import re
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import PurePath
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from portal.bulk import table
+from portal.bulk.delimited import read_csv
 from portal.bulk.table import Limits, SheetProblem, Table
 from portal.bulk.xlsx import read_xlsx
 from portal.errors import DomainError
@@ -42,10 +40,6 @@ BINARY_MAGICS = (
     b"\x89PNG",
     b"\xff\xd8\xff",
 )
-DELIMITERS = ";\t,"  # in order of preference on a tie
-# Text never holds C0 control characters but tab and line ends: bytes that decode to them
-# are a binary file or an encoding we do not read.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -94,7 +88,7 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
         if suffix in XLSX_SUFFIXES:
             return _read_workbook(data, limits)
         if suffix in CSV_SUFFIXES and not data.startswith((ZIP_MAGIC, *BINARY_MAGICS)):
-            return _read_csv(data, limits)
+            return _read_text(data, limits)
         raise SheetProblem(table.NOT_SUPPORTED)
     except SheetProblem as problem:
         raise refusal(problem.code, **problem.numbers) from None
@@ -103,68 +97,22 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
 def _read_workbook(data: bytes, limits: Limits) -> Sheet:
     if not data.startswith(ZIP_MAGIC):
         raise SheetProblem(table.DAMAGED_XLSX)
-    try:
-        found = run_isolated(read_xlsx, data, limits, timeout=_setting("SIGNET_FILE_TIMEOUT"),
-                             memory_mb=_setting("SIGNET_FILE_MEMORY_MB"))
-    except SandboxFailure as failure:
-        log.warning("A spreadsheet gave no result within the bounds: %s", failure)
-        raise SheetProblem(table.BUSY if failure.reason == BUSY else table.TOO_COMPLEX) from None
-    return _sheet(found, encoding=None, delimiter=None)
+    return _sheet(_bounded(read_xlsx, data, limits), encoding=None, delimiter=None)
 
 
-def _read_csv(data: bytes, limits: Limits) -> Sheet:
-    if b"\x00" in data:
-        raise SheetProblem(table.NUL_BYTES)
-    text, encoding = _decoded(data)
-    delimiter = _delimiter(text)
-    reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter, strict=False,
-                        skipinitialspace=True)
-    try:
-        # Numbered by record, as a spreadsheet program numbers rows (a quoted line break
-        # stays inside its cell).
-        found = table.tabulate(enumerate(reader, start=1), limits)
-    except csv.Error as error:
-        # The only error left with strict=False: a cell beyond the csv module's own limit
-        # (128 KiB), most often a quotation mark never closed swallowing the rest of the file.
-        raise SheetProblem(table.DAMAGED_CSV, line=reader.line_num) from error
+def _read_text(data: bytes, limits: Limits) -> Sheet:
+    found, encoding, delimiter = _bounded(read_csv, data, limits)
     return _sheet(found, encoding=encoding, delimiter=delimiter)
 
 
-def _decoded(data: bytes) -> tuple[str, str]:
-    """The text and its encoding: UTF-8 (with or without the BOM Excel writes), else cp1251."""
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not CONTROL_CHARACTERS.search(text):
-            return text, "utf-8" if encoding == "utf-8-sig" else encoding
-    raise SheetProblem(table.UNKNOWN_ENCODING)
-
-
-def _delimiter(text: str) -> str:
-    """The character that splits the header line into the most columns: `;`, tab or `,`.
-
-    csv.Sniffer alone is fooled by a header such as `Имя;Сумма, руб.;Почта` (it picks the
-    comma); its guess only settles a tie, and without one `;` wins: what Russian Excel writes.
-    """
-    header = next((line for line in text.splitlines() if line.strip()), None)
-    if header is None:
-        raise SheetProblem(table.EMPTY)
+def _bounded(reader, data: bytes, limits: Limits):
+    """reader(data, limits) in the sandbox; a refusal (SheetProblem) when it gives no result."""
     try:
-        guess = csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        guess = None
-    best = max(DELIMITERS, key=lambda delimiter: (_columns(header, delimiter),
-                                                  delimiter == guess))
-    if _columns(header, best) < 2:
-        raise SheetProblem(table.ONE_COLUMN)
-    return best
-
-
-def _columns(line: str, delimiter: str) -> int:
-    cells = next(csv.reader([line], delimiter=delimiter, skipinitialspace=True), [])
-    return sum(1 for cell in cells if cell.strip())
+        return run_isolated(reader, data, limits, timeout=_setting("SIGNET_FILE_TIMEOUT"),
+                            memory_mb=_setting("SIGNET_FILE_MEMORY_MB"))
+    except SandboxFailure as failure:
+        log.warning("A spreadsheet gave no result within the bounds: %s", failure)
+        raise SheetProblem(table.BUSY if failure.reason == BUSY else table.TOO_COMPLEX) from None
 
 
 def _sheet(found: Table, encoding: str | None, delimiter: str | None) -> Sheet:

@@ -47,8 +47,11 @@ def read_xlsx(data: bytes, limits: Limits) -> Table:
         sheet = workbook.worksheets[0]
         # One column past the limit is enough to see that the header has too many.
         rows = sheet.iter_rows(max_col=limits.max_columns + 1, values_only=True)
+        # openpyxl fills the gaps between rows with empty ones: a stray cell in row 900,000
+        # must not cost 900,000 rows of conversions.
         records = ((number, [displayed(value) for value in cells])
-                   for number, cells in enumerate(rows, start=1))
+                   for number, cells in enumerate(rows, start=1)
+                   if cells.count(None) < len(cells))
         return tabulate(records, limits)
     except SheetProblem:
         raise

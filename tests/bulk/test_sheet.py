@@ -197,6 +197,14 @@ def test_zip_bomb_is_refused_before_it_is_inflated(app):
     assert "unpacks to far more data" in refusal(app, bomb, "bomb.xlsx")
 
 
+def test_a_file_beyond_the_sandbox_bounds_is_refused(app):
+    # One line splitting into 300,000 cells: a megabyte that needs tens of megabytes to parse.
+    data = b"Name,Email\n" + b"ab," * 300_000 + b"\n"
+    assert read(app, data, "c.csv").rows == [["ab", "ab"]]
+    assert "needs more time or memory to open" in refusal(app, data, "c.csv",
+                                                          SIGNET_FILE_MEMORY_MB=16)
+
+
 def test_messages_are_translated(app):
     data = csv_bytes([["Name", "Name"], ["a", "b"]])
     for language, words in (("ru", "Два столбца"), ("pt", "Duas colunas")):
