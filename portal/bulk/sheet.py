@@ -80,10 +80,10 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
                     max_columns=_setting("SIGNET_BULK_MAX_COLUMNS"),
                     max_cell_chars=_setting("SIGNET_BULK_MAX_CELL_CHARS"))
     try:
-        if not data.strip():
-            raise SheetProblem(table.EMPTY)
         if len(data) > _setting("SIGNET_BULK_MAX_BYTES"):
             raise SheetProblem(table.TOO_LARGE)
+        if not data.strip():
+            raise SheetProblem(table.EMPTY)
         suffix = PurePath(filename or "").suffix.lower()
         if suffix in XLSX_SUFFIXES:
             return _read_workbook(data, limits)
