@@ -188,6 +188,11 @@ def build_config(folder: Path) -> dict:
         "MAX_CONTENT_LENGTH": _env_int("SIGNET_UPLOAD_MAX_MB", 20) * 1024 * 1024 + 64 * 1024,
         "SIGNET_UPLOAD_MAX_BYTES": _env_int("SIGNET_UPLOAD_MAX_MB", 20) * 1024 * 1024,
         "SIGNET_MAX_PAGES": _env_int("SIGNET_MAX_PAGES", 200),
+        # Bulk sending: the spreadsheet of clients (CSV or XLSX) and what one batch may hold.
+        "SIGNET_BULK_MAX_BYTES": _env_int("SIGNET_BULK_MAX_MB", 5) * 1024 * 1024,
+        "SIGNET_BULK_MAX_ROWS": _env_int("SIGNET_BULK_MAX_ROWS", 1000),
+        "SIGNET_BULK_MAX_COLUMNS": _env_int("SIGNET_BULK_MAX_COLUMNS", 100),
+        "SIGNET_BULK_MAX_CELL_CHARS": _env_int("SIGNET_BULK_MAX_CELL_CHARS", 2000),
         "SIGNET_IMAGE_MAX_PIXELS": _env_int("SIGNET_IMAGE_MAX_MEGAPIXELS", 40) * 1_000_000,
         # Every parse of a file the portal did not make (upload checks, page images, template
         # renders, burn-in) runs in a child process killed past these seconds / megabytes.
