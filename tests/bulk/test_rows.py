@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 from portal.auth.models import Role, RoleGrant, User
 from portal.bulk.rows import amount_text, suggest_mapping, summary, validate_rows
+from portal.bulk.sheet import read_sheet
 from portal.doctemplates.models import DocumentTemplate
 from portal.extensions import db
 from portal.parties.directory import directory_entry_with
@@ -234,3 +235,23 @@ def test_a_thousand_rows_cost_as_many_queries_as_ten(app, admin):
         make_counterparty(name="Client 7", email="client7@example.com")
     assert _statements_to_validate(app, admin["id"], 1000) == _statements_to_validate(
         app, admin["id"], 10)
+
+
+def test_a_russian_excel_csv_is_read_mapped_and_validated_end_to_end(app, admin):
+    text = ("Тип;Наименование;Эл. почта;Телефон;ИНН;Сумма\r\n"
+            "юрлицо;ООО «Вектор»;info@vektor.example;+7 812 000-00-01;7812987658;1 500,50\r\n"
+            "физлицо;Иванов Иван;не почта;;;100\r\n"
+            "физлицо;Петров Пётр;info@vektor.example;;;200\r\n")
+    sheet = read_sheet(text.encode("cp1251"), "клиенты.csv")
+    assert (sheet.encoding, sheet.delimiter, sheet.row_numbers) == ("cp1251", ";", [2, 3, 4])
+    with app.app_context():
+        actor = db.session.get(User, admin["id"])
+        mapping = suggest_mapping(sheet.headers, PLAIN)
+        results = validate_rows(sheet, mapping, PLAIN, actor)
+    assert mapping == {"kind": 0, "name": 1, "email": 2, "phone": 3, "tax_id": 4, "amount": 5}
+    first, second, third = results
+    assert first.valid and first.will_create, first.errors
+    assert first.values["items"][0]["price"] == Decimal("1500.50")
+    assert set(second.errors) == {"email"}
+    assert "2" in third.errors["email"]  # the same address as row 2
+    assert summary(results)["valid"] == 1
