@@ -104,6 +104,7 @@ def _import_models() -> None:
     import portal.auth.models  # noqa: F401
     import portal.auth.two_factor.models  # noqa: F401
     import portal.automation.models  # noqa: F401
+    import portal.bulk.models  # noqa: F401
     import portal.delivery.models  # noqa: F401
     import portal.doctemplates.models  # noqa: F401
     import portal.documents.models  # noqa: F401
