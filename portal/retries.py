@@ -59,7 +59,8 @@ def max_attempts() -> int:
 
 
 def claim(model, row_id: int, now: datetime | None = None, *, running: str = "running",
-          lease: timedelta = STALE_RUNNING, commit: bool = True) -> Claim | None:
+          lease: timedelta = STALE_RUNNING, commit: bool = True,
+          waiting: tuple[str, ...] = WAITING) -> Claim | None:
     """Take the row if it is waiting and due, or its last claim's lease ran out; None if not.
 
     One conditional update, so of two claimants at once exactly one gets the row. With
@@ -68,8 +69,9 @@ def claim(model, row_id: int, now: datetime | None = None, *, running: str = "ru
     """
     now = now or utcnow()
     table = model.__table__
-    waiting_and_due = table.c.status.in_(WAITING) & or_(
-        table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now)
+    waiting_and_due = table.c.status.in_(waiting)
+    if "next_attempt_at" in table.c:  # rows retried on a clock; others wait without one
+        waiting_and_due &= or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now)
     lapsed = (table.c.status == running) & (table.c.started_at <= now - lease)
     result = db.session.execute(
         update(table)

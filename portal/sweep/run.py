@@ -16,6 +16,7 @@ from portal.automation.engine import (
     retry_due,
     run_stuck_rules,
 )
+from portal.bulk.jobs import resume_stalled_batches
 from portal.delivery.services import deliver_due_messages
 from portal.jobs import app_job, queue_for
 from portal.models_base import utcnow
@@ -31,8 +32,8 @@ SWEEP_JOB_PREFIX = "signet-sweep-"
 
 
 def run_sweep(now: datetime | None = None) -> dict[str, int]:
-    """Expire, remind, re-queue stuck sealing and mail, drop old bundles, run "stuck" rules and
-    due automation retries, close lapsed staff sessions; counts per step.
+    """Expire, remind, re-queue stuck sealing, mail and bulk batches, drop old bundles, run
+    "stuck" rules and due automation retries, close lapsed staff sessions; counts per step.
 
     Idempotent: every step decides from stored times, so running it again sends nothing twice.
     One step failing does not keep the others from running.
@@ -42,6 +43,7 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
              "reminded": lambda: send_due_reminders(now),
              "sealing": lambda: reseal_stuck(now),
              "messages": lambda: deliver_due_messages(now),
+             "bulk_batches": lambda: resume_stalled_batches(now),
              "bundles": lambda: _purge_bundles(now),
              "stuck_rules": lambda: _stuck_rules(now),
              "automation_retries": lambda: _automation_retries(now),

@@ -161,8 +161,13 @@ def _variables(place, day: Date, items: list[dict], vat_rate, currency) -> dict:
 
 def create_from_template(actor, meta, *, company_id, template_id, counterparty_id=None,
                          client=None, title=None, place="", date=None, items=(),
-                         vat_rate=Decimal(0), currency="RUB", language=None) -> Document:
-    """Render a template for a client, number it, and set the default parties and fields."""
+                         vat_rate=Decimal(0), currency="RUB", language=None,
+                         before_commit=None) -> Document:
+    """Render a template for a client, number it, and set the default parties and fields.
+
+    `before_commit(document)` runs in the creating transaction, just before its commit: a bulk
+    row notes its document there, so the document exists exactly when the row says so.
+    """
 
     errors: dict = {}
     company = _company(company_id, errors)
@@ -202,6 +207,8 @@ def create_from_template(actor, meta, *, company_id, template_id, counterparty_i
           template_id=template.id, template=template.name, number=number, title=title,
           sha256=blob.sha256, page_count=document.page_count, fields=len(fields),
           skipped_fields=skipped)
+    if before_commit is not None:
+        before_commit(document)
     unit.commit()
     return document
 

@@ -1,0 +1,188 @@
+"""Running a confirmed batch: each pending row's document created and sent, once.
+
+`run_batch` works through the batch a chunk of rows at a time for a slice of time, then
+queues itself again, so one long batch never holds a worker for long and a restart loses at
+most a chunk's progress. Each row is claimed by one conditional update (portal.retries, the
+outbox's claim): "pending" -> "working" with its attempt counted and the claim's time, so two
+runs never do one row twice, and a row whose worker died is taken over once its lease ended.
+The row notes its document in the very transaction that creates it, so a taken-over row
+sends the document already made instead of making a second one.
+"""
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+
+from portal import retries, unit
+from portal.audit.service import RequestMeta
+from portal.auth.models import User
+from portal.bulk.models import WORKING, BulkBatch, BulkRow
+from portal.documents.errors import AlreadySent
+from portal.documents.services import create_from_template
+from portal.documents.services import send as send_document
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.jobs import app_job, enqueue
+from portal.models_base import utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUE = "default"
+CHUNK = 10
+# A run gives its worker back after this long and queues the rest as a new job.
+SLICE_SECONDS = 20.0
+# A row "working" for longer belongs to a worker that died mid-row: it is claimable again.
+ROW_LEASE = timedelta(minutes=5)
+# A running batch no run touched for this long lost its job: the sweep queues it again.
+STALLED_AFTER = timedelta(minutes=2)
+META = RequestMeta(ip="", user_agent="Signet bulk send")
+CLIENT_KEYS = ("kind", "name", "email", "phone", "representative_name", "representative_position")
+
+
+class ClaimLost(Exception):
+    """The row's lease ended and another run took it over: this run must not record anything."""
+
+
+@app_job
+def run_batch(batch_id: int) -> None:
+    """Create and send the batch's pending rows for a time slice; then queue the rest."""
+    until = time.monotonic() + SLICE_SECONDS
+    while time.monotonic() < until:
+        if not _running(batch_id):
+            return
+        row_ids = _claimable_rows(batch_id, utcnow(), CHUNK)
+        if not row_ids:
+            _finish_if_settled(batch_id)
+            return
+        for row_id in row_ids:
+            run_row(row_id)
+        _note_progress(batch_id)
+    enqueue(run_batch, batch_id, queue=QUEUE)
+
+
+def _running(batch_id: int) -> bool:
+    status = db.session.scalar(select(BulkBatch.status).where(BulkBatch.id == batch_id))
+    unit.commit()
+    return status == "running"
+
+
+def _claimable(now: datetime):
+    return or_(BulkRow.status == "pending",
+               (BulkRow.status == WORKING) & (BulkRow.started_at <= now - ROW_LEASE))
+
+
+def _claimable_rows(batch_id: int, now: datetime, limit: int) -> list[int]:
+    ids = db.session.scalars(
+        select(BulkRow.id).where(BulkRow.batch_id == batch_id, _claimable(now))
+        .order_by(BulkRow.row_number).limit(limit)).all()
+    unit.commit()
+    return list(ids)
+
+
+def _note_progress(batch_id: int) -> None:
+    db.session.execute(update(BulkBatch).where(BulkBatch.id == batch_id)
+                       .values(progressed_at=utcnow()))
+    unit.commit()
+
+
+def _finish_if_settled(batch_id: int) -> None:
+    """Done once no row waits or is being worked on (a live lease is another run's to end)."""
+    unsettled = db.session.scalar(select(func.count(BulkRow.id)).where(
+        BulkRow.batch_id == batch_id, BulkRow.status.in_(("pending", WORKING))))
+    if unsettled == 0:
+        now = utcnow()
+        db.session.execute(update(BulkBatch).where(
+            BulkBatch.id == batch_id, BulkBatch.status == "running")
+            .values(status="done", finished_at=now, progressed_at=now))
+    unit.commit()
+
+
+def run_row(row_id: int) -> str | None:
+    """Create and send one row's document if the row is ours to do now; its new status."""
+    held = retries.claim(BulkRow, row_id, running=WORKING, lease=ROW_LEASE,
+                         waiting=("pending",))
+    if held is None:  # done, or another run's
+        return None
+    row = db.session.get(BulkRow, row_id)
+    batch = db.session.get(BulkBatch, row.batch_id)
+    actor = db.session.get(User, batch.created_by_id)
+    try:
+        document_id = row.document_id or _create(row, batch, actor, held)
+        _send(actor, document_id)
+    except ClaimLost:
+        unit.rollback()
+        log.warning("Bulk row %s was taken over by another run; this one stops", row_id)
+        return None
+    except DomainError as refused:
+        return _settle(held, "failed", refused.message)
+    except Exception as error:  # the row says what went wrong; a retry may do it
+        log.exception("Bulk row %s failed", row_id)
+        return _settle(held, "failed", _("Unexpected error: %(error)s", error=error))
+    return _settle(held, "sent", "")
+
+
+def _settle(held: retries.Claim, status: str, message: str) -> str | None:
+    written = retries.settle(BulkRow, held.row_id, held, running=WORKING, status=status,
+                             last_error=message[:retries.ERROR_LIMIT])
+    return status if written else None
+
+
+def _create(row: BulkRow, batch: BulkBatch, actor, held: retries.Claim) -> int:
+    values = row.values
+    document = create_from_template(
+        actor, META, company_id=batch.company_id, template_id=batch.template_id,
+        counterparty_id=row.counterparty_id,
+        client=None if row.counterparty_id else {key: values.get(key, "") for key in CLIENT_KEYS},
+        before_commit=lambda created: _note_document(created, values, held),
+        **document_arguments(values))
+    return document.id
+
+
+def document_arguments(values: dict) -> dict:
+    """The row's document variables as create_from_template takes them (only those given)."""
+    arguments = {"title": values.get("title") or None, "place": values.get("place", ""),
+                 "items": values.get("items") or ()}
+    if values.get("date"):
+        arguments["date"] = datetime.fromisoformat(values["date"]).date()
+    for key in ("currency", "vat_rate"):
+        if values.get(key) not in (None, ""):
+            arguments[key] = values[key]
+    return arguments
+
+
+def _note_document(document, values: dict, held: retries.Claim) -> None:
+    """In the creating transaction: the client is reached as the row says, and the row holds
+    the document while the claim is still ours (else nothing of it is committed)."""
+    for party in document.parties_with_role("client"):
+        party.channel = values.get("channel") or party.channel
+    noted = db.session.execute(update(BulkRow).where(
+        BulkRow.id == held.row_id, BulkRow.status == WORKING, BulkRow.attempts == held.attempt,
+        BulkRow.started_at == held.at, BulkRow.document_id.is_(None))
+        .values(document_id=document.id))
+    if noted.rowcount != 1:
+        raise ClaimLost()
+
+
+def _send(actor, document_id: int) -> None:
+    try:
+        send_document(actor, META, document_id)
+    except AlreadySent:  # an earlier try sent it and died before noting so
+        unit.rollback()
+
+
+def resume_stalled_batches(now: datetime) -> int:
+    """Queue again the running batches no run touched lately (their job was lost); the count."""
+    ids = db.session.scalars(select(BulkBatch.id).where(
+        BulkBatch.status == "running",
+        or_(BulkBatch.progressed_at.is_(None), BulkBatch.progressed_at <= now - STALLED_AFTER))
+        .order_by(BulkBatch.id)).all()
+    if ids:
+        db.session.execute(update(BulkBatch).where(BulkBatch.id.in_(ids))
+                           .values(progressed_at=now))
+    unit.commit()
+    for batch_id in ids:
+        enqueue(run_batch, batch_id, queue=QUEUE)
+    return len(ids)

@@ -1,0 +1,281 @@
+"""Bulk send: upload a spreadsheet for a template, map and check its rows, confirm, follow.
+
+Each service takes the actor, checks the permission (sending in bulk needs what creating and
+sending one document needs), owns its transaction and never touches the request. Nothing is
+created or sent before `confirm`; the jobs (portal.bulk.jobs) do the rest.
+"""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+
+from portal import unit
+from portal.auth.permissions import can
+from portal.bulk.jobs import QUEUE, run_batch
+from portal.bulk.models import ROW_STATUSES, BulkBatch, BulkMapping, BulkRow
+from portal.bulk.rows import TARGET_KEYS, suggest_mapping, validate_rows
+from portal.bulk.sheet import Sheet, read_sheet
+from portal.doctemplates.models import DocumentTemplate
+from portal.documents.models import Document
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.jobs import enqueue
+from portal.models_base import end_read_before_slow_work, utcnow
+from portal.parties.models import Company
+from portal.storage import read, store
+
+SHEET_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12"}
+# A spreadsheet program runs a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+RESULT_COLUMNS = ("row", "status", "name", "email", "phone", "document", "message")
+
+
+class BulkRefused(DomainError):
+    status = 422
+
+
+def _require_permission(actor) -> None:
+    if not (can(actor, "create", "documents") and can(actor, "send", "documents")):
+        unit.rollback()
+        raise DomainError(_("You may not create and send documents."), 403)
+
+
+def _batch(actor, batch_id) -> BulkBatch:
+    _require_permission(actor)
+    batch = db.session.get(BulkBatch, batch_id) if str(batch_id).isdigit() else None
+    if batch is None:
+        unit.rollback()
+        raise DomainError(_("This batch does not exist."), 404)
+    return batch
+
+
+# --- upload and mapping ----------------------------------------------------------------------
+
+def start_batch(actor, template_id, company_id, data: bytes, filename: str) -> BulkBatch:
+    """Read the spreadsheet, map its columns (as last time for this template, else by the
+    header names), check every row, and keep it all as a "validated" batch; nothing is sent."""
+    _require_permission(actor)
+    template = (db.session.get(DocumentTemplate, int(template_id))
+                if str(template_id or "").isdigit() else None)
+    if template is None or not template.active:
+        unit.rollback()
+        raise BulkRefused(_("Choose one of the active templates."))
+    company = db.session.get(Company, int(company_id)) if str(company_id or "").isdigit() else None
+    if company is None:
+        unit.rollback()
+        raise BulkRefused(_("Choose one of our companies."))
+    template_id, company_id = template.id, company.id
+    end_read_before_slow_work()
+    sheet = read_sheet(data, filename)  # SheetRefused says what is wrong with the file
+    template = db.session.get(DocumentTemplate, template_id)
+    mapping = _remembered_mapping(template_id, sheet.headers)
+    for target, index in suggest_mapping(sheet.headers, template).items():
+        if target not in mapping and index not in mapping.values():
+            mapping[target] = index
+    blob = store(data, _content_type(filename))
+    batch = BulkBatch(template_id=template_id, company_id=company_id, created_by_id=actor.id,
+                      source_sha256=blob.sha256, source_filename=_filename(filename),
+                      headers=list(sheet.headers))
+    db.session.add(batch)
+    _validate(batch, sheet, mapping, template, actor)
+    unit.commit()
+    return batch
+
+
+def remap(actor, batch_id, mapping: dict) -> BulkBatch:
+    """Read the batch's rows again as `mapping` (target -> column index) says, and remember it
+    for the template."""
+    batch = _batch(actor, batch_id)
+    if batch.status != "validated":
+        unit.rollback()
+        raise DomainError(_("This batch was confirmed: its columns can no longer change."), 409)
+    mapping = _clean_mapping(mapping, len(batch.headers))
+    template = db.session.get(DocumentTemplate, batch.template_id)
+    end_read_before_slow_work()
+    sheet = read_sheet(read(batch.source_sha256), batch.source_filename)
+    batch = db.session.get(BulkBatch, batch.id)
+    db.session.execute(delete(BulkRow).where(BulkRow.batch_id == batch.id))
+    _validate(batch, sheet, mapping, template, actor)
+    _remember_mapping(batch)
+    unit.commit()
+    return batch
+
+
+def _validate(batch: BulkBatch, sheet: Sheet, mapping: dict, template, actor) -> None:
+    results = validate_rows(sheet, mapping, template, actor)
+    batch.mapping = mapping
+    batch.row_count = len(results)
+    batch.invalid_count = sum(not result.valid for result in results)
+    db.session.flush()
+    db.session.add_all(BulkRow(
+        batch_id=batch.id, row_number=result.row_number, values=_json_safe(result.values),
+        errors={key: str(message) for key, message in result.errors.items()},
+        counterparty_id=result.counterparty_id,
+        status="valid" if result.valid else "invalid") for result in results)
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _clean_mapping(mapping, width: int) -> dict[str, int]:
+    """Known targets to existing columns, each column used once, or a refusal saying why."""
+    cleaned: dict[str, int] = {}
+    for target, index in dict(mapping or {}).items():
+        if index in (None, ""):
+            continue
+        if target not in TARGET_KEYS or not str(index).isdigit() or int(index) >= width:
+            unit.rollback()
+            raise BulkRefused(_("Choose a column of the spreadsheet for each field."))
+        if int(index) in cleaned.values():
+            unit.rollback()
+            raise BulkRefused(_("Each column can be used for one field only."))
+        cleaned[target] = int(index)
+    return cleaned
+
+
+def _remembered_mapping(template_id: int, headers: list[str]) -> dict[str, int]:
+    """target -> column index from the header names last used with the template."""
+    remembered = db.session.get(BulkMapping, template_id)
+    if remembered is None:
+        return {}
+    positions = {}
+    for index, header in enumerate(headers):
+        positions.setdefault(header, index)
+    return {target: positions[header] for header, target in remembered.columns.items()
+            if header in positions and target in TARGET_KEYS}
+
+
+def _remember_mapping(batch: BulkBatch) -> None:
+    columns = {batch.headers[index]: target for target, index in batch.mapping.items()
+               if 0 <= index < len(batch.headers)}
+    remembered = db.session.get(BulkMapping, batch.template_id)
+    if remembered is None:
+        db.session.add(BulkMapping(template_id=batch.template_id, columns=columns))
+    else:
+        remembered.columns = columns
+
+
+def _content_type(filename: str) -> str:
+    suffix = "." + str(filename or "").rsplit(".", 1)[-1].lower() if "." in str(filename) else ""
+    return SHEET_TYPES.get(suffix, "text/csv")
+
+
+def _filename(filename: str) -> str:
+    name = str(filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable())[:255]
+
+
+# --- confirm, run, retry ---------------------------------------------------------------------
+
+def confirm(actor, batch_id, skip_invalid: bool) -> BulkBatch:
+    """Start creating and sending: every valid row, and the invalid ones skipped if asked.
+
+    Of two confirmations (a double click, two tabs) one starts the batch: one conditional
+    update moves it from "validated" to "running"; the other is told it was confirmed.
+    """
+    batch = _batch(actor, batch_id)
+    if batch.invalid_count and not skip_invalid:
+        unit.rollback()
+        raise BulkRefused(_("%(count)d rows have errors: fix them in the file, or skip them.",
+                            count=batch.invalid_count))
+    now = utcnow()
+    started = db.session.execute(update(BulkBatch).where(
+        BulkBatch.id == batch.id, BulkBatch.status == "validated").values(
+        status="running", skip_invalid=bool(skip_invalid), confirmed_at=now,
+        progressed_at=now))
+    if started.rowcount != 1:
+        unit.rollback()
+        raise DomainError(_("This batch was already confirmed; nothing was sent twice."), 409)
+    _set_rows(batch.id, "invalid", "skipped")
+    _set_rows(batch.id, "valid", "pending")
+    _remember_mapping(batch)
+    _run_after_commit(batch.id)
+    unit.commit()
+    db.session.refresh(batch)
+    return batch
+
+
+def retry_failed(actor, batch_id) -> int:
+    """Queue the failed rows again (only those); how many."""
+    batch = _batch(actor, batch_id)
+    if batch.status not in ("running", "done"):
+        unit.rollback()
+        raise DomainError(_("Only a confirmed batch has rows to retry."), 409)
+    count = _set_rows(batch.id, "failed", "pending", last_error="")
+    if count:
+        db.session.execute(update(BulkBatch).where(BulkBatch.id == batch.id).values(
+            status="running", finished_at=None, progressed_at=utcnow()))
+        _run_after_commit(batch.id)
+    unit.commit()
+    return count
+
+
+def cancel(actor, batch_id) -> BulkBatch:
+    """Stop a batch: rows not yet started are skipped (documents already sent stay sent)."""
+    batch = _batch(actor, batch_id)
+    if batch.status not in ("validated", "running"):
+        unit.rollback()
+        raise DomainError(_("This batch has ended already."), 409)
+    batch.status, batch.finished_at = "cancelled", utcnow()
+    for status in ("valid", "pending", "invalid"):
+        _set_rows(batch.id, status, "skipped")
+    unit.commit()
+    return batch
+
+
+def _set_rows(batch_id: int, old: str, new: str, **values) -> int:
+    result = db.session.execute(update(BulkRow).where(
+        BulkRow.batch_id == batch_id, BulkRow.status == old).values(status=new, **values))
+    return result.rowcount
+
+
+def _run_after_commit(batch_id: int) -> None:
+    unit.after_commit(lambda: enqueue(run_batch, batch_id, queue=QUEUE))
+
+
+# --- following -------------------------------------------------------------------------------
+
+def batch_progress(batch_id: int) -> dict[str, int]:
+    """How many rows are in each status (every status named, zero when none), and the total."""
+    counts = dict.fromkeys(ROW_STATUSES, 0)
+    counts.update(db.session.execute(
+        select(BulkRow.status, func.count(BulkRow.id)).where(BulkRow.batch_id == batch_id)
+        .group_by(BulkRow.status)).tuples().all())
+    counts["total"] = sum(counts[status] for status in ROW_STATUSES)
+    return counts
+
+
+def neutralised(cell) -> str:
+    """A cell a spreadsheet program shows as text, never runs as a formula."""
+    text = "" if cell is None else str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def results_csv(batch: BulkBatch) -> str:
+    """One line per row: its status, client, document number and message (UTF-8 text)."""
+    rows = db.session.execute(
+        select(BulkRow, Document.number).outerjoin(Document, Document.id == BulkRow.document_id)
+        .where(BulkRow.batch_id == batch.id).order_by(BulkRow.row_number)).all()
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(RESULT_COLUMNS)
+    for row, number in rows:
+        message = row.last_error or "; ".join(row.errors.values())
+        writer.writerow(neutralised(cell) for cell in (
+            row.row_number, row.status, row.values.get("name", ""), row.values.get("email", ""),
+            row.values.get("phone", ""), number or "", message))
+    return output.getvalue()
