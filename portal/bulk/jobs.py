@@ -20,6 +20,7 @@ from portal import retries, unit
 from portal.audit.service import RequestMeta
 from portal.auth.models import User
 from portal.bulk.models import WORKING, BulkBatch, BulkRow
+from portal.doctemplates.models import DocumentTemplate
 from portal.documents.errors import AlreadySent
 from portal.documents.services import create_from_template
 from portal.documents.services import send as send_document
@@ -137,14 +138,18 @@ def _create(row: BulkRow, batch: BulkBatch, actor, held: retries.Claim) -> int:
         counterparty_id=row.counterparty_id,
         client=None if row.counterparty_id else {key: values.get(key, "") for key in CLIENT_KEYS},
         before_commit=lambda created: _note_document(created, values, held),
-        **document_arguments(values))
+        **document_arguments(values, db.session.get(DocumentTemplate, batch.template_id).name))
     return document.id
 
 
-def document_arguments(values: dict) -> dict:
-    """The row's document variables as create_from_template takes them (only those given)."""
-    arguments = {"title": values.get("title") or None, "place": values.get("place", ""),
-                 "items": values.get("items") or ()}
+def document_arguments(values: dict, template_name: str) -> dict:
+    """The row's document variables as create_from_template takes them (only those given).
+
+    A row with an amount and no title has one item named as the document: the template's name.
+    """
+    title = values.get("title") or template_name
+    items = [{**item, "name": item.get("name") or title} for item in values.get("items") or ()]
+    arguments = {"title": title, "place": values.get("place", ""), "items": items}
     if values.get("date"):
         arguments["date"] = datetime.fromisoformat(values["date"]).date()
     for key in ("currency", "vat_rate"):

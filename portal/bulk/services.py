@@ -254,7 +254,7 @@ def batch_progress(batch_id: int) -> dict[str, int]:
     counts = dict.fromkeys(ROW_STATUSES, 0)
     counts.update(db.session.execute(
         select(BulkRow.status, func.count(BulkRow.id)).where(BulkRow.batch_id == batch_id)
-        .group_by(BulkRow.status)).tuples().all())
+        .group_by(BulkRow.status)).all())
     counts["total"] = sum(counts[status] for status in ROW_STATUSES)
     return counts
 
