@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select, update
 
 from portal import unit
@@ -190,8 +191,10 @@ def confirm(actor, batch_id, skip_invalid: bool) -> BulkBatch:
     batch = _batch(actor, batch_id)
     if batch.invalid_count and not skip_invalid:
         unit.rollback()
-        raise BulkRefused(_("%(count)d rows have errors: fix them in the file, or skip them.",
-                            count=batch.invalid_count))
+        raise BulkRefused(ngettext(
+            "%(num)d row has errors: fix it in the file, or skip it.",
+            "%(num)d rows have errors: fix them in the file, or skip them.",
+            batch.invalid_count))
     now = utcnow()
     started = db.session.execute(update(BulkBatch).where(
         BulkBatch.id == batch.id, BulkBatch.status == "validated").values(
