@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from portal import retries, unit
 from portal.audit.service import RequestMeta
 from portal.auth.models import User
-from portal.bulk.models import WORKING, BulkBatch, BulkRow
+from portal.bulk.models import QUEUED_OR_RUNNING, WORKING, BulkBatch, BulkRow
 from portal.doctemplates.models import DocumentTemplate
 from portal.documents.errors import AlreadySent
 from portal.documents.services import create_from_template
@@ -52,7 +52,7 @@ def run_batch(batch_id: int) -> None:
     """Create and send the batch's pending rows for a time slice; then queue the rest."""
     until = time.monotonic() + SLICE_SECONDS
     while time.monotonic() < until:
-        if not _running(batch_id):
+        if not _start(batch_id):
             return
         row_ids = _claimable_rows(batch_id, utcnow(), CHUNK)
         if not row_ids:
@@ -64,7 +64,10 @@ def run_batch(batch_id: int) -> None:
     enqueue(run_batch, batch_id, queue=QUEUE)
 
 
-def _running(batch_id: int) -> bool:
+def _start(batch_id: int) -> bool:
+    """Whether the batch is running, once a confirmed one was started; False: nothing to do."""
+    db.session.execute(update(BulkBatch).where(
+        BulkBatch.id == batch_id, BulkBatch.status == "confirmed").values(status="running"))
     status = db.session.scalar(select(BulkBatch.status).where(BulkBatch.id == batch_id))
     unit.commit()
     return status == "running"
@@ -179,9 +182,10 @@ def _send(actor, document_id: int) -> None:
 
 
 def resume_stalled_batches(now: datetime) -> int:
-    """Queue again the running batches no run touched lately (their job was lost); the count."""
+    """Queue again the confirmed or running batches no run touched lately (their job was
+    lost); the count."""
     ids = db.session.scalars(select(BulkBatch.id).where(
-        BulkBatch.status == "running",
+        BulkBatch.status.in_(QUEUED_OR_RUNNING),
         or_(BulkBatch.progressed_at.is_(None), BulkBatch.progressed_at <= now - STALLED_AFTER))
         .order_by(BulkBatch.id)).all()
     if ids:

@@ -1,7 +1,8 @@
 """Bulk send: a batch made from one uploaded spreadsheet, and one row per client in it.
 
-A batch is "validated" after the upload (rows checked, nothing written elsewhere), "running"
-once confirmed (its pending rows are created and sent by jobs), then "done"; or "cancelled".
+A batch is "validated" after the upload (rows checked, nothing written elsewhere),
+"confirmed" (its run is queued), "running" once a run started (its pending rows are created
+and sent by jobs), then "done"; or "cancelled".
 A row is "invalid" or "valid" after validation; at confirmation a valid row becomes
 "pending" (an invalid one "skipped"); a run claims it ("working", with a lease), creates and
 sends its document, and settles it "sent" or "failed" (with the message).
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.extensions import db
 from portal.models_base import TimestampMixin, UTCDateTime, utcnow
 
-BATCH_STATUSES = ("validated", "running", "done", "cancelled")
+BATCH_STATUSES = ("validated", "confirmed", "running", "done", "cancelled")
+# A run is queued for these (the sweep queues it again when it was lost).
+QUEUED_OR_RUNNING = ("confirmed", "running")
 ROW_STATUSES = ("invalid", "valid", "skipped", "pending", "working", "sent", "failed")
 # Claimed by a run: the row is being created and sent (retries.claim's "running" status).
 WORKING = "working"

@@ -17,7 +17,13 @@ from sqlalchemy import delete, func, select, update
 from portal import unit
 from portal.auth.permissions import can
 from portal.bulk.jobs import QUEUE, run_batch
-from portal.bulk.models import ROW_STATUSES, BulkBatch, BulkMapping, BulkRow
+from portal.bulk.models import (
+    QUEUED_OR_RUNNING,
+    ROW_STATUSES,
+    BulkBatch,
+    BulkMapping,
+    BulkRow,
+)
 from portal.bulk.rows import TARGET_KEYS, suggest_mapping, validate_rows
 from portal.bulk.sheet import Sheet, read_sheet
 from portal.doctemplates.models import DocumentTemplate
@@ -186,7 +192,7 @@ def confirm(actor, batch_id, skip_invalid: bool) -> BulkBatch:
     """Start creating and sending: every valid row, and the invalid ones skipped if asked.
 
     Of two confirmations (a double click, two tabs) one starts the batch: one conditional
-    update moves it from "validated" to "running"; the other is told it was confirmed.
+    update moves it from "validated" to "confirmed"; the other is told it was confirmed.
     """
     batch = _batch(actor, batch_id)
     if batch.invalid_count and not skip_invalid:
@@ -198,7 +204,7 @@ def confirm(actor, batch_id, skip_invalid: bool) -> BulkBatch:
     now = utcnow()
     started = db.session.execute(update(BulkBatch).where(
         BulkBatch.id == batch.id, BulkBatch.status == "validated").values(
-        status="running", skip_invalid=bool(skip_invalid), confirmed_at=now,
+        status="confirmed", skip_invalid=bool(skip_invalid), confirmed_at=now,
         progressed_at=now))
     if started.rowcount != 1:
         unit.rollback()
@@ -215,13 +221,13 @@ def confirm(actor, batch_id, skip_invalid: bool) -> BulkBatch:
 def retry_failed(actor, batch_id) -> int:
     """Queue the failed rows again (only those); how many."""
     batch = _batch(actor, batch_id)
-    if batch.status not in ("running", "done"):
+    if batch.status not in (*QUEUED_OR_RUNNING, "done"):
         unit.rollback()
         raise DomainError(_("Only a confirmed batch has rows to retry."), 409)
     count = _set_rows(batch.id, "failed", "pending", last_error="")
     if count:
         db.session.execute(update(BulkBatch).where(BulkBatch.id == batch.id).values(
-            status="running", finished_at=None, progressed_at=utcnow()))
+            status="confirmed", finished_at=None, progressed_at=utcnow()))
         _run_after_commit(batch.id)
     unit.commit()
     return count
@@ -230,7 +236,7 @@ def retry_failed(actor, batch_id) -> int:
 def cancel(actor, batch_id) -> BulkBatch:
     """Stop a batch: rows not yet started are skipped (documents already sent stay sent)."""
     batch = _batch(actor, batch_id)
-    if batch.status not in ("validated", "running"):
+    if batch.status not in ("validated", *QUEUED_OR_RUNNING):
         unit.rollback()
         raise DomainError(_("This batch has ended already."), 409)
     batch.status, batch.finished_at = "cancelled", utcnow()

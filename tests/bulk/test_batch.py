@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from portal.auth.models import Role, RoleGrant, User
 from portal.bulk import services
+from portal.bulk.jobs import run_row
 from portal.bulk.models import BulkBatch, BulkRow
 from portal.documents.models import Document, Party
 from portal.errors import DomainError
@@ -126,6 +127,18 @@ def test_a_row_held_by_a_dead_worker_is_done_exactly_once_after_its_lease(app, a
         assert sorted(per_client) == [("ivan@example.com", 1), ("maria@example.com", 1)]
         assert db.session.get(BulkBatch, batch.id).status == "done"
         assert run_sweep()["bulk_batches"] == 0
+        assert run_row(rows[2].id) is None  # a row that was done is never done again
+        assert len(_documents()) == 2
+
+
+def test_a_cancelled_batch_sends_nothing_and_cannot_be_confirmed(app, admin):
+    with app.app_context():
+        batch = _start(admin["id"], HEADER + ROWS)
+        assert services.cancel(_actor(admin["id"]), batch.id).status == "cancelled"
+        assert services.batch_progress(batch.id)["skipped"] == 2
+        with pytest.raises(DomainError) as refused:
+            services.confirm(_actor(admin["id"]), batch.id, skip_invalid=False)
+        assert refused.value.status == 409 and _documents() == []
 
 
 def test_the_results_csv_neutralises_formulas(app, admin):
