@@ -11,7 +11,7 @@ sends its document, and settles it "sent" or "failed" (with the message).
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_base import TimestampMixin, UTCDateTime, utcnow
@@ -46,6 +46,17 @@ class BulkBatch(TimestampMixin, db.Model):
     # The last time a run worked on it: a running batch silent for long lost its job.
     progressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    created_by = relationship("User")
+
+    # Whose batch it is, as permissions.can reads an owned object (documents' scopes apply).
+    @property
+    def responsible_id(self) -> int:
+        return self.created_by_id
+
+    @property
+    def responsible(self):
+        return self.created_by
 
 
 class BulkRow(db.Model):

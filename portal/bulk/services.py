@@ -52,10 +52,12 @@ def _require_permission(actor) -> None:
         raise DomainError(_("You may not create and send documents."), 403)
 
 
-def _batch(actor, batch_id) -> BulkBatch:
+def batch_for(actor, batch_id) -> BulkBatch:
+    """The batch, if the actor may send in bulk and reach it (theirs, or within their scope
+    for documents); a 404 refusal otherwise, as for a document they may not see."""
     _require_permission(actor)
-    batch = db.session.get(BulkBatch, batch_id) if str(batch_id).isdigit() else None
-    if batch is None:
+    batch = db.session.get(BulkBatch, int(batch_id)) if str(batch_id).isdigit() else None
+    if batch is None or not can(actor, "send", "documents", batch):
         unit.rollback()
         raise DomainError(_("This batch does not exist."), 404)
     return batch
@@ -97,7 +99,7 @@ def start_batch(actor, template_id, company_id, data: bytes, filename: str) -> B
 def remap(actor, batch_id, mapping: dict) -> BulkBatch:
     """Read the batch's rows again as `mapping` (target -> column index) says, and remember it
     for the template."""
-    batch = _batch(actor, batch_id)
+    batch = batch_for(actor, batch_id)
     if batch.status != "validated":
         unit.rollback()
         raise DomainError(_("This batch was confirmed: its columns can no longer change."), 409)
@@ -194,7 +196,7 @@ def confirm(actor, batch_id, skip_invalid: bool) -> BulkBatch:
     Of two confirmations (a double click, two tabs) one starts the batch: one conditional
     update moves it from "validated" to "confirmed"; the other is told it was confirmed.
     """
-    batch = _batch(actor, batch_id)
+    batch = batch_for(actor, batch_id)
     if batch.invalid_count and not skip_invalid:
         unit.rollback()
         raise BulkRefused(ngettext(
@@ -220,7 +222,7 @@ def confirm(actor, batch_id, skip_invalid: bool) -> BulkBatch:
 
 def retry_failed(actor, batch_id) -> int:
     """Queue the failed rows again (only those); how many."""
-    batch = _batch(actor, batch_id)
+    batch = batch_for(actor, batch_id)
     if batch.status not in (*QUEUED_OR_RUNNING, "done"):
         unit.rollback()
         raise DomainError(_("Only a confirmed batch has rows to retry."), 409)
@@ -235,7 +237,7 @@ def retry_failed(actor, batch_id) -> int:
 
 def cancel(actor, batch_id) -> BulkBatch:
     """Stop a batch: rows not yet started are skipped (documents already sent stay sent)."""
-    batch = _batch(actor, batch_id)
+    batch = batch_for(actor, batch_id)
     if batch.status not in ("validated", *QUEUED_OR_RUNNING):
         unit.rollback()
         raise DomainError(_("This batch has ended already."), 409)

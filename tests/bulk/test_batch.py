@@ -180,3 +180,13 @@ def test_only_a_user_who_may_create_and_send_documents_may_send_in_bulk(app):
             _start(reader.id, HEADER + ROWS)
         assert refused.value.status == 403
         assert db.session.scalar(select(func.count(BulkBatch.id))) == 0
+
+
+def test_an_employee_reaches_their_own_batches_only(app, admin):
+    with app.app_context():
+        batch = _start(admin["id"], HEADER + ROWS)
+        employee = make_user(email="emp@example.com", name="Emil Employee")
+        with pytest.raises(DomainError) as refused:
+            services.confirm(employee, batch.id, skip_invalid=False)
+        assert refused.value.status == 404
+        assert services.batch_for(_actor(admin["id"]), batch.id).status == "validated"
