@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from portal.auth.models import Role, RoleGrant, User
 from portal.bulk import services
-from portal.bulk.jobs import run_row
+from portal.bulk.jobs import run_batch, run_row
 from portal.bulk.models import BulkBatch, BulkRow
 from portal.documents.models import Document, Party
 from portal.errors import DomainError
@@ -106,16 +106,7 @@ def test_a_row_that_cannot_be_sent_fails_with_its_message_and_only_it_is_retried
 def test_a_row_held_by_a_dead_worker_is_done_exactly_once_after_its_lease(app, admin):
     with app.app_context():
         batch = _start(admin["id"], HEADER + ROWS)
-        long_ago = utcnow() - timedelta(hours=1)
-        # As if confirmed, then the worker died holding row 2 and its job was lost.
-        db.session.execute(update(BulkBatch).where(BulkBatch.id == batch.id).values(
-            status="running", confirmed_at=long_ago, progressed_at=long_ago))
-        db.session.execute(update(BulkRow).where(BulkRow.batch_id == batch.id)
-                           .values(status="pending"))
-        db.session.execute(update(BulkRow).where(
-            BulkRow.batch_id == batch.id, BulkRow.row_number == 2)
-            .values(status="working", attempts=1, started_at=long_ago))
-        db.session.commit()
+        _as_running(batch.id, held_row=2, held_since=utcnow() - timedelta(hours=1))
 
         assert run_sweep()["bulk_batches"] == 1
         rows = _rows(batch.id)
@@ -129,6 +120,51 @@ def test_a_row_held_by_a_dead_worker_is_done_exactly_once_after_its_lease(app, a
         assert run_sweep()["bulk_batches"] == 0
         assert run_row(rows[2].id) is None  # a row that was done is never done again
         assert len(_documents()) == 2
+
+
+def test_a_row_another_worker_holds_is_left_to_it_and_the_batch_waits(app, admin):
+    with app.app_context():
+        batch = _start(admin["id"], HEADER + ROWS)
+        _as_running(batch.id, held_row=2, held_since=utcnow())
+        run_batch(batch.id)
+        rows = _rows(batch.id)
+        assert (rows[2].status, rows[2].document_id, rows[3].status) == ("working", None, "sent")
+        assert db.session.get(BulkBatch, batch.id).status == "running"
+        assert len(_documents()) == 1
+
+
+def test_a_row_whose_worker_died_after_creating_its_document_sends_that_document(app, admin):
+    with app.app_context():
+        batch = _start(admin["id"], HEADER + ROWS[:ROWS.index("\n") + 1])
+        maria = _rows(batch.id)[2]
+        maria.values = {**maria.values, "channel": "sms"}  # fails to send: no phone
+        db.session.commit()
+        services.confirm(_actor(admin["id"]), batch.id, skip_invalid=False)
+        document_id = _rows(batch.id)[2].document_id
+        db.session.execute(update(Party).where(Party.document_id == document_id,
+                                               Party.role == "client")
+                           .values(phone="+351912345678"))
+        db.session.commit()
+        _as_running(batch.id, held_row=2, held_since=utcnow() - timedelta(hours=1))
+        assert run_sweep()["bulk_batches"] == 1
+        row = _rows(batch.id)[2]
+        assert (row.status, row.document_id) == ("sent", document_id)
+        assert [document.id for document in _documents()] == [document_id]
+
+
+def _as_running(batch_id: int, held_row: int, held_since) -> None:
+    """As if confirmed and run until a worker took `held_row` at `held_since` (and, if long
+    ago, died), and its job was lost."""
+    long_ago = utcnow() - timedelta(hours=1)
+    db.session.execute(update(BulkBatch).where(BulkBatch.id == batch_id).values(
+        status="running", confirmed_at=long_ago, progressed_at=long_ago))
+    db.session.execute(update(BulkRow).where(
+        BulkRow.batch_id == batch_id, BulkRow.status.in_(("valid", "failed")))
+        .values(status="pending"))
+    db.session.execute(update(BulkRow).where(
+        BulkRow.batch_id == batch_id, BulkRow.row_number == held_row)
+        .values(status="working", attempts=1, started_at=held_since))
+    db.session.commit()
 
 
 def test_a_cancelled_batch_sends_nothing_and_cannot_be_confirmed(app, admin):
