@@ -5,6 +5,7 @@ import io
 from datetime import timedelta
 
 import pytest
+import rq
 from sqlalchemy import func, select, update
 
 from portal.auth.models import Role, RoleGrant, User
@@ -14,6 +15,7 @@ from portal.bulk.models import BulkBatch, BulkRow
 from portal.documents.models import Document, Party
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.jobs import DEFAULT_QUEUES
 from portal.models_base import utcnow
 from portal.sweep.run import run_sweep
 from tests.documents.support import make_template, signet_company
@@ -226,3 +228,23 @@ def test_an_employee_reaches_their_own_batches_only(app, admin):
             services.confirm(employee, batch.id, skip_invalid=False)
         assert refused.value.status == 404
         assert services.batch_for(_actor(admin["id"]), batch.id).status == "validated"
+
+
+def test_through_rq_a_batch_whose_job_redis_lost_is_finished_by_the_sweep(
+        make_app, redis_url, redis_client, smtp_server):
+    app = make_app(REDIS_URL=redis_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    with app.app_context():
+        boss = make_user(email="boss@example.com", name="Bo Boss", is_admin=True)
+        batch_id = _start(boss.id, HEADER + ROWS).id
+        services.confirm(_actor(boss.id), batch_id, skip_invalid=False)
+        assert db.session.get(BulkBatch, batch_id).status == "confirmed"
+        assert _documents() == []  # queued on RQ, not run in the request
+        redis_client.flushdb()  # Redis restarted empty: the run's job is gone
+        assert run_sweep(utcnow() + timedelta(minutes=5))["bulk_batches"] == 1
+    with app.app_context():
+        queues = [rq.Queue(name, connection=redis_client) for name in DEFAULT_QUEUES]
+        rq.SimpleWorker(queues, connection=redis_client).work(burst=True)
+    with app.app_context():
+        assert db.session.get(BulkBatch, batch_id).status == "done"
+        assert services.batch_progress(batch_id)["sent"] == 2
+        assert len(_documents()) == 2
