@@ -13,12 +13,14 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from portal import retries, unit
 from portal.audit.service import RequestMeta
 from portal.auth.models import User
+from portal.auth.services import staff_language
 from portal.bulk.models import QUEUED_OR_RUNNING, WORKING, BulkBatch, BulkRow
 from portal.doctemplates.models import DocumentTemplate
 from portal.documents.errors import AlreadySent
@@ -113,18 +115,25 @@ def run_row(row_id: int) -> str | None:
     row = db.session.get(BulkRow, row_id)
     batch = db.session.get(BulkBatch, row.batch_id)
     actor = db.session.get(User, batch.created_by_id)
+    # The row's message is read by its sender, in their language.
+    with force_locale(staff_language(actor)):
+        return _do_row(row, batch, actor, held)
+
+
+def _do_row(row: BulkRow, batch: BulkBatch, actor, held: retries.Claim) -> str | None:
     try:
         document_id = row.document_id or _create(row, batch, actor, held)
         _send(actor, document_id)
     except ClaimLost:
         unit.rollback()
-        log.warning("Bulk row %s was taken over by another run; this one stops", row_id)
+        log.warning("Bulk row %s was taken over by another run; this one stops", row.id)
         return None
     except DomainError as refused:
         return _settle(held, "failed", refused.message)
-    except Exception as error:  # the row says what went wrong; a retry may do it
-        log.exception("Bulk row %s failed", row_id)
-        return _settle(held, "failed", _("Unexpected error: %(error)s", error=error))
+    except Exception:  # logged with its details; the row asks for a retry
+        log.exception("Bulk row %s failed", held.row_id)
+        return _settle(held, "failed", _(
+            "Something went wrong with this row; it was logged. Retry it in a moment."))
     return _settle(held, "sent", "")
 
 
