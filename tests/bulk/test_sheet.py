@@ -5,7 +5,6 @@ import datetime
 import struct
 import zipfile
 import zlib
-from contextlib import contextmanager
 from io import BytesIO, StringIO
 
 import openpyxl
@@ -13,24 +12,12 @@ import pytest
 from flask_babel import force_locale
 
 from portal.bulk.sheet import SheetRefused, read_sheet
-from tests.pdfs.support import light_app
+from tests.pdfs.support import configured, light_app
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     return light_app(tmp_path_factory.mktemp("sheet"))
-
-
-@contextmanager
-def configured(app, **config):
-    """The app with some settings changed for one block (the app is shared by the module)."""
-    saved = {key: app.config[key] for key in config}
-    app.config.update(config)
-    try:
-        with app.app_context():
-            yield
-    finally:
-        app.config.update(saved)
 
 
 def read(app, data: bytes, filename: str, **config):

@@ -1,5 +1,6 @@
 """Helpers shared by the PDF and burn-in tests: a light app, rendering, pixel boxes."""
 
+from contextlib import contextmanager
 from io import BytesIO
 
 import pypdfium2
@@ -21,6 +22,18 @@ def light_app(tmp_path, **overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
         **overrides,
     })
+
+
+@contextmanager
+def configured(app, **config):
+    """The app with some settings changed for one block (the app is shared by the module)."""
+    saved = {key: app.config[key] for key in config}
+    app.config.update(config)
+    try:
+        with app.app_context():
+            yield
+    finally:
+        app.config.update(saved)
 
 
 def render(pdf_bytes: bytes, page: int = 1, scale: float = 1.0) -> Image.Image:

@@ -1,6 +1,5 @@
 """Uploads: what is accepted becomes a PDF; what is refused says why in plain words."""
 
-from contextlib import contextmanager
 from io import BytesIO
 
 import pytest
@@ -9,24 +8,12 @@ from pypdf import PdfReader, PdfWriter
 
 from portal.pdfs import PdfRejected, ingest_upload
 from tests.fixtures import fixture_bytes
-from tests.pdfs.support import light_app, render
+from tests.pdfs.support import configured, light_app, render
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     return light_app(tmp_path_factory.mktemp("ingest"))
-
-
-@contextmanager
-def configured(app, **config):
-    """The app with some settings changed for one block (the app is shared by the module)."""
-    saved = {key: app.config[key] for key in config}
-    app.config.update(config)
-    try:
-        with app.app_context():
-            yield
-    finally:
-        app.config.update(saved)
 
 
 def rejection(app, data, **config) -> str:
