@@ -123,6 +123,7 @@ def create_user(actor: User, fields: UserFields, password: str | None = None,
     try:
         _apply_fields(user, fields)
         if password:
+            _refuse_unusable_password(user.email)
             _refuse_weak_password(password)
     except UserRefused:
         # The department's user list may hold the refused user: forget it all, so no later
@@ -269,6 +270,14 @@ def change_own_password(user: User, current: str, new: str, revoke_tokens: bool,
 
 def _tokens_note(revoked: int) -> str:
     return f"api tokens revoked: {revoked}" if revoked else ""
+
+
+def _refuse_unusable_password(email: str) -> None:
+    """With password login off, only a break-glass account can use a password."""
+    if password_login_refusal(email):
+        raise UserRefused(_("Password login is off here, and %(email)s is not a break-glass "
+                            "account: send an invitation, and the user signs in through "
+                            "single sign-on.", email=email), "password")
 
 
 def _refuse_weak_password(password: str) -> None:

@@ -405,6 +405,24 @@ def test_an_invitation_with_password_login_off_leads_to_the_provider(sso_app, ad
     assert invited.get(link).status_code == 404
 
 
+def test_with_password_login_off_a_new_user_gets_no_password_they_cannot_use(sso_app, admin):
+    sso_app.config.update(SIGNET_PASSWORD_LOGIN=False,
+                          SIGNET_BREAK_GLASS_EMAILS=["admin@example.com", "ops@example.com"])
+    client = sso_app.test_client()
+    login(client, admin["email"], admin["password"])
+    password = {"setup": "password", "password": "a long enough password",
+                "confirm": "a long enough password"}
+    refused = post_form(client, "/admin/users/new", {
+        "email": "ana@example.com", "name": "Ana", "position": "", "phone": "",
+        "department": "", **password})
+    assert refused.status_code == 200 and "is not a break-glass account" in text_of(refused)
+    assert user_count(sso_app) == 1
+    kept = post_form(client, "/admin/users/new", {
+        "email": "ops@example.com", "name": "Ops", "position": "", "phone": "",
+        "department": "", **password})
+    assert kept.status_code == 302 and user_count(sso_app) == 2
+
+
 def test_password_login_off_needs_single_sign_on(make_app):
     with pytest.raises(ValueError, match="SIGNET_PASSWORD_LOGIN"):
         make_app(SIGNET_PASSWORD_LOGIN=False)
