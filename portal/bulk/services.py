@@ -10,8 +10,10 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import delete, func, select, update
 
 from portal import unit
@@ -276,17 +278,41 @@ def neutralised(cell) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def results_csv(batch: BulkBatch) -> str:
-    """One line per row: its status, client, document number and message (UTF-8 text)."""
+def result_lines(batch: BulkBatch) -> list[list[str]]:
+    """The results table: a header, then per row its status, client, document number and
+    message, every cell neutralised. The CSV and the XLSX both write this."""
     rows = db.session.execute(
         select(BulkRow, Document.number).outerjoin(Document, Document.id == BulkRow.document_id)
         .where(BulkRow.batch_id == batch.id).order_by(BulkRow.row_number)).all()
-    output = io.StringIO()
-    writer = csv.writer(output)
-    writer.writerow(RESULT_COLUMNS)
+    lines = [list(RESULT_COLUMNS)]
     for row, number in rows:
         message = row.last_error or "; ".join(row.errors.values())
-        writer.writerow(neutralised(cell) for cell in (
+        lines.append([neutralised(cell) for cell in (
             row.row_number, row.status, row.values.get("name", ""), row.values.get("email", ""),
-            row.values.get("phone", ""), number or "", message))
+            row.values.get("phone", ""), number or "", message)])
+    return lines
+
+
+def results_csv(batch: BulkBatch) -> str:
+    """The results as UTF-8 CSV text."""
+    output = io.StringIO()
+    csv.writer(output).writerows(result_lines(batch))
     return output.getvalue()
+
+
+def results_xlsx(batch: BulkBatch) -> bytes:
+    """The results as an XLSX workbook; every cell is stored as text, so nothing is a formula."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Results"))
+    for line in result_lines(batch):
+        sheet.append([_text_cell(sheet, value) for value in line])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _text_cell(sheet, value: str) -> WriteOnlyCell:
+    # openpyxl reads a string starting with "=" as a formula; a cell typed as a string is not.
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell

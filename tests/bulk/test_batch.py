@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import timedelta
 
+import openpyxl
 import pytest
 import rq
 from sqlalchemy import func, select, update
@@ -186,6 +187,11 @@ def test_the_results_csv_neutralises_formulas(app, admin):
         rows = list(csv.reader(io.StringIO(services.results_csv(batch))))
         assert rows[0][:3] == ["row", "status", "name"]
         assert rows[1][2] == "'=HYPERLINK(\"x\")"
+        workbook = openpyxl.load_workbook(io.BytesIO(services.results_xlsx(batch)))
+        cells = [[cell.value for cell in line] for line in workbook.active.iter_rows()]
+        assert [[str(value or "") for value in line] for line in cells] == rows
+        assert all(cell.data_type == "s" for line in workbook.active.iter_rows()
+                   for cell in line if cell.value is not None)
     assert [services.neutralised(cell) for cell in ("+1", "-1", "@a", "plain", 7)] == [
         "'+1", "'-1", "'@a", "plain", "7"]
 
