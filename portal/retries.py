@@ -58,6 +58,18 @@ def max_attempts() -> int:
     return len(retry_delays()) + 1
 
 
+def claimable(model, now: datetime, *, running: str = "running",
+              lease: timedelta = STALE_RUNNING, waiting: tuple[str, ...] = WAITING):
+    """The condition `claim` takes a row on: waiting and due, or its last claim's lease ran
+    out. A caller picking rows to claim selects with it."""
+    table = model.__table__
+    waiting_and_due = table.c.status.in_(waiting)
+    if "next_attempt_at" in table.c:  # rows retried on a clock; others wait without one
+        waiting_and_due &= or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now)
+    lapsed = (table.c.status == running) & (table.c.started_at <= now - lease)
+    return or_(waiting_and_due, lapsed)
+
+
 def claim(model, row_id: int, now: datetime | None = None, *, running: str = "running",
           lease: timedelta = STALE_RUNNING, commit: bool = True,
           waiting: tuple[str, ...] = WAITING) -> Claim | None:
@@ -69,13 +81,10 @@ def claim(model, row_id: int, now: datetime | None = None, *, running: str = "ru
     """
     now = now or utcnow()
     table = model.__table__
-    waiting_and_due = table.c.status.in_(waiting)
-    if "next_attempt_at" in table.c:  # rows retried on a clock; others wait without one
-        waiting_and_due &= or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now)
-    lapsed = (table.c.status == running) & (table.c.started_at <= now - lease)
     result = db.session.execute(
         update(table)
-        .where(table.c.id == row_id, or_(waiting_and_due, lapsed))
+        .where(table.c.id == row_id, claimable(model, now, running=running, lease=lease,
+                                                waiting=waiting))
         .values(status=running, attempts=table.c.attempts + 1, started_at=now)
     )
     if result.rowcount != 1:

@@ -39,6 +39,7 @@ CHUNK = 10
 SLICE_SECONDS = 20.0
 # A row "working" for longer belongs to a worker that died mid-row: it is claimable again.
 ROW_LEASE = timedelta(minutes=5)
+ROW_WAITING = ("pending",)  # what a run takes (a lapsed "working" row too, after its lease)
 # A running batch no run touched for this long lost its job: the sweep queues it again.
 STALLED_AFTER = timedelta(minutes=2)
 META = RequestMeta(ip="", user_agent="Signet bulk send")
@@ -75,14 +76,10 @@ def _start(batch_id: int) -> bool:
     return status == "running"
 
 
-def _claimable(now: datetime):
-    return or_(BulkRow.status == "pending",
-               (BulkRow.status == WORKING) & (BulkRow.started_at <= now - ROW_LEASE))
-
-
 def _claimable_rows(batch_id: int, now: datetime, limit: int) -> list[int]:
     ids = db.session.scalars(
-        select(BulkRow.id).where(BulkRow.batch_id == batch_id, _claimable(now))
+        select(BulkRow.id).where(BulkRow.batch_id == batch_id, retries.claimable(
+            BulkRow, now, running=WORKING, lease=ROW_LEASE, waiting=ROW_WAITING))
         .order_by(BulkRow.row_number).limit(limit)).all()
     unit.commit()
     return list(ids)
@@ -109,7 +106,7 @@ def _finish_if_settled(batch_id: int) -> None:
 def run_row(row_id: int) -> str | None:
     """Create and send one row's document if the row is ours to do now; its new status."""
     held = retries.claim(BulkRow, row_id, running=WORKING, lease=ROW_LEASE,
-                         waiting=("pending",))
+                         waiting=ROW_WAITING)
     if held is None:  # done, or another run's
         return None
     row = db.session.get(BulkRow, row_id)
