@@ -19,6 +19,7 @@ from portal.bulk.delimited import read_csv
 from portal.bulk.table import Limits, SheetProblem, Table
 from portal.bulk.xlsx import read_xlsx
 from portal.errors import DomainError
+from portal.pdfs.bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from portal.sandbox import BUSY, SandboxFailure, run_isolated
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,9 @@ DEFAULTS = {
     "SIGNET_BULK_MAX_BYTES": 5 * 1024 * 1024,
     "SIGNET_BULK_MAX_COLUMNS": 100,
     "SIGNET_BULK_MAX_CELL_CHARS": 2000,
-    "SIGNET_FILE_TIMEOUT": 15.0,
-    "SIGNET_FILE_MEMORY_MB": 768,
+    # the bounds of every parse of an untrusted file, as portal/pdfs/bounded.py has them
+    "SIGNET_FILE_TIMEOUT": DEFAULT_TIMEOUT,
+    "SIGNET_FILE_MEMORY_MB": DEFAULT_MEMORY_MB,
 }
 CSV_SUFFIXES = {".csv", ".txt", ".tsv", ""}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
