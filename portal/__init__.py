@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.automation.views import bp as automation_bp
     from portal.automation.webhook_views import bp as webhooks_bp
+    from portal.bulk.views import bp as bulk_bp
     from portal.delivery.views import bp as outbox_bp
     from portal.doctemplates.views import bp as doctemplates_bp
     from portal.documents.views import bp as documents_bp
@@ -141,7 +142,7 @@ def _register_blueprints(app: Flask) -> None:
                       parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
                       downloads_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp,
                       pipeline_bp, automation_bp, webhooks_bp, sso_bp,
-                      two_factor_bp):
+                      two_factor_bp, bulk_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

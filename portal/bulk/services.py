@@ -48,8 +48,13 @@ class BulkRefused(DomainError):
     status = 422
 
 
+def may_send_in_bulk(actor) -> bool:
+    """Sending in bulk needs what creating and sending one document needs."""
+    return can(actor, "create", "documents") and can(actor, "send", "documents")
+
+
 def _require_permission(actor) -> None:
-    if not (can(actor, "create", "documents") and can(actor, "send", "documents")):
+    if not may_send_in_bulk(actor):
         unit.rollback()
         raise DomainError(_("You may not create and send documents."), 403)
 
