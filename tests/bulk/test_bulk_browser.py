@@ -1,0 +1,81 @@
+"""Bulk send in headless Chromium: upload, columns, confirm, and the progress polled to done,
+on a desktop (1280 px) and a phone (390 px) in one browser context."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select, update
+
+from portal.bulk.jobs import run_batch
+from portal.bulk.models import BulkBatch, BulkRow
+from portal.extensions import db
+from tests.bulk.test_pages import CP1251_CSV
+from tests.documents.support import make_template, signet_company
+from tests.factories import make_counterparty
+from tests.helpers import browser_log_in
+
+pytestmark = pytest.mark.browser
+NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def _upload(page, template_id: int) -> None:
+    page.goto(f"/bulk/new?template={template_id}")
+    page.set_input_files("input[name=file]", files=[{
+        "name": "clients.csv", "mimeType": "text/csv", "buffer": CP1251_CSV}])
+    page.get_by_role("button", name="Upload and check").click()
+    expect(page.locator("#bulk-rows")).to_be_visible()
+
+
+def _as_queued(batch_id: int) -> None:
+    """As if confirmed while the worker is busy: its rows wait for a run."""
+    db.session.execute(update(BulkBatch).where(BulkBatch.id == batch_id)
+                       .values(status="confirmed", skip_invalid=True))
+    for old, new in (("valid", "pending"), ("invalid", "skipped")):
+        db.session.execute(update(BulkRow).where(BulkRow.batch_id == batch_id,
+                                                 BulkRow.status == old).values(status=new))
+    db.session.commit()
+
+
+def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, admin):
+    with app.app_context():
+        template_id = make_template().id
+        signet_company()
+        make_counterparty(name="Мария Силва", email="maria@example.com")
+    page = desktop
+    browser_log_in(page, admin["email"], admin["password"])
+
+    # Desktop: the rows checked, the first document drawn, the columns checked again, sent.
+    _upload(page, template_id)
+    expect(page.locator("#row-4.row-invalid")).to_contain_text("Email")
+    expect(page.locator("#row-5")).to_contain_text("The same as in row 2")
+    expect(page.locator("#row-3")).to_contain_text("matched Мария Силва")
+    expect(page.locator("#bulk-preview img").first).to_be_visible()
+    page.select_option("#map-place", "")
+    page.get_by_role("button", name="Check again").click()
+    expect(page.locator("#bulk-summary")).to_contain_text("4")  # every row misses its place
+    expect(page.get_by_text("No row can be sent")).to_be_visible()
+    page.select_option("#map-place", label="Место")
+    page.get_by_role("button", name="Check again").click()
+    confirm = page.get_by_role("button", name="Send 2, skip 2 invalid")
+    confirm.click()
+    expect(page.locator("#batch-status")).to_have_text("done")
+    expect(page.locator("#bulk-rows a.mono")).to_have_count(2)  # each sent row's document
+    assert page.locator("#batch-progress[hx-trigger]").count() == 0
+
+    # Phone: the check page's table stays within the page; a queued run is followed live.
+    page.set_viewport_size({"width": 390, "height": 844})
+    _upload(page, template_id)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    with app.app_context():
+        batch_id = db.session.scalar(select(BulkBatch.id).order_by(BulkBatch.id.desc()))
+        _as_queued(batch_id)
+    page.goto(f"/bulk/{batch_id}")
+    expect(page.locator("#batch-progress[hx-trigger='every 2s']")).to_have_count(1)
+    expect(page.locator("#batch-status")).to_have_text("queued")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    with app.app_context():
+        run_batch(batch_id)  # the worker gets to it
+    expect(page.locator("#batch-status")).to_have_text("done", timeout=10_000)
+    expect(page.locator("#bulk-rows a.mono")).to_have_count(2)
+    expect(page.locator("#batch-progress[hx-trigger]")).to_have_count(0)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert page.console_errors == []
