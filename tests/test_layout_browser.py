@@ -24,6 +24,7 @@ import pytest
 
 from portal.api.tokens import create_token
 from portal.automation import services as automation
+from portal.bulk import services as bulk
 from portal.delivery.models import Message
 from portal.extensions import db
 from portal.parties.models import Company
@@ -43,7 +44,7 @@ LANGUAGES = ("en", "ru", "pt")
 WIDTHS = (360, 1280, 1920)
 BETWEEN = (390, 768, 1024)
 DENSE = {"documents", "document", "pipeline", "template", "counterparty", "company",
-         "user", "role", "webhook", "signing fields"}
+         "user", "role", "webhook", "signing fields", "bulk check", "bulk batch"}
 SHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder: save each screen at each width there
 
 # Controls that must not overlap, and labels that must not be cut.
@@ -128,6 +129,16 @@ class Seeded:
     message: int
     signing_urls: dict  # language -> a link whose signer has not started yet
     signer_contact: str
+    bulk_checked: int  # a batch on its check page (rows with errors among them)
+    bulk_sent: int  # a batch sent, on its run's page
+
+
+# Long names, a row with errors and a duplicate: what the bulk pages must lay out.
+BULK_SHEET = ("ФИО;Почта;Телефон;Сумма;Место\n"
+              "Константинопольский Александр Владиславович;alexander.konstantinopolsky@"
+              "example.com;;1 500,50;г. Санкт-Петербург\n"
+              "Мария Силва;maria@example.com;+79161234567;2500;Лиссабон\n"
+              "Без почты;not-an-email;;100;Порто\n").encode("cp1251")
 
 
 def seed(admin_id: int) -> Seeded:
@@ -156,6 +167,9 @@ def seed(admin_id: int) -> Seeded:
                                                  "description": "CRM", "events": []})
     db.session.commit()
     create_token(admin, "Accounting export")
+    checked = bulk.start_batch(admin, template.id, company.id, BULK_SHEET, "клиенты-декабрь.csv")
+    sent = bulk.start_batch(user(admin_id), template.id, company.id, BULK_SHEET, "clients.csv")
+    bulk.confirm(user(admin_id), sent.id, skip_invalid=True)
     role = db.session.scalar(db.select(Role).order_by(Role.id))
     invitation = db.session.scalar(db.select(Message.id).where(Message.kind == "signing-invitation")
                                    .order_by(Message.id))
@@ -163,7 +177,8 @@ def seed(admin_id: int) -> Seeded:
                   company=company.id, template=template.id, user=colleague.id, role=role.id,
                   department=department.id, webhook=webhook.id, message=invitation,
                   signing_urls={language: each.url for language, each in signings.items()},
-                  signer_contact="director@signet.example")
+                  signer_contact="director@signet.example", bulk_checked=checked.id,
+                  bulk_sent=sent.id)
 
 
 def back_office(seeded: Seeded) -> list[tuple[str, str]]:
@@ -177,6 +192,10 @@ def back_office(seeded: Seeded) -> list[tuple[str, str]]:
         ("pipeline list", "/pipeline?view=list"),
         ("pipeline panel", f"/pipeline/documents/{seeded.document}"),
         ("templates", "/templates/"),
+        ("bulk", "/bulk/"),
+        ("bulk upload", "/bulk/new"),
+        ("bulk check", f"/bulk/{seeded.bulk_checked}"),
+        ("bulk batch", f"/bulk/{seeded.bulk_sent}"),
         ("template", f"/templates/{seeded.template}/edit"),
         ("vault", "/vault"),
         ("counterparties", "/counterparties"),
