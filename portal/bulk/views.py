@@ -33,7 +33,7 @@ from portal.doctemplates.models import DocumentTemplate
 from portal.doctemplates.preview import page_images
 from portal.doctemplates.rendering import TemplateRefused
 from portal.doctemplates.services import active_templates
-from portal.errors import DomainError
+from portal.errors import DomainError, render_error
 from portal.extensions import db
 from portal.htmx import is_htmx, vary_on_htmx
 from portal.parties.services import company_for_language, list_companies
@@ -148,8 +148,8 @@ def new():
 def upload_too_large(_error):
     """A request over MAX_CONTENT_LENGTH, refused before its form could be read: the form
     again with the message (its fields as on a first visit)."""
-    if not (current_user.is_authenticated and services.may_send_in_bulk(current_user)):
-        abort(403)
+    if not services.may_send_in_bulk(current_user):  # (an error handler cannot abort)
+        return render_error(403)
     form = _upload_form(formdata=False)
     form.file.errors = [refusal(table.TOO_LARGE).message]
     return _upload_page(form, 422)

@@ -169,6 +169,8 @@ def test_another_users_batch_is_not_found_and_without_permission_forbidden(
     for url in ("/bulk/", "/bulk/new", f"/bulk/{batch_id}", "/bulk/example.csv"):
         assert reading.get(url).status_code == 403, url
     assert "/bulk/" not in reading.get("/").text  # no link to what they may not do
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    assert _upload(reading, company_id, template_id, b"x" * 4096).status_code == 403
     assert app.test_client().get("/bulk/").status_code == 302  # signed out: the login
 
 
