@@ -11,7 +11,8 @@ Workers are kept warm: one that answered waits for the next call (up to SLOTS wa
 costs a round trip through a pipe instead of a fork and the first-use work of the parsers in a
 fresh process. A worker retires after any call that did not end in a result or an expected
 refusal (out of time or memory, crashed, raised), after CALLS_PER_WORKER calls, or when its
-address space has grown by GROWTH_BEFORE_RETIRING; the calls one worker serves share nothing
+address space has grown by GROWTH_BEFORE_RETIRING (up to that, what earlier calls left
+mapped is added to the next call's limit); the calls one worker serves share nothing
 but the process. Whatever happens in the worker, the parent gets
 a result, the ExpectedError the work raised on purpose, or a SandboxFailure, never a crash:
 this works the same from Flask's threads, a gunicorn worker, an RQ job or a test session with
@@ -39,7 +40,7 @@ CPU_GRACE_SECONDS = 5
 # A worker serves at most this many calls, and retires early once its address space has grown
 # this much past its start (memory a parse left fragmented would eat into the next limit).
 CALLS_PER_WORKER = 100
-GROWTH_BEFORE_RETIRING = 128 * 1024 * 1024
+GROWTH_BEFORE_RETIRING = 64 * 1024 * 1024
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_preloaded)
@@ -249,7 +250,9 @@ def _worker_main(connection) -> None:
             target, args, timeout, memory_mb = connection.recv()
         except (EOFError, OSError):
             return
-        _limit(memory_mb * 1024 * 1024, timeout + CPU_GRACE_SECONDS)
+        # What earlier calls left mapped is added, so each call has a fresh process's room.
+        leftover = max(_address_space() - start_size, 0)
+        _limit(memory_mb * 1024 * 1024 + leftover, timeout + CPU_GRACE_SECONDS)
         status, value = _outcome_of(target, args)
         reusable = (status in ("ok", RAISED)
                     and _address_space() - start_size < GROWTH_BEFORE_RETIRING)
