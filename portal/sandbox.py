@@ -3,9 +3,17 @@
 Uploads, page previews, template renders, burn-in and the public verify page all parse files
 the portal did not make: a PDF can be built to exhaust memory (a 2 MB file whose page is a
 2 GiB deflate stream), recurse until the interpreter crashes, or keep a parser busy for
-minutes. Each piece of such work runs in a fresh child forked from a "forkserver" that already
-imported the parsers (so it costs a fork, not a 1 s import); the child gets an address-space
-limit, and the parent kills it at the deadline. Whatever happens in the child, the parent gets
+minutes. Each piece of such work runs in a worker process forked from a "forkserver" that
+already imported the parsers (so it costs a fork, not a 1 s import). A call gets an
+address-space and CPU limit in the worker, and the parent kills the worker at the deadline.
+
+Workers are kept warm: one that answered waits for the next call (up to SLOTS wait), so a call
+costs a round trip through a pipe instead of a fork and the first-use work of the parsers in a
+fresh process. A worker retires after any call that did not end in a result or an expected
+refusal (out of time or memory, crashed, raised), after CALLS_PER_WORKER calls, or when its
+address space has grown by GROWTH_BEFORE_RETIRING (up to that, what earlier calls left
+mapped is added to the next call's limit); the calls one worker serves share nothing
+but the process. Whatever happens in the worker, the parent gets
 a result, the ExpectedError the work raised on purpose, or a SandboxFailure, never a crash:
 this works the same from Flask's threads, a gunicorn worker, an RQ job or a test session with
 an event loop running. The web process itself never loads PDFium or decodes a stream.
@@ -27,8 +35,12 @@ log = logging.getLogger(__name__)
 _preloaded = ["portal.sandbox_server"]
 # A child that answered gets this long to exit before it is killed outright.
 REAP_SECONDS = 1.0
-# An orphaned child (its parent killed) still stops after its CPU time runs out.
+# An orphaned worker (its parent killed) still stops after its CPU time runs out.
 CPU_GRACE_SECONDS = 5
+# A worker serves at most this many calls, and retires early once its address space has grown
+# this much past its start (memory a parse left fragmented would eat into the next limit).
+CALLS_PER_WORKER = 100
+GROWTH_BEFORE_RETIRING = 64 * 1024 * 1024
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_preloaded)
@@ -87,7 +99,7 @@ class SandboxFailure(RuntimeError):
 
 
 def run_isolated(target, *args, timeout: float, memory_mb: int):
-    """target(*args) computed in a child process; SandboxFailure when it gives no result.
+    """target(*args) computed in a sandbox process; SandboxFailure when it gives no result.
 
     `target` must be importable by name (a module-level function) and its result picklable.
     An ExpectedError it raises is raised here again.
@@ -95,29 +107,64 @@ def run_isolated(target, *args, timeout: float, memory_mb: int):
     if not _slots.acquire(timeout=timeout):
         raise SandboxFailure(BUSY, "every sandbox slot stayed busy until the deadline")
     try:
-        return _run_in_child(target, args, timeout, memory_mb)
+        return _run_in_worker(target, args, timeout, memory_mb)
     finally:
         _slots.release()
 
 
-def _run_in_child(target, args, timeout: float, memory_mb: int):
-    receiver, sender = _context.Pipe(duplex=False)
-    limits = (memory_mb * 1024 * 1024, int(timeout) + CPU_GRACE_SECONDS)
-    process = _context.Process(target=_child_main, args=(sender, target, args, limits),
-                               daemon=True, name="signet-sandbox")
-    outcome = (CRASHED, "the child did not start")
+class _Worker:
+    """A process forked from the forkserver that runs calls one at a time until it retires."""
+
+    def __init__(self):
+        self.connection, child_end = _context.Pipe(duplex=True)
+        self.process = _context.Process(target=_worker_main, args=(child_end,), daemon=True,
+                                        name="signet-sandbox")
+        try:
+            self.process.start()
+        finally:
+            child_end.close()  # so a worker that dies shows as end-of-file, not as silence
+
+    def retire(self, patience: float) -> int | None:
+        """Close the line, give the process `patience` seconds to exit, kill it after; its
+        exit code."""
+        self.connection.close()
+        return _reap(self.process, patience)
+
+
+# Workers that answered their last call and wait for the next; at most SLOTS.
+_idle: list[_Worker] = []
+_idle_lock = threading.Lock()
+
+
+def _take_worker() -> _Worker:
+    with _idle_lock:
+        if _idle:
+            return _idle.pop()
+    return _Worker()
+
+
+def _give_back(worker: _Worker) -> None:
+    with _idle_lock:
+        if len(_idle) < SLOTS:
+            _idle.append(worker)
+            return
+    worker.retire(REAP_SECONDS)
+
+
+def _run_in_worker(target, args, timeout: float, memory_mb: int):
+    worker = outcome = None
     try:
-        process.start()
-        sender.close()  # so a child that dies shows as end-of-file, not as silence
-        outcome = _wait_for(receiver, timeout)
+        worker, outcome = _call(target, args, timeout, memory_mb)
     except (OSError, EOFError, RuntimeError) as error:  # the forkserver itself failed
-        log.exception("The sandbox could not start a child")
-        outcome = (CRASHED, str(error))
-    finally:
-        sender.close()
-        receiver.close()
-        exit_code = _reap(process, patience=0 if outcome[0] == TIMEOUT else REAP_SECONDS)
-    status, value = outcome
+        log.exception("The sandbox could not start a worker")
+        outcome = (CRASHED, str(error), False)
+    status, value, reusable = outcome
+    exit_code = None
+    if worker is not None:
+        if reusable:
+            _give_back(worker)
+        else:
+            exit_code = worker.retire(patience=0 if status == TIMEOUT else REAP_SECONDS)
     if status == "ok":
         return value
     if status == RAISED:
@@ -127,17 +174,31 @@ def _run_in_child(target, args, timeout: float, memory_mb: int):
     raise SandboxFailure(status, value or "")
 
 
-def _wait_for(receiver, timeout: float) -> tuple[str, object]:
-    if not receiver.poll(timeout):
-        return TIMEOUT, f"no answer within {timeout} s"
+def _call(target, args, timeout: float, memory_mb: int):
+    """Hand the call to a worker: an idle one, or a fresh one when an idle one turns out to
+    have died while it waited (nothing of this call ran there yet)."""
+    request = (target, args, timeout, memory_mb)
+    worker = _take_worker()
     try:
-        return receiver.recv()
+        worker.connection.send(request)
+    except OSError:
+        worker.retire(patience=0)
+        worker = _Worker()
+        worker.connection.send(request)
+    return worker, _wait_for(worker.connection, timeout)
+
+
+def _wait_for(connection, timeout: float) -> tuple[str, object, bool]:
+    if not connection.poll(timeout):
+        return TIMEOUT, f"no answer within {timeout} s", False
+    try:
+        return connection.recv()
     except (EOFError, OSError):
-        return CRASHED, ""
+        return CRASHED, "", False
 
 
 def _reap(process, patience: float) -> int | None:
-    """Wait for the child `patience` seconds, kill it if it lingers; its exit code."""
+    """Wait for the process `patience` seconds, kill it if it lingers; its exit code."""
     if process.pid is None:
         return None
     if process.exitcode is None and patience:
@@ -157,8 +218,14 @@ def _after_fork_in_child() -> None:
     fails in a forked copy ("No child processes"): forget the parent's so this process starts
     its own, and drop slots that threads of the parent held at the moment of the fork.
     """
-    global _slots
+    global _slots, _idle_lock
     _slots = threading.BoundedSemaphore(SLOTS)
+    _idle_lock = threading.Lock()
+    for worker in _idle:  # the parent's: leave its processes alone, only drop our copies
+        multiprocessing.process._children.discard(worker.process)
+        with contextlib.suppress(OSError):
+            worker.connection.close()
+    _idle.clear()
     server = multiprocessing.forkserver._forkserver
     alive_fd = getattr(server, "_forkserver_alive_fd", None)
     if alive_fd is not None:
@@ -174,22 +241,63 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _child_main(sender, target, args, limits) -> None:
-    memory_bytes, cpu_seconds = limits
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+def _worker_main(connection) -> None:
+    """Answer calls until one fails, the address space has grown too much, or CALLS_PER_WORKER
+    calls are done; then exit, so nothing a parse left behind lasts long."""
+    start_size = _address_space()
+    for _ in range(CALLS_PER_WORKER):
+        try:
+            target, args, timeout, memory_mb = connection.recv()
+        except (EOFError, OSError):
+            return
+        # What earlier calls left mapped is added, so each call has a fresh process's room.
+        leftover = max(_address_space() - start_size, 0)
+        _limit(memory_mb * 1024 * 1024 + leftover, timeout + CPU_GRACE_SECONDS)
+        status, value = _outcome_of(target, args)
+        reusable = (status in ("ok", RAISED)
+                    and _address_space() - start_size < GROWTH_BEFORE_RETIRING)
+        try:
+            connection.send((status, value, reusable))
+        except MemoryError:
+            connection.send((OUT_OF_MEMORY, "", False))
+            return
+        _unlimit()
+        if not reusable:
+            return
+
+
+def _outcome_of(target, args) -> tuple[str, object]:
     try:
-        outcome = ("ok", target(*args))
+        return "ok", target(*args)
     except ExpectedError as error:
-        outcome = (RAISED, error)
+        return RAISED, error
     except MemoryError:
-        outcome = (OUT_OF_MEMORY, "")
-    # The child exists to contain failures: whatever the input broke, report it and exit.
+        return OUT_OF_MEMORY, ""
+    # The worker exists to contain failures: whatever the input broke, report it and exit.
     except BaseException as error:  # noqa: B036
-        outcome = (FAILED, f"{type(error).__name__}: {error}"[:500])
-    try:
-        sender.send(outcome)
-    except MemoryError:
-        sender.send((OUT_OF_MEMORY, ""))
-    finally:
-        sender.close()
+        return FAILED, f"{type(error).__name__}: {error}"[:500]
+
+
+def _limit(memory_bytes: int, cpu_seconds: float) -> None:
+    """Only the soft limits: the hard ones stay as they were, so the next call can have its
+    own."""
+    _set_soft(resource.RLIMIT_AS, memory_bytes)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    _set_soft(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime + cpu_seconds) + 1)
+
+
+def _unlimit() -> None:
+    _set_soft(resource.RLIMIT_AS, resource.RLIM_INFINITY)
+    _set_soft(resource.RLIMIT_CPU, resource.RLIM_INFINITY)
+
+
+def _set_soft(kind: int, value: int) -> None:
+    hard = resource.getrlimit(kind)[1]
+    if hard != resource.RLIM_INFINITY and (value == resource.RLIM_INFINITY or value > hard):
+        value = hard
+    resource.setrlimit(kind, (value, hard))
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()

@@ -82,6 +82,42 @@ def test_an_exception_in_the_child_comes_back_as_a_failure(target, expected):
     assert expected in failure.detail
 
 
+def test_a_worker_that_answered_serves_the_next_call():
+    first = run_isolated(targets.pid, **LIMITS)
+
+    assert run_isolated(targets.pid, **LIMITS) == first
+
+
+@pytest.mark.parametrize("target", [targets.raise_error, targets.crash_hard])
+def test_a_worker_retires_after_a_call_that_failed(target):
+    before = run_isolated(targets.pid, **LIMITS)
+    with pytest.raises(SandboxFailure):
+        run_isolated(target, **LIMITS)
+
+    after = run_isolated(targets.pid, **LIMITS)
+
+    assert after != before
+    with pytest.raises(ProcessLookupError):
+        os.kill(before, 0)
+
+
+def test_a_worker_whose_memory_grew_retires_after_answering():
+    grown = run_isolated(targets.keep_allocated, 200, **LIMITS)
+
+    assert run_isolated(targets.pid, **LIMITS) != grown
+
+
+def test_each_call_gets_its_own_memory_limit_in_a_reused_worker():
+    assert failure_of(targets.allocate_all_at_once, 300, memory_mb=256).reason in (
+        OUT_OF_MEMORY, CRASHED)
+    worker = run_isolated(targets.pid, memory_mb=256, timeout=10)
+
+    assert run_isolated(targets.allocate_all_at_once, 300, memory_mb=768, timeout=10) > 0
+    assert run_isolated(targets.pid, **LIMITS) == worker
+    assert failure_of(targets.allocate_all_at_once, 300, memory_mb=256).reason in (
+        OUT_OF_MEMORY, CRASHED)
+
+
 def test_a_child_that_exits_without_answering_is_a_crash():
     assert failure_of(targets.exit_quietly).reason == CRASHED
 
