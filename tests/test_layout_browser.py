@@ -26,6 +26,7 @@ from portal.api.tokens import create_token
 from portal.automation import services as automation
 from portal.delivery.models import Message
 from portal.extensions import db
+from portal.links.services import publish as publish_link
 from portal.parties.models import Company
 from tests.documents.support import make_template, signet_company, user
 from tests.factories import make_counterparty, make_department, make_user
@@ -128,6 +129,8 @@ class Seeded:
     message: int
     signing_urls: dict  # language -> a link whose signer has not started yet
     signer_contact: str
+    link: int  # a public link to the template, and the path visitors open
+    link_path: str
 
 
 def seed(admin_id: int) -> Seeded:
@@ -156,6 +159,9 @@ def seed(admin_id: int) -> Seeded:
                                                  "description": "CRM", "events": []})
     db.session.commit()
     create_token(admin, "Accounting export")
+    link, link_token = publish_link(admin, None, template_id=template.id, company_id=company.id,
+                                    title="Договор оказания услуг — стандартная оферта",
+                                    max_uses=50, allowed_domains="north.example")
     role = db.session.scalar(db.select(Role).order_by(Role.id))
     invitation = db.session.scalar(db.select(Message.id).where(Message.kind == "signing-invitation")
                                    .order_by(Message.id))
@@ -163,7 +169,8 @@ def seed(admin_id: int) -> Seeded:
                   company=company.id, template=template.id, user=colleague.id, role=role.id,
                   department=department.id, webhook=webhook.id, message=invitation,
                   signing_urls={language: each.url for language, each in signings.items()},
-                  signer_contact="director@signet.example")
+                  signer_contact="director@signet.example", link=link.id,
+                  link_path=f"/p/{link_token}")
 
 
 def back_office(seeded: Seeded) -> list[tuple[str, str]]:
@@ -199,6 +206,10 @@ def back_office(seeded: Seeded) -> list[tuple[str, str]]:
         ("profile", "/profile"),
         ("security log", "/admin/security"),
         ("verify", "/verify"),
+        ("public links", "/links/"),
+        ("public link", f"/links/{seeded.link}"),
+        ("publish link", f"/links/new/{seeded.template}"),
+        ("public link visitor", seeded.link_path),
     ]
 
 
