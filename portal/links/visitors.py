@@ -314,6 +314,11 @@ def _make_document(link: PublicLink, submission: PublicLinkSubmission) -> Docume
                 party.channel = link.channel  # the address the visitor just confirmed
                 # The page's language: the ceremony and the messages speak it too.
                 party.language = speaks if speaks in LANGUAGES else None
+                # A company's stamp only where the template places one: nobody could add the
+                # field to a document that is sent at once.
+                party.stamp_required = party.stamp_required and any(
+                    field.party_id == party.id and field.type == "stamp"
+                    for field in document.fields)
         db.session.execute(update(SUBMISSIONS).where(SUBMISSIONS.c.id == submission_id)
                            .values(document_id=document.id))
 

@@ -191,3 +191,26 @@ def test_two_visitors_on_the_last_use_one_gets_it(app, admin):
     with app.app_context():
         made = db.session.scalars(select(PublicLinkSubmission.document_id)).all()
         assert sorted(made, key=lambda value: value is None)[1] is None
+
+
+def test_an_sms_link_asks_for_a_phone_and_a_company_for_its_signer(app, admin, client):
+    with app.app_context():
+        published = publish(admin["id"], channel="sms")
+    missing = enter_details(client, published, {"kind": "company", "name": "Acme LLC",
+                                                "email": "office@acme.example"})
+    html = text_of(missing)
+    assert missing.status_code == 422
+    assert "Enter your phone number: the code comes by SMS." in html
+    assert "Enter the name of the person who signs." in html
+    started = post(client, published.url, {
+        "kind": "company", "name": "Acme LLC", "representative_name": "Ivan Petrov",
+        "representative_position": "Director", "phone": "+79161112233"})
+    assert started.status_code == 302
+    too_soon = post(client, f"{published.url}/code/send")
+    assert too_soon.status_code == 429 and "Wait" in text_of(too_soon)
+    entered = confirm_code(client, app, published, address="+79161112233")
+    assert entered.status_code == 302
+    [document] = documents(app)
+    party = client_party(app, document.id)
+    assert (party.kind, party.name, party.organization, party.channel) == (
+        "company", "Ivan Petrov", "Acme LLC", "sms")
