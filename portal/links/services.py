@@ -196,8 +196,8 @@ def publish(actor, meta, *, template_id, company_id, title="", channel="email",
     return link, raw
 
 
-def _audit(event, link: PublicLink, actor, meta, **details) -> None:
-    record(event, None, actor, meta, via_api=bool(getattr(meta, "via_api", False)),
+def _audit(event_type, link: PublicLink, actor, meta, **details) -> None:
+    record(event_type, None, actor, meta, via_api=bool(getattr(meta, "via_api", False)),
            link_id=link.id, title=link.title, template_id=link.template_id, **details)
 
 
@@ -207,7 +207,10 @@ def set_active(actor, meta, link_id, active: bool) -> PublicLink:
     link = link_for(actor, link_id)
     if link.active != active:
         link.active = active
-        _audit(LINK_RESUMED if active else LINK_PAUSED, link, actor, meta)
+        if active:
+            _audit(LINK_RESUMED, link, actor, meta)
+        else:
+            _audit(LINK_PAUSED, link, actor, meta)
     unit.commit()
     return link
 
