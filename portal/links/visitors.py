@@ -119,32 +119,44 @@ def _submission(link: PublicLink, key: str | None, lock: bool = False) -> Public
 
 # --- details ---------------------------------------------------------------------------------
 
+CLIENT_KEYS = ("kind", "name", "representative_name", "representative_position", "email",
+               "phone")
+
+
 def _clean_details(link: PublicLink, form: dict) -> tuple[dict, str]:
-    """The client as create_from_template takes it, and the address the code goes to."""
-    try:
-        client = clean_new_client({key: form.get(key) for key in (
-            "kind", "name", "representative_name", "representative_position", "email",
-            "phone")})
-    except DocumentRefused as refused:
-        client, errors = None, {key.removeprefix("client_"): message
-                                for key, message in refused.errors.items()}
-    else:
-        errors = {}
+    """The client as create_from_template takes it, and the address the code goes to.
+
+    The checks are the documents' own (`clean_new_client`); what a visitor left out is said
+    in words meant for them rather than for a sender."""
+    typed = {key: str(form.get(key) or "").strip() for key in CLIENT_KEYS}
     contact_key = "phone" if link.channel == "sms" else "email"
-    contact = (client or {}).get(contact_key, "")
-    if client is not None and not contact:
+    errors = {}
+    if not typed["name"]:
+        errors["name"] = _("Enter your name, or your company's name.")
+    if not typed[contact_key]:
         errors[contact_key] = (_("Enter your phone number: the code comes by SMS.")
                                if link.channel == "sms" else
                                _("Enter your email address: the code comes by email."))
-    if client and client["kind"] == "company" and not client["representative_name"]:
+    if typed["kind"] == "company" and not typed["representative_name"]:
         errors["representative_name"] = _("Enter the name of the person who signs.")
+    client = None
+    try:
+        client = clean_new_client(typed)
+    except DocumentRefused as refused:
+        for key, message in refused.errors.items():
+            field = key.removeprefix("client_")
+            if field in typed and typed[field]:  # a value typed but refused (a bad email)
+                errors.setdefault(field, message)
+            elif field == "kind":
+                errors.setdefault("kind", message)
+    contact = (client or {}).get(contact_key, "")
     domains = link.allowed_domains or []
     if contact and link.channel == "email" and domains \
             and contact.rsplit("@", 1)[-1] not in domains:
         errors["email"] = _("This link is only for addresses at %(domains)s.",
                             domains=", ".join(domains))
-    if errors:
-        raise VisitorRefused(errors)
+    if errors or client is None:
+        raise VisitorRefused(errors or {"name": _("Enter your name, or your company's name.")})
     return client, contact
 
 

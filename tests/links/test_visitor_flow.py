@@ -214,3 +214,18 @@ def test_an_sms_link_asks_for_a_phone_and_a_company_for_its_signer(app, admin, c
     party = client_party(app, document.id)
     assert (party.kind, party.name, party.organization, party.channel) == (
         "company", "Ivan Petrov", "Acme LLC", "sms")
+
+
+def test_an_empty_or_bad_form_says_what_to_fix_in_the_visitors_words(app, admin, client):
+    with app.app_context():
+        published = publish(admin["id"])
+    empty = enter_details(client, published, {"kind": "person"})
+    html = text_of(empty)
+    assert empty.status_code == 422
+    assert "Enter your name, or your company&#39;s name." in html
+    assert "Enter your email address: the code comes by email." in html
+    assert "signing links are sent" not in html  # the sender's wording stays on their pages
+    bad = post(client, published.url, {**VISITOR, "email": "maria@"})
+    assert bad.status_code == 422 and "maria@" in text_of(bad)
+    with app.app_context():
+        assert db.session.scalar(select(PublicLinkSubmission)) is None
