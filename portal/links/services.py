@@ -243,8 +243,11 @@ LINK_STATES = ("open", "paused", "expired", "used_up")
 
 
 def state_of(link: PublicLink, now: datetime | None = None) -> str:
-    """One of LINK_STATES: whether a visitor can use the link now."""
-    if not link.active:
+    """One of LINK_STATES: whether a visitor can use the link now.
+
+    A link whose creator was deactivated is paused too: its documents would have nobody
+    responsible for them."""
+    if not link.active or not link.created_by.active:
         return "paused"
     if link.expires_at is not None and link.expires_at <= (now or utcnow()):
         return "expired"

@@ -143,3 +143,12 @@ def test_the_api_refuses_a_user_without_the_right(app, client):
     headers = _bearer(app, reader_id)
     assert client.get("/api/v1/links", headers=headers).status_code == 403
     assert client.post("/api/v1/links", headers=headers, json={}).status_code == 403
+
+
+def test_a_deactivated_creators_links_take_no_visitors(app, admin, employee, client):
+    with app.app_context():
+        published = publish(employee["id"])
+        db.session.get(User, employee["id"]).active = False
+        db.session.commit()
+    response = client.get(published.url)
+    assert response.status_code == 410 and "This link is paused" in text_of(response)
