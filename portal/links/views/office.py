@@ -23,6 +23,7 @@ def _require_publisher() -> None:
 
 
 def _link_or_404(link_id: int):
+    _require_publisher()  # 403 for who may not publish at all; 404 for another's link
     try:
         return services.link_for(current_user, link_id)
     except LinkNotFound:
@@ -76,6 +77,7 @@ def view(link_id: int):
 
 
 def _change(link_id: int, change, message: str):
+    _require_publisher()
     try:
         change()
     except LinkNotFound:
@@ -108,6 +110,7 @@ def resume(link_id: int):
 @login_required
 def delete(link_id: int):
     """The link stops working; the documents it made stay."""
+    _require_publisher()
     try:
         services.delete_link(current_user, request_meta(), link_id)
     except LinkNotFound:
