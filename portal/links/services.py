@@ -16,9 +16,10 @@ from portal.audit.catalogue import LINK_DELETED, LINK_PAUSED, LINK_PUBLISHED, LI
 from portal.audit.service import record
 from portal.auth.permissions import can, visible
 from portal.doctemplates.models import DocumentTemplate
+from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.links.models import LINK_CHANNELS, MAX_DOMAINS, PublicLink
+from portal.links.models import LINK_CHANNELS, MAX_DOMAINS, PublicLink, PublicLinkSubmission
 from portal.models_base import as_utc, utcnow
 from portal.parties.models import Company
 from portal.secretbox import PUBLIC_LINK, seal, unseal
@@ -72,6 +73,18 @@ def link_for(user, link_id) -> PublicLink:
     if link is None or not may_manage(user, link):
         raise LinkNotFound()
     return link
+
+
+RECENT_DOCUMENTS = 20
+
+
+def recent_documents(user, link: PublicLink) -> list[Document]:
+    """The newest documents made through the link that the user may see."""
+    return list(db.session.scalars(
+        select(Document).join(PublicLinkSubmission,
+                              PublicLinkSubmission.document_id == Document.id)
+        .where(PublicLinkSubmission.link_id == link.id, visible(user, "documents", Document))
+        .order_by(Document.id.desc()).limit(RECENT_DOCUMENTS)))
 
 
 # --- the URL ---------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def test_a_visitor_confirms_a_code_and_signs_their_own_document(app, admin, clie
     assert _link(app, published.link_id).uses == 1
 
 
-def test_the_company_signer_is_invited_after_the_visitor_signed(app, admin, client):
+def test_the_company_signer_is_invited_after_the_visitor_signed(app, admin, client,
+                                                                 admin_client):
     with app.app_context():
         published = publish(admin["id"])
     enter_details(client, published)
@@ -76,6 +77,8 @@ def test_the_company_signer_is_invited_after_the_visitor_signed(app, admin, clie
         invited = [event.details["role"] for event in events_for(document.id)
                    if event.type == "party.invited"]
     assert invited == ["client", "company"]
+    page = text_of(admin_client.get(f"/links/{published.link_id}"))
+    assert document.number in page and "Maria Silva" in page
 
 
 def test_a_closed_link_shows_a_translated_page_not_an_error(app, admin, client):

@@ -73,7 +73,8 @@ def view(link_id: int):
     url = services.url_of(link)
     return render_template("links/view.html", link=link, url=url,
                            qr=qr_data_uri(url) if url else None,
-                           state=services.state_of(link))
+                           state=services.state_of(link),
+                           documents=services.recent_documents(current_user, link))
 
 
 def _change(link_id: int, change, message: str):
