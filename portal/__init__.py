@@ -108,6 +108,7 @@ def _import_models() -> None:
     import portal.delivery.models  # noqa: F401
     import portal.doctemplates.models  # noqa: F401
     import portal.documents.models  # noqa: F401
+    import portal.links.models  # noqa: F401
     import portal.parties.models  # noqa: F401
     import portal.storage.models  # noqa: F401
 
@@ -130,6 +131,8 @@ def _register_blueprints(app: Flask) -> None:
     from portal.delivery.views import bp as outbox_bp
     from portal.doctemplates.views import bp as doctemplates_bp
     from portal.documents.views import bp as documents_bp
+    from portal.links.views.office import bp as links_bp
+    from portal.links.views.public import bp as public_links_bp
     from portal.parties.views import bp as parties_bp
     from portal.pipeline import bp as pipeline_bp
     from portal.sealing.admin_views import bp as sealing_admin_bp
@@ -142,7 +145,7 @@ def _register_blueprints(app: Flask) -> None:
                       parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
                       downloads_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp,
                       pipeline_bp, automation_bp, webhooks_bp, sso_bp,
-                      two_factor_bp, bulk_bp):
+                      two_factor_bp, bulk_bp, links_bp, public_links_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

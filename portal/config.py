@@ -202,6 +202,9 @@ def build_config(folder: Path) -> dict:
         # The pipeline board highlights a card that has waited longer than this in its stage.
         "SIGNET_STUCK_DAYS": _env_int("SIGNET_STUCK_DAYS", 3),
         "SIGNET_SIGNING_LIMIT": os.environ.get("SIGNET_SIGNING_LIMIT", "60 per minute"),
+        # Codes a public link's visitors may ask for from one IP address (each sends a message).
+        "SIGNET_PUBLIC_LINK_CODE_LIMIT": os.environ.get("SIGNET_PUBLIC_LINK_CODE_LIMIT",
+                                                        "10 per hour"),
         # The signing session a confirmed code opens in that browser lasts this long at most.
         "SIGNET_CEREMONY_MINUTES": _env_int("SIGNET_CEREMONY_MINUTES", 60),
         "SIGNET_SIGNING_IMAGE_LIMIT": os.environ.get(

@@ -15,6 +15,7 @@ from flask import current_app
 
 SIGNING_LINK = "signing link"
 MESSAGE_SECRETS = "message secrets"
+PUBLIC_LINK = "public link"
 
 
 def seal(value: str, purpose: str) -> str:

@@ -27,6 +27,7 @@ from portal.automation import services as automation
 from portal.bulk import services as bulk
 from portal.delivery.models import Message
 from portal.extensions import db
+from portal.links.services import publish as publish_link
 from portal.parties.models import Company
 from tests.documents.support import make_template, signet_company, user
 from tests.factories import make_counterparty, make_department, make_user
@@ -131,6 +132,8 @@ class Seeded:
     signer_contact: str
     bulk_checked: int  # a batch on its check page (rows with errors among them)
     bulk_sent: int  # a batch sent, on its run's page
+    link: int  # a public link to the template, and the path visitors open
+    link_path: str
 
 
 # Long names, a row with errors and a duplicate: what the bulk pages must lay out.
@@ -170,6 +173,9 @@ def seed(admin_id: int) -> Seeded:
     checked = bulk.start_batch(admin, template.id, company.id, BULK_SHEET, "клиенты-декабрь.csv")
     sent = bulk.start_batch(user(admin_id), template.id, company.id, BULK_SHEET, "clients.csv")
     bulk.confirm(user(admin_id), sent.id, skip_invalid=True)
+    link, link_token = publish_link(admin, None, template_id=template.id, company_id=company.id,
+                                    title="Договор оказания услуг — стандартная оферта",
+                                    max_uses=50, allowed_domains="north.example")
     role = db.session.scalar(db.select(Role).order_by(Role.id))
     invitation = db.session.scalar(db.select(Message.id).where(Message.kind == "signing-invitation")
                                    .order_by(Message.id))
@@ -178,7 +184,7 @@ def seed(admin_id: int) -> Seeded:
                   department=department.id, webhook=webhook.id, message=invitation,
                   signing_urls={language: each.url for language, each in signings.items()},
                   signer_contact="director@signet.example", bulk_checked=checked.id,
-                  bulk_sent=sent.id)
+                  bulk_sent=sent.id, link=link.id, link_path=f"/p/{link_token}")
 
 
 def back_office(seeded: Seeded) -> list[tuple[str, str]]:
@@ -218,6 +224,10 @@ def back_office(seeded: Seeded) -> list[tuple[str, str]]:
         ("profile", "/profile"),
         ("security log", "/admin/security"),
         ("verify", "/verify"),
+        ("public links", "/links/"),
+        ("public link", f"/links/{seeded.link}"),
+        ("publish link", f"/links/new/{seeded.template}"),
+        ("public link visitor", seeded.link_path),
     ]
 
 

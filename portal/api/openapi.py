@@ -338,6 +338,41 @@ SCHEMAS = {
             "language": {"enum": ["en", "ru", "pt"]},
         },
     },
+    "PublicLink": {
+        "type": "object",
+        "description": "A template published as a public link: visitors confirm a code and "
+                       "sign their own document, made and sent in the creator's name.",
+        "properties": {
+            "id": ID, "title": STRING,
+            "url": {"type": ["string", "null"],
+                    "description": "null when the server's secret key changed since."},
+            "template_id": ID, "company_id": ID, "created_by_id": ID,
+            "channel": {"enum": ["email", "sms"]},
+            "expires_at": TIMESTAMP, "max_uses": {"type": ["integer", "null"]},
+            "uses": {"type": "integer"},
+            "allowed_domains": {"type": "array", "items": STRING},
+            "per_address_limit": {"type": "integer"}, "active": {"type": "boolean"},
+            "state": {"enum": ["open", "paused", "expired", "used_up"]},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "NewPublicLink": {
+        "type": "object",
+        "required": ["template_id", "company_id"],
+        "properties": {
+            "template_id": {**ID, "description": "An active template whose field layout "
+                                                 "places a signature for the client and for "
+                                                 "our company."},
+            "company_id": ID,
+            "title": {**STRING, "description": "The template's name when left out."},
+            "channel": {"enum": ["email", "sms"], "default": "email"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "max_uses": {"type": "integer", "minimum": 1},
+            "allowed_domains": {"type": "array", "items": STRING, "maxItems": 50},
+            "per_address_limit": {"type": "integer", "minimum": 1, "maximum": 100,
+                                  "default": 3},
+        },
+    },
     "Company": {
         "type": "object",
         "properties": {
@@ -518,6 +553,20 @@ PATHS = {
             ]),
         ),
     },
+    "/api/v1/links": {
+        "get": _operation(
+            "listPublicLinks", "Public links you may manage, newest first",
+            {"200": _json(_list_of("PublicLink"), "The links.")} | FORBIDDEN,
+            tag="links",
+        ),
+        "post": _operation(
+            "publishPublicLink", "Publish a template as a public link",
+            {"201": _json(ref("PublicLink"), "The new link, with its URL.")} | BAD_JSON
+            | FORBIDDEN | INVALID,
+            tag="links",
+            requestBody=_body(ref("NewPublicLink")),
+        ),
+    },
     "/api/v1/openapi.json": {
         "get": {"operationId": "getOpenApi", "summary": "This description",
                 "tags": ["meta"], "security": [],
@@ -652,7 +701,7 @@ def build_spec(base_url: str = "") -> dict:
         },
         "servers": [{"url": base_url or "/"}],
         "security": [{"bearerToken": []}],
-        "tags": [{"name": "documents"}, {"name": "directory"}, {"name": "meta"},
+        "tags": [{"name": "documents"}, {"name": "links"}, {"name": "directory"}, {"name": "meta"},
                  {"name": "webhooks"}],
         "paths": PATHS,
         "webhooks": {

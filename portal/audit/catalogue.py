@@ -172,6 +172,8 @@ DOCUMENT_CREATED = declare(
     # from an upload (what was cut out of it, and the upload's own digest)
     optional("filename", str), optional("kind", str), optional("removed_content", list),
     optional("uploaded_sha256", str),
+    # made for a visitor of a public link
+    optional("public_link_id", int),
     webhook=True)
 DOCUMENT_UPDATED = declare("document.updated", _l("Details changed"), field("changes", dict))
 DOCUMENT_PARTIES_SET = declare("document.parties_set", _l("Parties changed"),
@@ -202,8 +204,12 @@ PARTY_CONSENT = declare("party.consent", _l("Agreement accepted"),
                         field("agreement_sha256", str), field("language", str))
 PARTY_CODE_SENT = declare("party.code_sent", _l("Confirmation code sent"),
                           field("channel", str), field("message_id", int))
-PARTY_CODE_CONFIRMED = declare("party.code_confirmed", _l("Code confirmed"),
-                               field("attempt", int), field("session", str))
+PARTY_CODE_CONFIRMED = declare(
+    "party.code_confirmed", _l("Code confirmed"), field("attempt", int), field("session", str),
+    # confirmed on a public link before the document existed: the link, the channel, the
+    # masked address and the moments the code was sent and confirmed
+    optional("public_link_id", int), optional("channel", str), optional("contact", str),
+    optional("code_sent_at", datetime), optional("confirmed_at", datetime))
 PARTY_CODE_FAILED = declare("party.code_failed", _l("Wrong code entered"),
                             field("attempts_left", int))
 FIELD_FILLED = declare("field.filled", _l("Field filled in"),
@@ -242,6 +248,14 @@ DOCUMENT_REASSIGNED = declare("document.reassigned", _l("Responsible changed"),
 DOCUMENT_DEADLINE_CHANGED = declare("document.deadline_changed", _l("Deadline changed"),
                                     optional("previous", datetime), field("deadline", datetime),
                                     webhook=True)
+# public links
+_LINK = (field("link_id", int), field("title", str), field("template_id", int))
+LINK_PUBLISHED = declare("link.published", _l("Public link published"), *_LINK,
+                         field("channel", str), optional("expires_at", datetime),
+                         optional("max_uses", int), field("allowed_domains", list))
+LINK_PAUSED = declare("link.paused", _l("Public link paused"), *_LINK)
+LINK_RESUMED = declare("link.resumed", _l("Public link resumed"), *_LINK)
+LINK_DELETED = declare("link.deleted", _l("Public link deleted"), *_LINK, field("uses", int))
 # automation and integrations
 AUTOMATION_RAN = declare(
     "automation.ran", _l("Automation rule ran"),

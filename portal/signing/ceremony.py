@@ -59,6 +59,13 @@ def seal(ceremony: Ceremony) -> str:
                                 ceremony.secret])
 
 
+def cookie_options(token: str, secure: bool) -> dict:
+    """How the session's cookie is set: only that link's pages ever receive it."""
+    return {"max_age": int(lifetime().total_seconds()), "path": f"/s/{token}",
+            "httponly": True, "samesite": "Lax",
+            "secure": bool(current_app.config.get("SESSION_COOKIE_SECURE")) or secure}
+
+
 def read(value: str | None) -> Ceremony | None:
     """The session a cookie carries, if its signature holds and it is not too old."""
     if not value or len(value) > 1000:

@@ -149,7 +149,7 @@ def resend_wait_seconds(party: Party, now=None) -> int:
     return max(0, math.ceil(max(waits)))
 
 
-def _wait_message(seconds: int) -> str:
+def wait_message(seconds: int) -> str:
     if seconds <= 90:
         return _("Wait %(seconds)d seconds before asking for a new code.", seconds=seconds)
     return _("You asked for several codes within an hour. Wait %(minutes)d minutes before "
@@ -184,7 +184,7 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     wait = resend_wait_seconds(party, now)
     if wait:
         unit.rollback()
-        raise StepRefused(_wait_message(wait), 429)
+        raise StepRefused(wait_message(wait), 429)
     code = codes.new_code()
     party.code_hash = codes.code_hash(party.id, code)
     party.code_expires_at = now + codes.CODE_LIFETIME

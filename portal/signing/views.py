@@ -80,11 +80,8 @@ def _in_ceremony(party) -> bool:
 
 def _keep_session(response, token: str, opened) -> None:
     """Hand the browser its signing session: only this link's pages ever receive it."""
-    response.set_cookie(
-        sessions.COOKIE_NAME, sessions.seal(opened),
-        max_age=int(sessions.lifetime().total_seconds()), path=f"/s/{token}", httponly=True,
-        samesite="Lax",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure)
+    response.set_cookie(sessions.COOKIE_NAME, sessions.seal(opened),
+                        **sessions.cookie_options(token, request.is_secure))
 
 
 def signing_view(view):

@@ -162,11 +162,12 @@ def _variables(place, day: Date, items: list[dict], vat_rate, currency) -> dict:
 def create_from_template(actor, meta, *, company_id, template_id, counterparty_id=None,
                          client=None, title=None, place="", date=None, items=(),
                          vat_rate=Decimal(0), currency="RUB", language=None,
-                         before_commit=None) -> Document:
+                         before_commit=None, origin=None) -> Document:
     """Render a template for a client, number it, and set the default parties and fields.
 
     `before_commit(document)` runs in the creating transaction, just before its commit: a bulk
     row notes its document there, so the document exists exactly when the row says so.
+    `origin`: further details for the creation's audit event (the public link it came from).
     """
 
     errors: dict = {}
@@ -206,7 +207,7 @@ def create_from_template(actor, meta, *, company_id, template_id, counterparty_i
     audit(DOCUMENT_CREATED, document, actor, meta, source="template",
           template_id=template.id, template=template.name, number=number, title=title,
           sha256=blob.sha256, page_count=document.page_count, fields=len(fields),
-          skipped_fields=skipped)
+          skipped_fields=skipped, **(origin or {}))
     if before_commit is not None:
         before_commit(document)
     unit.commit()

@@ -1,0 +1,120 @@
+"""Publishing a template as a public link; the list of links, one link's page with its QR."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.audit.service import request_meta
+from portal.auth.two_factor.totp import qr_data_uri
+from portal.doctemplates.models import DocumentTemplate
+from portal.errors import DomainError
+from portal.extensions import db
+from portal.links import services
+from portal.links.forms import PublishForm
+from portal.links.services import LinkNotFound, LinkRefused
+from portal.parties.services import list_companies
+
+bp = Blueprint("links", __name__, url_prefix="/links")
+
+
+def _require_publisher() -> None:
+    if not services.may_publish(current_user):
+        abort(403)
+
+
+def _link_or_404(link_id: int):
+    _require_publisher()  # 403 for who may not publish at all; 404 for another's link
+    try:
+        return services.link_for(current_user, link_id)
+    except LinkNotFound:
+        abort(404)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The links the user may manage: uses, expiry, state."""
+    _require_publisher()
+    return render_template("links/index.html", links=services.links_of(current_user),
+                           state_of=services.state_of)
+
+
+def _publish_page(form: PublishForm, template: DocumentTemplate, status: int = 200):
+    return render_template("links/new.html", form=form, template=template), status
+
+
+@bp.route("/new/<int:template_id>", methods=["GET", "POST"])
+@login_required
+def new(template_id: int):
+    """Publish a template as a link: company, channel and the limits."""
+    _require_publisher()
+    template = db.get_or_404(DocumentTemplate, template_id)
+    form = PublishForm()
+    form.company_id.choices = [(str(c.id), c.display_name) for c in list_companies()]
+    if request.method == "GET" or not form.validate_on_submit():
+        if request.method == "GET":
+            form.title.data = template.name
+        return _publish_page(form, template, 200 if request.method == "GET" else 422)
+    try:
+        link, _raw = services.publish(current_user, request_meta(), template_id=template.id,
+                                      **form.values())
+    except LinkRefused as refused:
+        form.show_errors(refused.errors)
+        return _publish_page(form, template, 422)
+    flash(_("The link is published. Share it or its QR code."), "success")
+    return redirect(url_for("links.view", link_id=link.id))
+
+
+@bp.get("/<int:link_id>")
+@login_required
+def view(link_id: int):
+    """One link: its URL with a copy button, the QR code, limits and uses."""
+    link = _link_or_404(link_id)
+    url = services.url_of(link)
+    return render_template("links/view.html", link=link, url=url,
+                           qr=qr_data_uri(url) if url else None,
+                           state=services.state_of(link),
+                           documents=services.recent_documents(current_user, link))
+
+
+def _change(link_id: int, change, message: str):
+    _require_publisher()
+    try:
+        change()
+    except LinkNotFound:
+        abort(404)
+    except DomainError as refused:
+        flash(refused.message, "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("links.view", link_id=link_id))
+
+
+@bp.post("/<int:link_id>/pause")
+@login_required
+def pause(link_id: int):
+    """Visitors see that the link is paused until it is resumed."""
+    return _change(link_id, lambda: services.set_active(current_user, request_meta(), link_id,
+                                                        False),
+                   _("The link is paused."))
+
+
+@bp.post("/<int:link_id>/resume")
+@login_required
+def resume(link_id: int):
+    return _change(link_id, lambda: services.set_active(current_user, request_meta(), link_id,
+                                                        True),
+                   _("The link takes visitors again."))
+
+
+@bp.post("/<int:link_id>/delete")
+@login_required
+def delete(link_id: int):
+    """The link stops working; the documents it made stay."""
+    _require_publisher()
+    try:
+        services.delete_link(current_user, request_meta(), link_id)
+    except LinkNotFound:
+        abort(404)
+    flash(_("The link is deleted. The documents it made stay."), "success")
+    return redirect(url_for("links.index"))
