@@ -125,14 +125,19 @@ def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Part
     """Record the consent to sign electronically, then send the first code."""
     party = lock_party(token)
     require_active(party)
-    if party.consent_at is None:
-        party.consent_at = utcnow()
-        _event(PARTY_CONSENT, party, meta, agreement_sha256=agreement_sha256(party),
-               language=party.speaks)
+    record_consent(party, meta)
     unit.commit()
     if not sessions.holds(party, ceremony) and party.code_hash is None:
         return send_code(token, meta, ceremony)
     return party
+
+
+def record_consent(party: Party, meta) -> None:
+    """The locked party's consent to sign electronically, recorded once (no commit)."""
+    if party.consent_at is None:
+        party.consent_at = utcnow()
+        _event(PARTY_CONSENT, party, meta, agreement_sha256=agreement_sha256(party),
+               language=party.speaks)
 
 
 def resend_wait_seconds(party: Party, now=None) -> int:
@@ -149,7 +154,7 @@ def resend_wait_seconds(party: Party, now=None) -> int:
     return max(0, math.ceil(max(waits)))
 
 
-def _wait_message(seconds: int) -> str:
+def wait_message(seconds: int) -> str:
     if seconds <= 90:
         return _("Wait %(seconds)d seconds before asking for a new code.", seconds=seconds)
     return _("You asked for several codes within an hour. Wait %(minutes)d minutes before "
@@ -184,7 +189,7 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     wait = resend_wait_seconds(party, now)
     if wait:
         unit.rollback()
-        raise StepRefused(_wait_message(wait), 429)
+        raise StepRefused(wait_message(wait), 429)
     code = codes.new_code()
     party.code_hash = codes.code_hash(party.id, code)
     party.code_expires_at = now + codes.CODE_LIFETIME
@@ -279,12 +284,17 @@ def fill_field(token: str, meta, field_id: int, data: FieldInput,
     except StepRefused:
         unit.rollback()
         raise
-    details = {"field_id": field.id, "field_type": field.type, "session": current.tag}
+    record_filled(party, field, meta, current.tag, method)
+    unit.commit()
+    return party, field
+
+
+def record_filled(party: Party, field: Field, meta, session_tag: str, method: str) -> None:
+    """The audit event of a field just filled in (no commit)."""
+    details = {"field_id": field.id, "field_type": field.type, "session": session_tag}
     if method:
         details["method"] = method
     _event(FIELD_FILLED, party, meta, **details)
-    unit.commit()
-    return party, field
 
 
 # --- sign and decline -----------------------------------------------------------------------
@@ -302,6 +312,14 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
         unit.rollback()
         raise StepRefused(_("Fill in every required field first: %(count)d left.",
                             count=len(missing)))
+    return sign_locked(party, meta, current.tag)
+
+
+def sign_locked(party: Party, meta, session_tag: str) -> Party:
+    """Sign the locked, active party whose required fields are filled, then advance; commits.
+
+    The one signing path: the party's own ceremony and a batch ceremony both end here.
+    """
     now = utcnow()
     for field in fields_of(party):
         if field.type in AUTO_TYPES:
@@ -317,7 +335,7 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     if result.rowcount != 1:
         unit.rollback()
         raise AlreadySigned()
-    _event(PARTY_SIGNED, party, meta, fields=len(fields_of(party)), session=current.tag)
+    _event(PARTY_SIGNED, party, meta, fields=len(fields_of(party)), session=session_tag)
     workflow.take_turn(party.document)  # the next group's invitations commit with the signature
     unit.commit()
     db.session.refresh(party)

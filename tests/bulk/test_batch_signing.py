@@ -1,0 +1,223 @@
+"""The company signer signs a bulk batch in one ceremony: one invitation, one code, one
+signature; each document records its own signing and invites its client as usual."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.audit.service import events_for
+from portal.auth.models import User
+from portal.bulk import services as bulk
+from portal.delivery.models import Message
+from portal.delivery.redaction import as_sent
+from portal.documents.models import Document, Party
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.signing import bundles
+from portal.signing.models import SigningBundle
+from portal.workflow.lock import lock_document
+from portal.workflow.order import stop
+from tests.documents.support import META, make_template, signet_company
+from tests.helpers import csrf_token, text_of
+from tests.signing.support import HEADERS, last_code
+
+DIRECTOR = "director@signet.example"
+HEADER = "Name,Email,Phone,Amount,Place\n"
+ROWS = "".join(f"Client {n},client{n}@example.com,,{n}00,Lisboa\n" for n in range(1, 5))
+LINK = re.compile(r"/b/([A-Za-z0-9_-]{20,})")
+
+
+def _run_batch(admin_id: int, rows: str = ROWS) -> int:
+    actor = db.session.get(User, admin_id)
+    company, template = signet_company(), make_template(language="en")
+    batch = bulk.start_batch(actor, template.id, company.id, (HEADER + rows).encode(), "c.csv")
+    return bulk.confirm(db.session.get(User, admin_id), batch.id, skip_invalid=False).id
+
+
+def _messages(address: str, kind: str) -> list[Message]:
+    db.session.commit()
+    return list(db.session.scalars(select(Message).where(
+        Message.recipient == address, Message.kind == kind).order_by(Message.id)))
+
+
+def _company_parties() -> list[Party]:
+    db.session.commit()
+    return list(db.session.scalars(select(Party).where(Party.role == "company")
+                                   .order_by(Party.document_id)))
+
+
+def _link(app) -> str:
+    with app.app_context():
+        invitations = _messages(DIRECTOR, "batch-signing-invitation")
+        assert len(invitations) == 1
+        return LINK.search(as_sent(invitations[0]).body_text).group(1)
+
+
+def _post(client, url, data=None, **kwargs):
+    return client.post(url, data={"csrf_token": csrf_token(client), **(data or {})},
+                       headers=HEADERS, **kwargs)
+
+
+def _confirm(client, app, token: str):
+    page = client.get(f"/b/{token}", headers=HEADERS)
+    assert page.status_code == 200 and "I agree" in text_of(page)
+    agreed = _post(client, f"/b/{token}/consent")
+    assert "Enter the code we sent you" in text_of(agreed)
+    with app.app_context():
+        code = last_code(DIRECTOR)
+    confirmed = _post(client, f"/b/{token}/code", {"code": code})
+    assert "Sign the chosen documents" in text_of(confirmed), text_of(confirmed)[:500]
+    return confirmed
+
+
+def _sign(client, token: str, party_ids, **extra):
+    data = {"party": [str(party_id) for party_id in party_ids], "method": "type",
+            "typed": "Anna Petrova", **extra}
+    return _post(client, f"/b/{token}/sign", data)
+
+
+def test_one_invitation_one_ceremony_and_each_document_signed_on_its_own(app, admin, client):
+    with app.app_context():
+        batch_id = _run_batch(admin["id"])
+        parties = _company_parties()
+        assert len(parties) == 4 and all(party.status == "sent" for party in parties)
+        # Not one invitation per document: one for the batch.
+        assert _messages(DIRECTOR, "signing-invitation") == []
+        assert bundles.batch_signing_status(batch_id) == [
+            {"name": "Anna Petrova", "contact": bundles.mask_contact(DIRECTOR),
+             "invited": True, "signed": 0, "total": 4}]
+        party_ids = [party.id for party in parties]
+    token = _link(app)
+    _confirm(client, app, token)
+
+    signed = _sign(client, token, party_ids[:3])  # the fourth is left out
+    assert signed.status_code == 200
+    assert "3 documents signed." in text_of(signed)
+    with app.app_context():
+        parties = _company_parties()
+        assert [party.status for party in parties] == ["signed"] * 3 + ["sent"]
+        for party in parties[:3]:
+            types = [event.type for event in events_for(party.document_id)]
+            for expected in ("party.invited", "party.opened", "party.consent",
+                             "party.code_sent", "party.code_confirmed", "field.filled",
+                             "party.signed_in_batch", "party.signed"):
+                assert expected in types, (expected, types)
+            note = next(event for event in events_for(party.document_id)
+                        if event.type == "party.signed_in_batch")
+            assert note.details["batch_id"] == batch_id and note.details["documents"] == 4
+            client_party = party.document.parties_with_role("client")[0]
+            assert client_party.status == "sent"  # invited per document, as usual
+            assert len(_messages(client_party.email, "signing-invitation")) == 1
+        assert bundles.batch_signing_status(batch_id)[0]["signed"] == 3
+        left_out = parties[3]
+        assert _messages(left_out.document.parties_with_role("client")[0].email,
+                         "signing-invitation") == []
+
+    # The one left out waits on the same link; signing it closes the bundle.
+    again = client.get(f"/b/{token}", headers=HEADERS)
+    assert 'name="party"' in text_of(again) and text_of(again).count('name="party"') == 1
+    last = _sign(client, token, [party_ids[3]])
+    assert "1 document signed." in text_of(last)
+    closed = client.get(f"/b/{token}", headers=HEADERS)
+    assert "Nothing is left to sign here" in text_of(closed)
+
+
+def test_a_document_stopped_meanwhile_is_skipped_and_the_others_are_signed(app, admin, client):
+    with app.app_context():
+        _run_batch(admin["id"], ROWS[:2 * len(ROWS) // 4])
+        party_ids = [party.id for party in _company_parties()]
+        stopped_document = _company_parties()[0].document_id
+    token = _link(app)
+    _confirm(client, app, token)
+    with app.app_context():
+        document = lock_document(stopped_document)
+        stop(document, db.session.get(User, admin["id"]), META, "Wrong amount")
+        db.session.commit()
+    result = _sign(client, token, party_ids)
+    text = text_of(result)
+    assert result.status_code == 200 and "1 document signed." in text
+    assert "stopped by the sender" in text
+    with app.app_context():
+        statuses = {party.id: party.status for party in _company_parties()}
+        assert statuses[party_ids[0]] == "sent" and statuses[party_ids[1]] == "signed"
+    # A double submit signs nothing twice: both are reported, nothing changes.
+    twice = _sign(client, token, party_ids)
+    assert "Nothing is left to sign here" in text_of(twice) or "already signed" in text_of(twice)
+
+
+def test_wrong_codes_bad_images_and_no_choice_change_nothing(app, admin, client):
+    with app.app_context():
+        _run_batch(admin["id"], ROWS[:len(ROWS) // 4])
+        party_ids = [party.id for party in _company_parties()]
+    token = _link(app)
+    client.get(f"/b/{token}", headers=HEADERS)
+    early = _sign(client, token, party_ids)
+    assert early.status_code == 200 and "First read the document" in text_of(early)
+    _post(client, f"/b/{token}/consent")
+    wrong = _post(client, f"/b/{token}/code", {"code": "000000"})
+    if "Wrong code" not in text_of(wrong):  # the real code was 000000: one in a million
+        return
+    assert "4 attempts left" in text_of(wrong)
+    malformed = _post(client, f"/b/{token}/code", {"code": "12ab"})
+    assert "Enter the 6 digits" in text_of(malformed)
+    resend = _post(client, f"/b/{token}/code/send")
+    assert "Wait" in text_of(resend)  # one code a minute, as for a party
+    with app.app_context():
+        code = last_code(DIRECTOR)
+    _post(client, f"/b/{token}/code", {"code": code})
+    nothing = _sign(client, token, [])
+    assert "Choose at least one document" in text_of(nothing)
+    blank = _sign(client, token, party_ids, method="draw", drawing="")
+    assert blank.status_code == 200 and "flash-error" in text_of(blank)
+    with app.app_context():
+        assert [party.status for party in _company_parties()] == ["sent"]
+
+
+def test_another_browser_without_the_code_cannot_sign(app, admin, client):
+    with app.app_context():
+        _run_batch(admin["id"], ROWS[:len(ROWS) // 4])
+        party_ids = [party.id for party in _company_parties()]
+    token = _link(app)
+    _confirm(client, app, token)
+    other = app.test_client()
+    other.get(f"/b/{token}", headers=HEADERS)
+    refused = _sign(other, token, party_ids)
+    assert refused.status_code == 200 and "Enter the code we sent you" in text_of(refused)
+    with app.app_context():
+        assert _company_parties()[0].status == "sent"
+
+
+def test_bad_expired_and_used_links_say_so(app, admin, client):
+    assert client.get("/b/not-a-real-token", headers=HEADERS).status_code == 404
+    with app.app_context():
+        _run_batch(admin["id"], ROWS[:len(ROWS) // 4])
+    token = _link(app)
+    with app.app_context():
+        bundle = db.session.scalar(select(SigningBundle))
+        bundle.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    expired = client.get(f"/b/{token}", headers=HEADERS)
+    assert expired.status_code == 410 and "This link has expired" in text_of(expired)
+    posted = _post(client, f"/b/{token}/consent")
+    assert posted.status_code == 410
+
+
+def test_a_document_with_other_required_fields_is_offered_on_its_own(app, admin, client):
+    with app.app_context():
+        _run_batch(admin["id"], ROWS[:2 * len(ROWS) // 4])
+        first = _company_parties()[0]
+        document = db.session.get(Document, first.document_id)
+        from portal.documents.models import Field
+        db.session.add(Field(document_id=document.id, party_id=first.id, type="text", page=1,
+                             x=0.1, y=0.2, w=0.3, h=0.04, required=True, label="Position"))
+        db.session.commit()
+        party_ids = [party.id for party in _company_parties()]
+    token = _link(app)
+    page = _confirm(client, app, token)
+    assert "Sign it on its own" in text_of(page) and "/s/" in text_of(page)
+    result = _sign(client, token, party_ids)
+    assert "1 document signed." in text_of(result)
+    assert "sign it on its own" in text_of(result)
+    with app.app_context():
+        assert [party.status for party in _company_parties()] == ["sent", "signed"]
