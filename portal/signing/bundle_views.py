@@ -14,9 +14,9 @@ from flask import (
     current_app,
     g,
     make_response,
+    redirect,
     render_template,
     request,
-    redirect,
     send_file,
     url_for,
 )

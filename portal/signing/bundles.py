@@ -20,14 +20,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_decimal
+from flask_babel import force_locale, format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
 from portal import unit
 from portal.audit.catalogue import (
-    FIELD_FILLED,
     PARTY_CODE_CONFIRMED,
     PARTY_CODE_SENT,
     PARTY_OPENED,
@@ -35,8 +33,8 @@ from portal.audit.catalogue import (
 )
 from portal.audit.service import record
 from portal.automation.conditions import document_amount
-from portal.config import LANGUAGES
 from portal.bulk.models import QUEUED_OR_RUNNING, BulkBatch, BulkRow
+from portal.config import LANGUAGES
 from portal.delivery.services import dispatch, queue_email, queue_sms
 from portal.documents.display import mask_contact
 from portal.documents.links import current_link_token, issue_link, signing_link
