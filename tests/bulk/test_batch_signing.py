@@ -4,6 +4,8 @@ signature; each document records its own signing and invites its client as usual
 import re
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import select
 
 from portal.audit.service import events_for
@@ -221,3 +223,51 @@ def test_a_document_with_other_required_fields_is_offered_on_its_own(app, admin,
     assert "sign it on its own" in text_of(result)
     with app.app_context():
         assert [party.status for party in _company_parties()] == ["sent", "signed"]
+
+
+@pytest.mark.browser
+def test_the_director_signs_a_batch_on_a_phone_then_on_a_laptop(app, admin, phone):
+    """390 px: leave one out, agree, the code from the outbox, a typed signature, sign; then
+    1280 px in the same browser: the one left out, with a drawn signature."""
+    with app.app_context():
+        _run_batch(admin["id"], ROWS[:3 * len(ROWS) // 4])
+    token = _link(app)
+    phone.goto(f"/b/{token}")
+    phone.get_by_role("heading", name="3 documents to sign").wait_for()
+    assert phone.locator(".bundle-item").count() == 3
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.get_by_role("button", name="I agree: send me a code").click()
+    phone.get_by_role("heading", name="Enter the code we sent you").wait_for()
+    with app.app_context():
+        code = last_code(DIRECTOR)
+    phone.fill("#signing-code", code)
+    phone.get_by_role("button", name="Confirm").click()
+    phone.get_by_role("heading", name="Sign the chosen documents").wait_for()
+    checks = phone.locator("input.bundle-check")
+    assert checks.count() == 3 and all(checks.nth(n).is_checked() for n in range(3))
+    checks.nth(2).uncheck()  # left out for now
+    phone.get_by_role("radio", name="Type").check()
+    phone.fill("#bundle-typed", "Anna Petrova")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.get_by_role("button", name="Sign the chosen documents").click()
+    phone.get_by_text("2 documents signed.").wait_for()
+    assert phone.locator(".bundle-item.is-signed").count() == 2
+
+    phone.set_viewport_size({"width": 1280, "height": 900})
+    assert phone.locator("input.bundle-check").count() == 1
+    phone.get_by_role("radio", name="Draw").check()  # the form remembers the last method: typed
+    pad = phone.locator("canvas.signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    phone.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+    phone.mouse.down()
+    for step in range(1, 12):  # a zigzag
+        phone.mouse.move(box["x"] + 20 + step * 22,
+                         box["y"] + box["height"] * (0.3 + (step % 2) * 0.4))
+    phone.mouse.up()
+    phone.get_by_role("button", name="Sign the chosen documents").click()
+    phone.get_by_role("heading", name="Nothing is left to sign here").wait_for()
+    assert phone.get_by_text("1 document signed.").is_visible()
+    assert phone.console_errors == []
+    with app.app_context():
+        assert [party.status for party in _company_parties()] == ["signed"] * 3
