@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.parties.models import Company
 from tests.documents.support import make_template, signet_company, user
 from tests.factories import make_counterparty, make_department, make_user
+from tests.bulk.support import batch_ceremony_url
 from tests.helpers import browser_log_in
 from tests.pipeline.support import at_client_signing, declined, draft, expired, stopped
 from tests.signing.support import last_code
@@ -43,7 +44,7 @@ LANGUAGES = ("en", "ru", "pt")
 WIDTHS = (360, 1280, 1920)
 BETWEEN = (390, 768, 1024)
 DENSE = {"documents", "document", "pipeline", "template", "counterparty", "company",
-         "user", "role", "webhook", "signing fields"}
+         "user", "role", "webhook", "signing fields", "batch signing chosen"}
 SHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder: save each screen at each width there
 
 # Controls that must not overlap, and labels that must not be cut.
@@ -127,6 +128,7 @@ class Seeded:
     webhook: int
     message: int
     signing_urls: dict  # language -> a link whose signer has not started yet
+    batch_urls: dict  # language -> a batch ceremony's link (one document to sign on its own)
     signer_contact: str
 
 
@@ -147,6 +149,10 @@ def seed(admin_id: int) -> Seeded:
         tax_id="7701234567", phone="+79161234567")
     company = db.session.scalar(db.select(Company).order_by(Company.id)) or signet_company()
     template = make_template()
+    batch_urls = {language: batch_ceremony_url(
+        admin_id, template.id, [each.party_id, sent_with_every_field(
+            admin_id, extra_fields=False).party_id], language)
+        for language, each in signings.items()}
     department = make_department("Отдел продаж")
     colleague = make_user(email="maria.santos@example.com", name="Maria Santos da Conceição",
                           department=department)
@@ -163,6 +169,7 @@ def seed(admin_id: int) -> Seeded:
                   company=company.id, template=template.id, user=colleague.id, role=role.id,
                   department=department.id, webhook=webhook.id, message=invitation,
                   signing_urls={language: each.url for language, each in signings.items()},
+                  batch_urls=batch_urls,
                   signer_contact="director@signet.example")
 
 
@@ -259,6 +266,16 @@ def test_every_screen_at_every_width_in_every_language(app, browser, live_server
             walk.page.locator("input[name=code]").press("Enter")
             walk.page.locator("input[type=file]").first.wait_for(state="attached")
             walk.screen = "signing fields"
+            walk.measure()
+            walk.visit("batch signing", seeded.batch_urls[language])
+            walk.page.locator("form[action$='/consent'] button[type=submit]").click()
+            walk.page.locator("input[name=code]").wait_for()
+            with app.app_context():
+                code = last_code(seeded.signer_contact)
+            walk.page.fill("input[name=code]", code)
+            walk.page.locator("input[name=code]").press("Enter")
+            walk.page.locator("input.bundle-check").first.wait_for()
+            walk.screen = "batch signing chosen"
             walk.measure()
         finally:
             walk.context.close()
