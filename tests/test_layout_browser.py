@@ -27,9 +27,9 @@ from portal.automation import services as automation
 from portal.delivery.models import Message
 from portal.extensions import db
 from portal.parties.models import Company
+from tests.bulk.support import batch_ceremony_url
 from tests.documents.support import make_template, signet_company, user
 from tests.factories import make_counterparty, make_department, make_user
-from tests.bulk.support import batch_ceremony_url
 from tests.helpers import browser_log_in
 from tests.pipeline.support import at_client_signing, declined, draft, expired, stopped
 from tests.signing.support import last_code

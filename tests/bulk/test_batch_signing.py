@@ -1,11 +1,9 @@
 """The company signer signs a bulk batch in one ceremony: one invitation, one code, one
 signature; each document records its own signing and invites its client as usual."""
 
-import re
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import select
 
 from portal.audit.service import events_for
@@ -13,13 +11,14 @@ from portal.auth.models import User
 from portal.bulk import services as bulk
 from portal.delivery.models import Message
 from portal.delivery.redaction import as_sent
-from portal.documents.models import Document, Party
+from portal.documents.models import Document, Field, Party
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.signing import bundles
 from portal.signing.models import SigningBundle
 from portal.workflow.lock import lock_document
 from portal.workflow.order import stop
+from tests.bulk.support import LINK
 from tests.documents.support import META, make_template, signet_company
 from tests.helpers import csrf_token, text_of
 from tests.signing.support import HEADERS, last_code
@@ -27,7 +26,6 @@ from tests.signing.support import HEADERS, last_code
 DIRECTOR = "director@signet.example"
 HEADER = "Name,Email,Phone,Amount,Place\n"
 ROWS = "".join(f"Client {n},client{n}@example.com,,{n}00,Lisboa\n" for n in range(1, 5))
-LINK = re.compile(r"/b/([A-Za-z0-9_-]{20,})")
 
 
 def _run_batch(admin_id: int, rows: str = ROWS) -> int:
@@ -210,7 +208,6 @@ def test_a_document_with_other_required_fields_is_offered_on_its_own(app, admin,
         _run_batch(admin["id"], ROWS[:2 * len(ROWS) // 4])
         first = _company_parties()[0]
         document = db.session.get(Document, first.document_id)
-        from portal.documents.models import Field
         db.session.add(Field(document_id=document.id, party_id=first.id, type="text", page=1,
                              x=0.1, y=0.2, w=0.3, h=0.04, required=True, label="Position"))
         db.session.commit()
