@@ -2,26 +2,30 @@
 signature; each document records its own signing and invites its client as usual."""
 
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal.audit.service import events_for
 from portal.auth.models import User
 from portal.bulk import services as bulk
 from portal.delivery.models import Message
 from portal.delivery.redaction import as_sent
+from portal.documents.links import current_link_token
 from portal.documents.models import Document, Field, Party
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.signing import bundles
+from portal.signing import bundles, services
+from portal.signing.filling import FieldInput, fields_of
 from portal.signing.models import SigningBundle
 from portal.workflow.lock import lock_document
 from portal.workflow.order import stop
 from tests.bulk.support import LINK
 from tests.documents.support import META, make_template, signet_company
 from tests.helpers import csrf_token, text_of
-from tests.signing.support import HEADERS, last_code
+from tests.signing.support import HEADERS, last_code, png_bytes
 
 DIRECTOR = "director@signet.example"
 HEADER = "Name,Email,Phone,Amount,Place\n"
@@ -77,6 +81,25 @@ def _sign(client, token: str, party_ids, **extra):
     return _post(client, f"/b/{token}/sign", data)
 
 
+def _client_signs(document_id: int) -> int:
+    """The document's client signs through the individual ceremony's services."""
+    client_party = db.session.get(Document, document_id).parties_with_role("client")[0]
+    token = current_link_token(client_party)
+    services.accept_agreement(token, META)
+    party, ceremony = services.verify_code(token, META, last_code(client_party.email))
+    for own in fields_of(party):
+        if own.type == "signature":
+            data = FieldInput(method="type", typed=party.name)
+        elif own.type == "stamp":
+            data = FieldInput(method="upload", upload=FileStorage(
+                BytesIO(png_bytes()), "stamp.png", content_type="image/png"))
+        else:
+            continue
+        services.fill_field(token, META, own.id, data, ceremony)
+    services.sign(token, META, ceremony)
+    return document_id
+
+
 def test_one_invitation_one_ceremony_and_each_document_signed_on_its_own(app, admin, client):
     with app.app_context():
         batch_id = _run_batch(admin["id"])
@@ -113,6 +136,13 @@ def test_one_invitation_one_ceremony_and_each_document_signed_on_its_own(app, ad
         left_out = parties[3]
         assert _messages(left_out.document.parties_with_role("client")[0].email,
                          "signing-invitation") == []
+
+    # A client signs as usual: the document completes and is sealed with the batch's signing.
+    with app.app_context():
+        document_id = _client_signs(_company_parties()[0].document_id)
+        document = db.session.get(Document, document_id)
+        assert document.stage == "completed" and document.final_sha256, document.seal_error
+        assert "document.finalized" in [event.type for event in events_for(document_id)]
 
     # The one left out waits on the same link; signing it closes the bundle.
     again = client.get(f"/b/{token}", headers=HEADERS)
