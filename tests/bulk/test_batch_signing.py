@@ -1,6 +1,7 @@
 """The company signer signs a bulk batch in one ceremony: one invitation, one code, one
 signature; each document records its own signing and invites its client as usual."""
 
+import threading
 from datetime import timedelta
 from io import BytesIO
 
@@ -298,3 +299,34 @@ def test_the_director_signs_a_batch_on_a_phone_then_on_a_laptop(app, admin, phon
     assert phone.console_errors == []
     with app.app_context():
         assert [party.status for party in _company_parties()] == ["signed"] * 3
+
+
+def test_two_tabs_signing_at_once_sign_each_document_once(app, admin, client):
+    with app.app_context():
+        _run_batch(admin["id"], ROWS[:2 * len(ROWS) // 4])
+        party_ids = [party.id for party in _company_parties()]
+    token = _link(app)
+    _confirm(client, app, token)
+    session = client.get_cookie(bundles.COOKIE_NAME, path=f"/b/{token}")
+    other = app.test_client()
+    other.set_cookie(bundles.COOKIE_NAME, session.value, path=f"/b/{token}")
+    other.get(f"/b/{token}", headers=HEADERS)  # its own CSRF session
+    answers = {}
+
+    def submit(name, browser):
+        answers[name] = text_of(_sign(browser, token, party_ids))
+
+    tabs = [threading.Thread(target=submit, args=(name, browser))
+            for name, browser in (("first", client), ("second", other))]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join(timeout=60)
+    signed = sum(answer.count("2 documents signed.") + answer.count("1 document signed.")
+                 for answer in answers.values())
+    assert len(answers) == 2 and signed >= 1, answers.keys()
+    with app.app_context():
+        assert [party.status for party in _company_parties()] == ["signed", "signed"]
+        for party in _company_parties():
+            types = [event.type for event in events_for(party.document_id)]
+            assert types.count("party.signed") == 1 and types.count("party.signed_in_batch") == 1
