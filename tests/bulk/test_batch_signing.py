@@ -1,6 +1,7 @@
 """The company signer signs a bulk batch in one ceremony: one invitation, one code, one
 signature; each document records its own signing and invites its client as usual."""
 
+import os
 import threading
 from datetime import timedelta
 from io import BytesIO
@@ -29,6 +30,7 @@ from tests.helpers import csrf_token, text_of
 from tests.signing.support import HEADERS, last_code, png_bytes
 
 DIRECTOR = "director@signet.example"
+SCREENSHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder, to look at the pages by eye
 HEADER = "Name,Email,Phone,Amount,Place\n"
 ROWS = "".join(f"Client {n},client{n}@example.com,,{n}00,Lisboa\n" for n in range(1, 5))
 
@@ -80,6 +82,12 @@ def _sign(client, token: str, party_ids, **extra):
     data = {"party": [str(party_id) for party_id in party_ids], "method": "type",
             "typed": "Anna Petrova", **extra}
     return _post(client, f"/b/{token}/sign", data)
+
+
+def _snap(page, name):
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"batch-signing-{name}.png"),
+                        full_page=True, caret="initial")
 
 
 def _client_signs(document_id: int) -> int:
@@ -264,6 +272,7 @@ def test_the_director_signs_a_batch_on_a_phone_then_on_a_laptop(app, admin, phon
     phone.get_by_role("heading", name="3 documents to sign").wait_for()
     assert phone.locator(".bundle-item").count() == 3
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    _snap(phone, "agree-390")
     phone.get_by_role("button", name="I agree: send me a code").click()
     phone.get_by_role("heading", name="Enter the code we sent you").wait_for()
     with app.app_context():
@@ -277,8 +286,10 @@ def test_the_director_signs_a_batch_on_a_phone_then_on_a_laptop(app, admin, phon
     phone.get_by_role("radio", name="Type").check()
     phone.fill("#bundle-typed", "Anna Petrova")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    _snap(phone, "choose-390")
     phone.get_by_role("button", name="Sign the chosen documents").click()
     phone.get_by_text("2 documents signed.").wait_for()
+    _snap(phone, "signed-390")
     assert phone.locator(".bundle-item.is-signed").count() == 2
 
     phone.set_viewport_size({"width": 1280, "height": 900})
@@ -293,8 +304,10 @@ def test_the_director_signs_a_batch_on_a_phone_then_on_a_laptop(app, admin, phon
         phone.mouse.move(box["x"] + 20 + step * 22,
                          box["y"] + box["height"] * (0.3 + (step % 2) * 0.4))
     phone.mouse.up()
+    _snap(phone, "draw-1280")
     phone.get_by_role("button", name="Sign the chosen documents").click()
     phone.get_by_role("heading", name="Nothing is left to sign here").wait_for()
+    _snap(phone, "done-1280")
     assert phone.get_by_text("1 document signed.").is_visible()
     assert phone.console_errors == []
     with app.app_context():
