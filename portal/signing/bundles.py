@@ -242,12 +242,6 @@ def choose_language(token: str, language: str) -> SigningBundle:
     return bundle
 
 
-def _require_consent(bundle: SigningBundle) -> None:
-    if bundle.consent_at is None:
-        unit.rollback()
-        raise StepRefused(_("First read the document and accept the agreement."))
-
-
 def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> SigningBundle:
     """Accept the agreement once for the whole batch; the first code goes out at once."""
     bundle = _lock(token)
@@ -262,7 +256,7 @@ def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Sign
 def send_code(token: str, meta, ceremony: Ceremony | None = None) -> SigningBundle:
     """A new one-time code to the signer (the limits of a party's codes)."""
     bundle = _lock(token)
-    _require_consent(bundle)
+    services.require_consent(bundle)
     if sessions.holds(bundle, ceremony):
         unit.rollback()
         return bundle
@@ -302,12 +296,12 @@ def verify_code(token: str, meta, code: str,
                 ceremony: Ceremony | None = None) -> tuple[SigningBundle, Ceremony]:
     """Check the typed code (5 attempts a code): on success this browser's session opens."""
     bundle = _lock(token)
-    _require_consent(bundle)
+    services.require_consent(bundle)
     if sessions.holds(bundle, ceremony):
         unit.rollback()
         return bundle, ceremony
     typed = "".join(str(code or "").split())
-    refusal = _code_refusal(bundle, typed)
+    refusal = services.code_refusal(bundle, typed)
     if refusal:
         unit.rollback()
         raise StepRefused(refusal)
@@ -321,32 +315,7 @@ def verify_code(token: str, meta, code: str,
         return bundle, opened
     left = codes.MAX_ATTEMPTS - bundle.code_attempts
     unit.commit()
-    if left == 0:
-        raise StepRefused(_("Wrong code, and that was the last attempt. Ask for a new code."))
-    raise StepRefused(_("Wrong code. %(count)d attempts left.", count=left))
-
-
-def _code_refusal(bundle: SigningBundle, typed: str) -> str | None:
-    if len(typed) != codes.CODE_DIGITS or not typed.isdigit():
-        return _("Enter the 6 digits from the message.")
-    if bundle.code_hash is None:
-        return _("Ask for a code first.")
-    if (bundle.code_attempts or 0) >= codes.MAX_ATTEMPTS:
-        return _("Too many wrong codes. Ask for a new code.")
-    if bundle.code_expires_at <= utcnow():
-        return _("This code has expired. Ask for a new code.")
-    return None
-
-
-def _require_session(bundle: SigningBundle, ceremony: Ceremony | None) -> Ceremony:
-    _require_consent(bundle)
-    if sessions.holds(bundle, ceremony):
-        return ceremony
-    unit.rollback()
-    if bundle.code_confirmed_at is None:
-        raise StepRefused(_("First confirm the code we sent you."))
-    raise StepRefused(_("Your signing session in this browser has ended, or the code was "
-                        "confirmed in another browser. Ask for a new code to go on here."))
+    raise StepRefused(services.wrong_code_message(left))
 
 
 # --- what each document needs ---------------------------------------------------------------
@@ -436,7 +405,7 @@ def sign(token: str, meta, ceremony: Ceremony | None, party_ids, signature: Fiel
     skipped with its reason and the others are signed.
     """
     bundle = _lock(token)
-    current = _require_session(bundle, ceremony)
+    current = services.require_session(bundle, ceremony)
     chosen = _chosen(bundle, party_ids)
     images = _images(chosen, signature, stamp)
     bundle_id, batch_id, count = bundle.id, bundle.batch_id, len(bundle.members)
