@@ -207,6 +207,8 @@ def build_config(folder: Path) -> dict:
                                                         "10 per hour"),
         # The signing session a confirmed code opens in that browser lasts this long at most.
         "SIGNET_CEREMONY_MINUTES": _env_int("SIGNET_CEREMONY_MINUTES", 60),
+        # A bulk batch's one signing link for our company's signer works this long.
+        "SIGNET_BUNDLE_DAYS": _env_int("SIGNET_BUNDLE_DAYS", 30),
         "SIGNET_SIGNING_IMAGE_LIMIT": os.environ.get(
             "SIGNET_SIGNING_IMAGE_LIMIT", "300 per minute"
         ),

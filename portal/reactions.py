@@ -5,15 +5,18 @@ The workflow publishes; the processes above it subscribe here, so the domain nev
 them (see docs/architecture.md).
 """
 
+from portal.bulk import jobs as bulk_jobs
 from portal.documents import upload_checks
 from portal.notices import reactions as notices
 from portal.sealing import reactions as sealing
 from portal.sealing.trial import ensure_sealable
-from portal.signing import invitations
+from portal.signing import bundles, invitations
 
 
 def subscribe_all() -> None:
     invitations.subscribe()
+    invitations.register_taker(bundles.take_invitation)
+    bulk_jobs.when_finished(bundles.invite_batch)
     notices.subscribe()
     sealing.subscribe()
     upload_checks.register(ensure_sealable)

@@ -29,6 +29,7 @@ from portal.delivery.models import Message
 from portal.extensions import db
 from portal.links.services import publish as publish_link
 from portal.parties.models import Company
+from tests.bulk.support import batch_ceremony_url
 from tests.documents.support import make_template, signet_company, user
 from tests.factories import make_counterparty, make_department, make_user
 from tests.helpers import browser_log_in
@@ -45,7 +46,8 @@ LANGUAGES = ("en", "ru", "pt")
 WIDTHS = (360, 1280, 1920)
 BETWEEN = (390, 768, 1024)
 DENSE = {"documents", "document", "pipeline", "template", "counterparty", "company",
-         "user", "role", "webhook", "signing fields", "bulk check", "bulk batch"}
+         "user", "role", "webhook", "signing fields", "bulk check", "bulk batch",
+         "batch signing chosen"}
 SHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder: save each screen at each width there
 
 # Controls that must not overlap, and labels that must not be cut.
@@ -129,6 +131,7 @@ class Seeded:
     webhook: int
     message: int
     signing_urls: dict  # language -> a link whose signer has not started yet
+    batch_urls: dict  # language -> a batch ceremony's link (one document to sign on its own)
     signer_contact: str
     bulk_checked: int  # a batch on its check page (rows with errors among them)
     bulk_sent: int  # a batch sent, on its run's page
@@ -161,6 +164,10 @@ def seed(admin_id: int) -> Seeded:
         tax_id="7701234567", phone="+79161234567")
     company = db.session.scalar(db.select(Company).order_by(Company.id)) or signet_company()
     template = make_template()
+    batch_urls = {language: batch_ceremony_url(
+        admin_id, template.id, [each.party_id, sent_with_every_field(
+            admin_id, extra_fields=False).party_id], language)
+        for language, each in signings.items()}
     department = make_department("Отдел продаж")
     colleague = make_user(email="maria.santos@example.com", name="Maria Santos da Conceição",
                           department=department)
@@ -183,8 +190,9 @@ def seed(admin_id: int) -> Seeded:
                   company=company.id, template=template.id, user=colleague.id, role=role.id,
                   department=department.id, webhook=webhook.id, message=invitation,
                   signing_urls={language: each.url for language, each in signings.items()},
-                  signer_contact="director@signet.example", bulk_checked=checked.id,
-                  bulk_sent=sent.id, link=link.id, link_path=f"/p/{link_token}")
+                  batch_urls=batch_urls, signer_contact="director@signet.example",
+                  bulk_checked=checked.id, bulk_sent=sent.id, link=link.id,
+                  link_path=f"/p/{link_token}")
 
 
 def back_office(seeded: Seeded) -> list[tuple[str, str]]:
@@ -288,6 +296,16 @@ def test_every_screen_at_every_width_in_every_language(app, browser, live_server
             walk.page.locator("input[name=code]").press("Enter")
             walk.page.locator("input[type=file]").first.wait_for(state="attached")
             walk.screen = "signing fields"
+            walk.measure()
+            walk.visit("batch signing", seeded.batch_urls[language])
+            walk.page.locator("form[action$='/consent'] button[type=submit]").click()
+            walk.page.locator("input[name=code]").wait_for()
+            with app.app_context():
+                code = last_code(seeded.signer_contact)
+            walk.page.fill("input[name=code]", code)
+            walk.page.locator("input[name=code]").press("Enter")
+            walk.page.locator("input.bundle-check").first.wait_for()
+            walk.screen = "batch signing chosen"
             walk.measure()
         finally:
             walk.context.close()

@@ -217,6 +217,12 @@ FIELD_FILLED = declare("field.filled", _l("Field filled in"),
                        optional("method", str))
 PARTY_SIGNED = declare("party.signed", _l("Signed"), field("fields", int), field("session", str),
                        webhook=True, rule_trigger=True)
+# the company signer signed this document among a bulk batch's, in one ceremony: when it
+# accepted the agreement and confirmed the code there (portal/signing/bundles.py)
+PARTY_SIGNED_IN_BATCH = declare(
+    "party.signed_in_batch", _l("Signed in a batch ceremony"),
+    field("bundle_id", int), field("batch_id", int), field("documents", int),
+    field("consent_at", datetime), field("code_confirmed_at", datetime))
 PARTY_DECLINED = declare("party.declined", _l("Declined to sign"),
                          field("reason", str), field("session", str), webhook=True)
 PARTY_REMINDED = declare(

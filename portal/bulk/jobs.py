@@ -11,6 +11,7 @@ sends the document already made instead of making a second one.
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale
@@ -44,6 +45,26 @@ ROW_WAITING = ("pending",)  # what a run takes (a lapsed "working" row too, afte
 STALLED_AFTER = timedelta(minutes=2)
 META = RequestMeta(ip="", user_agent="Signet bulk send")
 CLIENT_KEYS = ("kind", "name", "email", "phone", "representative_name", "representative_position")
+
+
+# Told when a batch's run has ended (the company signer's one invitation for the batch,
+# portal/signing/bundles.py); registered when the app is built (portal/reactions.py).
+_when_finished: list[Callable[[int], object]] = []
+
+
+def when_finished(callback: Callable[[int], object]) -> None:
+    if callback not in _when_finished:
+        _when_finished.append(callback)
+
+
+def tell_finished(batch_id: int) -> None:
+    """After the commit that ended the batch's run (done or cancelled)."""
+    for callback in list(_when_finished):
+        try:
+            callback(batch_id)
+        except Exception:  # the batch is ended either way; the sweep is not the place to retry
+            unit.rollback()
+            log.exception("Telling that batch %s finished failed", batch_id)
 
 
 class ClaimLost(Exception):
@@ -97,9 +118,13 @@ def _finish_if_settled(batch_id: int) -> None:
         BulkRow.batch_id == batch_id, BulkRow.status.in_(("pending", WORKING))))
     if unsettled == 0:
         now = utcnow()
-        db.session.execute(update(BulkBatch).where(
+        ended = db.session.execute(update(BulkBatch).where(
             BulkBatch.id == batch_id, BulkBatch.status == "running")
-            .values(status="done", finished_at=now, progressed_at=now))
+            .values(status="done", finished_at=now, progressed_at=now)).rowcount
+        unit.commit()
+        if ended:
+            tell_finished(batch_id)
+        return
     unit.commit()
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from portal import unit
 from portal.auth.permissions import can
-from portal.bulk.jobs import QUEUE, run_batch
+from portal.bulk.jobs import QUEUE, run_batch, tell_finished
 from portal.bulk.models import (
     QUEUED_OR_RUNNING,
     ROW_STATUSES,
@@ -252,6 +252,7 @@ def cancel(actor, batch_id) -> BulkBatch:
     for status in ("valid", "pending", "invalid"):
         _set_rows(batch.id, status, "skipped")
     unit.commit()
+    tell_finished(batch.id)
     return batch
 
 

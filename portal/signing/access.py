@@ -69,10 +69,22 @@ def lock_party(token: str) -> Party:
         Party.token_hash == hash_token(str(token or "")[:TOKEN_MAX_LENGTH])).scalar_subquery()
     lock_current(owner)  # before reading the party: SQLite must write first (see above)
     party = find_party(token)
-    return db.session.execute(
-        select(Party).where(Party.id == party.id).with_for_update()
+    return _locked(party.id)
+
+
+def lock_party_by_id(party_id: int) -> Party | None:
+    """As lock_party, for a party reached without its own link (a batch ceremony's)."""
+    fresh_transaction()
+    lock_current(select(Party.document_id).where(Party.id == party_id).scalar_subquery())
+    return _locked(party_id, missing_ok=True)
+
+
+def _locked(party_id: int, missing_ok: bool = False) -> Party | None:
+    result = db.session.execute(
+        select(Party).where(Party.id == party_id).with_for_update()
         .execution_options(populate_existing=True)
-    ).scalar_one()
+    )
+    return result.scalar_one_or_none() if missing_ok else result.scalar_one()
 
 
 def earlier_unsigned(party: Party) -> list[Party]:

@@ -39,8 +39,8 @@ def lifetime() -> timedelta:
     return timedelta(minutes=int(current_app.config.get("SIGNET_CEREMONY_MINUTES", 60)))
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+def _serializer(salt: str = SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def _moment(party: Party) -> str:
@@ -53,25 +53,28 @@ def open_for(party: Party) -> Ceremony:
     return Ceremony(party.id, party.token_hash or "", _moment(party), secrets.token_urlsafe(24))
 
 
-def seal(ceremony: Ceremony) -> str:
-    """The cookie's value: signed, so a browser cannot make or alter one."""
-    return _serializer().dumps([ceremony.party_id, ceremony.link, ceremony.confirmed_at,
+def seal(ceremony: Ceremony, salt: str = SALT) -> str:
+    """The cookie's value: signed, so a browser cannot make or alter one.
+
+    `salt`: a batch ceremony's cookie (portal/signing/bundles.py) is never read as a party's.
+    """
+    return _serializer(salt).dumps([ceremony.party_id, ceremony.link, ceremony.confirmed_at,
                                 ceremony.secret])
 
 
-def cookie_options(token: str, secure: bool) -> dict:
+def cookie_options(token: str, secure: bool, prefix: str = "/s") -> dict:
     """How the session's cookie is set: only that link's pages ever receive it."""
-    return {"max_age": int(lifetime().total_seconds()), "path": f"/s/{token}",
+    return {"max_age": int(lifetime().total_seconds()), "path": f"{prefix}/{token}",
             "httponly": True, "samesite": "Lax",
             "secure": bool(current_app.config.get("SESSION_COOKIE_SECURE")) or secure}
 
 
-def read(value: str | None) -> Ceremony | None:
+def read(value: str | None, salt: str = SALT) -> Ceremony | None:
     """The session a cookie carries, if its signature holds and it is not too old."""
     if not value or len(value) > 1000:
         return None
     try:
-        party_id, link, confirmed_at, secret = _serializer().loads(
+        party_id, link, confirmed_at, secret = _serializer(salt).loads(
             value, max_age=int(lifetime().total_seconds()))
     except (BadData, TypeError, ValueError):
         return None

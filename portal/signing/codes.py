@@ -25,8 +25,11 @@ def new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def code_hash(party_id: int, code: str) -> str:
-    """HMAC-SHA256 keyed by the app secret, salted by the party: a leaked table reveals nothing."""
+def code_hash(party_id: int | str, code: str) -> str:
+    """HMAC-SHA256 keyed by the app secret, salted by the party: a leaked table reveals nothing.
+
+    A signing bundle (one code for a batch's documents) salts with its own key, `holder_key`.
+    """
     key = str(current_app.config["SECRET_KEY"]).encode()
     message = f"signing-code:{party_id}:{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
@@ -36,7 +39,12 @@ def code_matches(party, code: str) -> bool:
     typed = "".join(str(code or "").split())
     if not party.code_hash or len(typed) != CODE_DIGITS or not typed.isdigit():
         return False
-    return hmac.compare_digest(party.code_hash, code_hash(party.id, typed))
+    return hmac.compare_digest(party.code_hash, code_hash(holder_key(party), typed))
+
+
+def holder_key(holder) -> int | str:
+    """What a code's hash is salted with: the party's id, or a bundle's own key."""
+    return getattr(holder, "code_key", None) or holder.id
 
 
 def record_send(party, now: datetime) -> None:

@@ -122,7 +122,7 @@ def _checkbox(data: FieldInput, field: Field) -> str:
     return "yes" if checked else ""
 
 
-def _signature_image(data: FieldInput, field: Field) -> tuple[bytes, str, str]:
+def _signature_image(data: FieldInput) -> tuple[bytes, str, str]:
     method = data.method if data.method in SIGNATURE_METHODS else "draw"
     if method == "draw":
         return images.drawn_image(data.drawing), "image/png", method
@@ -155,18 +155,39 @@ def company_stamp_of(party: Party) -> str | None:
     return party.document.company.stamp_sha256
 
 
+@dataclass(frozen=True)
+class StoredImage:
+    """A signature, initials or stamp image checked, cleaned and stored once; then put in as
+    many fields as it is for (a batch ceremony puts one signature in every document)."""
+
+    sha256: str
+    method: str
+
+
+def stored_image(field_type: str, data: FieldInput, party: Party) -> StoredImage:
+    """Check and clean the image `data` gives for a field of `field_type`, and store it."""
+    if field_type == "stamp":
+        image, content_type, method = _stamp_image(data, party)
+    else:
+        image, content_type, method = _signature_image(data)
+    return StoredImage(store(image, content_type).sha256, method)
+
+
+def put_image(field: Field, image: StoredImage, moment: datetime) -> str:
+    """The stored image becomes the field's value; returns the method it was made with."""
+    field.value_sha256 = image.sha256
+    field.value = ""
+    field.filled_at = moment
+    return image.method
+
+
 def apply_input(field: Field, party: Party, data: FieldInput, moment: datetime) -> str:
     """Check `data` for the field's type and store it on the field; returns the method used."""
     if field.type in AUTO_TYPES:
         raise StepRefused(_("This field is filled in by Signet when you sign."))
     method = ""
     if field.type in IMAGE_TYPES:
-        if field.type == "stamp":
-            image, content_type, method = _stamp_image(data, party)
-        else:
-            image, content_type, method = _signature_image(data, field)
-        field.value_sha256 = store(image, content_type).sha256
-        field.value = ""
+        method = put_image(field, stored_image(field.type, data, party), moment)
     elif field.type == "number":
         field.value = _number(data, field)
     elif field.type == "checkbox":

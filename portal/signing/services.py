@@ -66,15 +66,17 @@ def _event(event_type: EventType, party: Party, meta, **details) -> None:
     record(event_type, party.document_id, party, meta, **details)
 
 
-def _require_consent(party: Party) -> None:
+def require_consent(party: Party) -> None:
+    """A party's (or a batch ceremony's) consent first, else a refusal."""
     if party.consent_at is None:
         unit.rollback()
         raise StepRefused(_("First read the document and accept the agreement."))
 
 
-def _require_session(party: Party, ceremony: Ceremony | None) -> Ceremony:
-    """The browser's signing session, or a refusal asking for a (new) code."""
-    _require_consent(party)
+def require_session(party: Party, ceremony: Ceremony | None) -> Ceremony:
+    """The browser's signing session, or a refusal asking for a (new) code (a party's, or a
+    batch ceremony's: portal/signing/bundles.py)."""
+    require_consent(party)
     if sessions.holds(party, ceremony):
         return ceremony
     unit.rollback()
@@ -125,14 +127,19 @@ def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Part
     """Record the consent to sign electronically, then send the first code."""
     party = lock_party(token)
     require_active(party)
-    if party.consent_at is None:
-        party.consent_at = utcnow()
-        _event(PARTY_CONSENT, party, meta, agreement_sha256=agreement_sha256(party),
-               language=party.speaks)
+    record_consent(party, meta)
     unit.commit()
     if not sessions.holds(party, ceremony) and party.code_hash is None:
         return send_code(token, meta, ceremony)
     return party
+
+
+def record_consent(party: Party, meta) -> None:
+    """The locked party's consent to sign electronically, recorded once (no commit)."""
+    if party.consent_at is None:
+        party.consent_at = utcnow()
+        _event(PARTY_CONSENT, party, meta, agreement_sha256=agreement_sha256(party),
+               language=party.speaks)
 
 
 def resend_wait_seconds(party: Party, now=None) -> int:
@@ -176,7 +183,7 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     """
     party = lock_party(token)
     require_active(party)
-    _require_consent(party)
+    require_consent(party)
     if sessions.holds(party, ceremony):
         unit.rollback()
         return party
@@ -200,6 +207,25 @@ def send_code(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     return party
 
 
+def code_refusal(holder, typed: str) -> str | None:
+    """Why the typed code cannot be checked now (a party's or a batch ceremony's), or None."""
+    if len(typed) != codes.CODE_DIGITS or not typed.isdigit():
+        return _("Enter the 6 digits from the message.")
+    if holder.code_hash is None:
+        return _("Ask for a code first.")
+    if (holder.code_attempts or 0) >= codes.MAX_ATTEMPTS:
+        return _("Too many wrong codes. Ask for a new code.")
+    if holder.code_expires_at <= utcnow():
+        return _("This code has expired. Ask for a new code.")
+    return None
+
+
+def wrong_code_message(left: int) -> str:
+    if left == 0:
+        return _("Wrong code, and that was the last attempt. Ask for a new code.")
+    return _("Wrong code. %(count)d attempts left.", count=left)
+
+
 def _reserve_attempt(party: Party) -> int | None:
     """Count an attempt atomically (parallel guesses cannot exceed the limit): attempts used."""
     result = db.session.execute(
@@ -219,23 +245,15 @@ def verify_code(token: str, meta, code: str,
     failed attempt (5 per code). A browser already in its session keeps it."""
     party = lock_party(token)
     require_active(party)
-    _require_consent(party)
+    require_consent(party)
     if sessions.holds(party, ceremony):
         unit.rollback()
         return party, ceremony
     typed = "".join(str(code or "").split())
-    if len(typed) != codes.CODE_DIGITS or not typed.isdigit():
+    refusal = code_refusal(party, typed)
+    if refusal:
         unit.rollback()
-        raise StepRefused(_("Enter the 6 digits from the message."))
-    if party.code_hash is None:
-        unit.rollback()
-        raise StepRefused(_("Ask for a code first."))
-    if (party.code_attempts or 0) >= codes.MAX_ATTEMPTS:
-        unit.rollback()
-        raise StepRefused(_("Too many wrong codes. Ask for a new code."))
-    if party.code_expires_at <= utcnow():
-        unit.rollback()
-        raise StepRefused(_("This code has expired. Ask for a new code."))
+        raise StepRefused(refusal)
     used = _reserve_attempt(party)
     if used is None:
         unit.rollback()
@@ -251,9 +269,7 @@ def verify_code(token: str, meta, code: str,
     left = codes.MAX_ATTEMPTS - used
     _event(PARTY_CODE_FAILED, party, meta, attempts_left=left)
     unit.commit()
-    if left == 0:
-        raise StepRefused(_("Wrong code, and that was the last attempt. Ask for a new code."))
-    raise StepRefused(_("Wrong code. %(count)d attempts left.", count=left))
+    raise StepRefused(wrong_code_message(left))
 
 
 # --- fields ---------------------------------------------------------------------------------
@@ -272,19 +288,24 @@ def fill_field(token: str, meta, field_id: int, data: FieldInput,
     """Save one field's value (text, number, tick, drawn/typed/uploaded image or stamp)."""
     party = lock_party(token)
     require_active(party)
-    current = _require_session(party, ceremony)
+    current = require_session(party, ceremony)
     field = own_field(party, field_id)
     try:
         method = apply_input(field, party, data, utcnow())
     except StepRefused:
         unit.rollback()
         raise
-    details = {"field_id": field.id, "field_type": field.type, "session": current.tag}
+    record_filled(party, field, meta, current.tag, method)
+    unit.commit()
+    return party, field
+
+
+def record_filled(party: Party, field: Field, meta, session_tag: str, method: str) -> None:
+    """The audit event of a field just filled in (no commit)."""
+    details = {"field_id": field.id, "field_type": field.type, "session": session_tag}
     if method:
         details["method"] = method
     _event(FIELD_FILLED, party, meta, **details)
-    unit.commit()
-    return party, field
 
 
 # --- sign and decline -----------------------------------------------------------------------
@@ -296,12 +317,20 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
         unit.rollback()
         raise AlreadySigned()
     require_active(party)
-    current = _require_session(party, ceremony)
+    current = require_session(party, ceremony)
     missing = missing_required(party)
     if missing:
         unit.rollback()
         raise StepRefused(_("Fill in every required field first: %(count)d left.",
                             count=len(missing)))
+    return sign_locked(party, meta, current.tag)
+
+
+def sign_locked(party: Party, meta, session_tag: str) -> Party:
+    """Sign the locked, active party whose required fields are filled, then advance; commits.
+
+    The one signing path: the party's own ceremony and a batch ceremony both end here.
+    """
     now = utcnow()
     for field in fields_of(party):
         if field.type in AUTO_TYPES:
@@ -317,7 +346,7 @@ def sign(token: str, meta, ceremony: Ceremony | None = None) -> Party:
     if result.rowcount != 1:
         unit.rollback()
         raise AlreadySigned()
-    _event(PARTY_SIGNED, party, meta, fields=len(fields_of(party)), session=current.tag)
+    _event(PARTY_SIGNED, party, meta, fields=len(fields_of(party)), session=session_tag)
     workflow.take_turn(party.document)  # the next group's invitations commit with the signature
     unit.commit()
     db.session.refresh(party)
@@ -343,7 +372,7 @@ def decline(token: str, meta, reason, ceremony: Ceremony | None = None) -> Party
     text = clean_reason(reason)
     party = lock_party(token)
     require_active(party)
-    current = _require_session(party, ceremony)
+    current = require_session(party, ceremony)
     now = utcnow()
     changed = db.session.execute(
         update(PARTIES).where(PARTIES.c.id == party.id,

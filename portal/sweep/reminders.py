@@ -22,6 +22,7 @@ from portal.documents.services.common import as_utc
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.notices.reminders import send_reminder
+from portal.signing.models import SigningBundleParty
 from portal.workflow.lock import lock_document
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ def _due(now: datetime, after: timedelta, every: timedelta | None) -> list[tuple
         .join(Document, Document.id == Party.document_id)
         .where(Document.stage.in_(OPEN_STAGES), Party.role.in_(SIGNING_ROLES),
                Party.status.in_(INVITED_STATUSES), Party.sent_at <= now - after,
-               (Document.deadline_at.is_(None)) | (Document.deadline_at > now))
+               (Document.deadline_at.is_(None)) | (Document.deadline_at > now),
+               # a batch ceremony's signer was invited once for the batch, not per document
+               Party.id.notin_(select(SigningBundleParty.party_id)))
         .order_by(Party.document_id, Party.id)
     ).all()
     unit.commit()  # end the read: each reminder decides again under the document's lock
