@@ -37,6 +37,7 @@ from portal.errors import DomainError, render_error
 from portal.extensions import db
 from portal.htmx import is_htmx, vary_on_htmx
 from portal.parties.services import company_for_language, list_companies
+from portal.signing import bundles
 
 bp = Blueprint("bulk", __name__, url_prefix="/bulk")
 
@@ -181,6 +182,7 @@ def _batch_page(batch):
                            template=db.session.get(DocumentTemplate, batch.template_id),
                            labels=target_labels(),
                            progress=services.batch_progress(batch.id),
+                           signing=bundles.batch_signing_status(batch.id),
                            polling=batch.status in QUEUED_OR_RUNNING)
 
 

@@ -343,3 +343,22 @@ def test_two_tabs_signing_at_once_sign_each_document_once(app, admin, client):
         for party in _company_parties():
             types = [event.type for event in events_for(party.document_id)]
             assert types.count("party.signed") == 1 and types.count("party.signed_in_batch") == 1
+
+
+def test_the_batch_page_says_where_our_signature_stands(app, admin, admin_client, client):
+    with app.app_context():
+        batch_id = _run_batch(admin["id"], ROWS)
+    token = _link(app)
+    assert "invited, 0 of 4 signed" in _words(admin_client.get(f"/bulk/{batch_id}"))
+
+    _confirm(client, app, token)
+    with app.app_context():
+        party_ids = [party.id for party in _company_parties()]
+    _sign(client, token, party_ids[:3])
+
+    page = _words(admin_client.get(f"/bulk/{batch_id}"))
+    assert "Anna Petrova" in page and "invited, 3 of 4 signed" in page
+
+
+def _words(response) -> str:
+    return " ".join(text_of(response).split())
