@@ -197,6 +197,8 @@ def build_config(folder: Path) -> dict:
         # long lost its job (the sweep queues it again).
         "SIGNET_BULK_ROW_LEASE_SECONDS": _env_int("SIGNET_BULK_ROW_LEASE_SECONDS", 300),
         "SIGNET_BULK_STALLED_SECONDS": _env_int("SIGNET_BULK_STALLED_SECONDS", 120),
+        # Runs queued per batch: up to this many workers create and send its rows side by side.
+        "SIGNET_BULK_RUNS": _env_int("SIGNET_BULK_RUNS", 2),
         "SIGNET_IMAGE_MAX_PIXELS": _env_int("SIGNET_IMAGE_MAX_MEGAPIXELS", 40) * 1_000_000,
         # Every parse of a file the portal did not make (upload checks, page images, template
         # renders, burn-in) runs in a child process killed past these seconds / megabytes.

@@ -74,6 +74,13 @@ def run_batch(batch_id: int) -> None:
     enqueue(run_batch, batch_id, queue=QUEUE)
 
 
+def start_runs(batch_id: int) -> None:
+    """Queue SIGNET_BULK_RUNS runs of the batch: as many workers share it, each claiming the
+    next row the others have not (the claims keep a row to one of them)."""
+    for _run in range(max(1, int(current_app.config.get("SIGNET_BULK_RUNS") or 1))):
+        enqueue(run_batch, batch_id, queue=QUEUE)
+
+
 def _start(batch_id: int) -> bool:
     """Whether the batch is running, once a confirmed one was started; False: nothing to do."""
     db.session.execute(update(BulkBatch).where(
@@ -206,5 +213,5 @@ def resume_stalled_batches(now: datetime) -> int:
                            .values(progressed_at=now))
     unit.commit()
     for batch_id in ids:
-        enqueue(run_batch, batch_id, queue=QUEUE)
+        start_runs(batch_id)
     return len(ids)

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from portal import unit
 from portal.auth.permissions import can
-from portal.bulk.jobs import QUEUE, run_batch
+from portal.bulk.jobs import start_runs
 from portal.bulk.models import (
     QUEUED_OR_RUNNING,
     ROW_STATUSES,
@@ -39,7 +39,6 @@ from portal.doctemplates.models import DocumentTemplate
 from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.jobs import enqueue
 from portal.models_base import end_read_before_slow_work, utcnow
 from portal.parties.models import Company
 from portal.storage import read, store
@@ -330,7 +329,7 @@ def _set_rows(batch_id: int, old: str, new: str, **values) -> int:
 
 
 def _run_after_commit(batch_id: int) -> None:
-    unit.after_commit(lambda: enqueue(run_batch, batch_id, queue=QUEUE))
+    unit.after_commit(lambda: start_runs(batch_id))
 
 
 # --- following -------------------------------------------------------------------------------
