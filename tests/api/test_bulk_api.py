@@ -146,11 +146,22 @@ def test_too_many_rows_unknown_template_and_a_huge_body_are_refused(app, api, id
     assert _count(app, BulkBatch) == 0
 
 
+def test_a_file_that_is_not_a_spreadsheet_is_refused_with_the_readers_message(app, api, ids):
+    form = {"file": (BytesIO(b"%PDF-1.7 not a sheet"), "clients.pdf"),
+            "template_id": str(ids["template_id"]), "company_id": str(ids["company_id"])}
+    response = api.post(URL, data=form, content_type="multipart/form-data")
+    assert response.status_code == 422 and "CSV or XLSX" in error_of(response)["message"]
+    no_file = api.post(URL, data={"template_id": "1", "company_id": "1"},
+                       content_type="multipart/form-data")
+    assert no_file.status_code == 422 and "file" in error_of(no_file)["fields"]
+    assert _count(app, BulkBatch) == 0
+
+
 def test_with_russian_accept_language_the_message_is_translated(api, ids):
     response = api.client.post(URL, json={**ids, "rows": ["x"]},
                                headers={**api.headers, "Accept-Language": "ru"})
     assert response.status_code == 422
-    assert "Row" not in error_of(response)["message"]
+    assert error_of(response)["message"] == "Строка 1 — не объект ({...})."
 
 
 def test_another_users_batch_is_not_found_and_a_reader_may_not_send_in_bulk(app, api, ids):
