@@ -118,13 +118,8 @@ def _start(actor, template_id, company_id, read_source, source_bytes, filename: 
     end_read_before_slow_work()
     sheet = read_source()  # SheetRefused says what is wrong with the rows
     template = db.session.get(DocumentTemplate, template_id)
-    if mapping is not None:
-        mapping = _clean_mapping(mapping, sheet.headers)
-    else:
-        mapping = _remembered_mapping(template_id, sheet.headers)
-        for target, index in suggest_mapping(sheet.headers, template).items():
-            if target not in mapping and index not in mapping.values():
-                mapping[target] = index
+    mapping = (_clean_mapping(mapping, sheet.headers) if mapping is not None
+               else _first_mapping(template, sheet.headers))
     results = validate_rows(sheet, mapping, template, actor)
     if all_or_nothing:
         _refuse_invalid(results)
@@ -136,6 +131,15 @@ def _start(actor, template_id, company_id, read_source, source_bytes, filename: 
     _keep_rows(batch, results, mapping)
     unit.commit()
     return batch
+
+
+def _first_mapping(template, headers: list[str]) -> dict[str, int]:
+    """As last time for the template, then the other targets guessed from the header names."""
+    mapping = _remembered_mapping(template.id, headers)
+    for target, index in suggest_mapping(headers, template).items():
+        if target not in mapping and index not in mapping.values():
+            mapping[target] = index
+    return mapping
 
 
 def _refuse_invalid(results) -> None:
