@@ -3,6 +3,7 @@ retry, cancel. The services (portal.bulk.services) check the permission and ever
 
 import json
 from functools import partial
+from itertools import islice
 
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
@@ -78,13 +79,10 @@ def _options(reader: Reader) -> dict:
 
 def _rows_invalid(refused: services.RowsInvalid) -> ApiError:
     """Each bad row's messages named after the JSON path: "rows[2].email" (the row number)."""
-    fields = {}
-    for number, errors in refused.rows.items():
-        for target, message in errors.items():
-            fields[f"rows[{number}].{target}"] = message
-            if len(fields) == MAX_ROW_FIELDS:
-                return ApiError(422, refused.message, fields, code="rows_invalid")
-    return ApiError(422, refused.message, fields, code="rows_invalid")
+    named = ((f"rows[{number}].{target}", message) for number, errors in refused.rows.items()
+             for target, message in errors.items())
+    return ApiError(422, refused.message, dict(islice(named, MAX_ROW_FIELDS)),
+                    code="rows_invalid")
 
 
 def _started(start, options: dict):
