@@ -193,6 +193,12 @@ def build_config(folder: Path) -> dict:
         "SIGNET_BULK_MAX_ROWS": _env_int("SIGNET_BULK_MAX_ROWS", 1000),
         "SIGNET_BULK_MAX_COLUMNS": _env_int("SIGNET_BULK_MAX_COLUMNS", 100),
         "SIGNET_BULK_MAX_CELL_CHARS": _env_int("SIGNET_BULK_MAX_CELL_CHARS", 2000),
+        # A row claimed this long ago belongs to a dead worker; a running batch silent this
+        # long lost its job (the sweep queues it again).
+        "SIGNET_BULK_ROW_LEASE_SECONDS": _env_int("SIGNET_BULK_ROW_LEASE_SECONDS", 300),
+        "SIGNET_BULK_STALLED_SECONDS": _env_int("SIGNET_BULK_STALLED_SECONDS", 120),
+        # Runs queued per batch: up to this many workers create and send its rows side by side.
+        "SIGNET_BULK_RUNS": _env_int("SIGNET_BULK_RUNS", 2),
         "SIGNET_IMAGE_MAX_PIXELS": _env_int("SIGNET_IMAGE_MAX_MEGAPIXELS", 40) * 1_000_000,
         # Every parse of a file the portal did not make (upload checks, page images, template
         # renders, burn-in) runs in a child process killed past these seconds / megabytes.

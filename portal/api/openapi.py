@@ -9,6 +9,8 @@ from flask_babel import force_locale
 
 from portal.audit.catalogue import AUTOMATION_DEPTH, PRIVATE_DETAILS, EventType, PayloadField
 from portal.audit.catalogue import webhook_types as webhook_event_types
+from portal.bulk.models import BATCH_STATUSES, ROW_STATUSES
+from portal.bulk.rows import TARGET_KEYS
 from portal.documents.models import CHANNELS, FIELD_TYPES, PARTY_ROLES, PARTY_STATUSES, STAGES
 from portal.pdfs.active import KINDS as ACTIVE_CONTENT_KINDS
 
@@ -672,6 +674,170 @@ WEBHOOK_SCHEMAS = {
 }
 
 
+# --- bulk send -------------------------------------------------------------------------------
+
+BATCH_ID = {"name": "batch_id", "in": "path", "required": True, "schema": ID}
+BATCH_NOT_FOUND = {"404": _error("No such batch, or not yours to reach.")}
+BATCH_FORBIDDEN = {"403": _error("Your account may not create and send documents.")}
+BATCH_CONFLICT = {"409": _error("The batch's status does not allow this (e.g. already "
+                                "confirmed, or ended).")}
+_BATCH_OPTIONS = {
+    "template_id": ID,
+    "company_id": {**ID, "description": "Our company that sends."},
+    "mapping": {"type": "object", "additionalProperties": {"type": ["string", "integer"]},
+                "description": "Target -> column: the column's name (a key of the rows, or a "
+                               "header of the file) or its 0-based index. Targets: "
+                               + ", ".join(TARGET_KEYS) + ". Without it: the mapping last "
+                               "used with the template, then the names guessed (en, ru, pt)."},
+    "confirm": {"type": "boolean", "default": False,
+                "description": "Confirm at once: the documents are created and sent by jobs. "
+                               "Without skip_invalid, a row with errors refuses the whole "
+                               "request (422 `rows_invalid`, each row's messages in `fields` "
+                               "as `rows[N].target`) and nothing is kept."},
+    "skip_invalid": {"type": "boolean", "default": False,
+                     "description": "With confirm: send the valid rows, skip the others."},
+}
+BULK_SCHEMAS = {
+    "NewBatchFromRows": {
+        "type": "object",
+        "required": ["template_id", "company_id", "rows"],
+        "properties": {
+            **_BATCH_OPTIONS,
+            "rows": {"type": "array", "minItems": 1,
+                     "items": {"type": "object",
+                               "additionalProperties": {"type": ["string", "number", "null"]}},
+                     "description": "One flat object per client; its keys are the columns "
+                                    "(row N is the N-th object). Values are text or numbers; "
+                                    "items as text: `Design; 2; 1500 | Support; 300`. "
+                                    "Limits: SIGNET_BULK_MAX_ROWS rows, "
+                                    "SIGNET_BULK_MAX_COLUMNS keys, "
+                                    "SIGNET_BULK_MAX_CELL_CHARS characters a value."},
+        },
+    },
+    "NewBatchFromFile": {
+        "type": "object",
+        "required": ["template_id", "company_id", "file"],
+        "properties": {
+            **_BATCH_OPTIONS,
+            "file": {"type": "string", "contentMediaType": "text/csv",
+                     "description": "CSV (UTF-8 or cp1251; `;`, `,` or tab) or XLSX; the "
+                                    "first row names the columns."},
+            "mapping": {"type": "string", "contentMediaType": "application/json",
+                        "description": "The mapping object as JSON text."},
+        },
+    },
+    "BatchRow": {
+        "type": "object",
+        "properties": {
+            "row": {"type": "integer", "description": "The row as the spreadsheet numbers "
+                    "it (the header is row 1), or the object's place in `rows` (from 1)."},
+            "status": {"enum": list(ROW_STATUSES)},
+            "values": {"type": "object", "description": "The row's cleaned values by target."},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"},
+                       "description": "Why the row is invalid, by target."},
+            "message": {"type": "string", "description": "Why creating or sending failed."},
+            "counterparty_id": {"type": ["integer", "null"]},
+            "document_id": {"type": ["integer", "null"]},
+            "document_number": NULLABLE_STRING,
+        },
+    },
+    "Batch": {
+        "type": "object",
+        "required": ["id", "status", "counts", "rows"],
+        "properties": {
+            "id": ID,
+            "status": {"enum": list(BATCH_STATUSES)},
+            "template_id": ID,
+            "company_id": ID,
+            "source_filename": {"type": "string",
+                                "description": "`rows.json` for a batch sent as JSON rows."},
+            "headers": {"type": "array", "items": STRING},
+            "mapping": {"type": "object", "additionalProperties": STRING,
+                        "description": "Target -> the column's name."},
+            "skip_invalid": {"type": "boolean"},
+            "counts": {"type": "object", "description": "Rows in each status, and `total`.",
+                       "properties": {name: {"type": "integer"}
+                                      for name in (*ROW_STATUSES, "total")}},
+            "created_at": TIMESTAMP,
+            "confirmed_at": TIMESTAMP,
+            "finished_at": TIMESTAMP,
+            "rows": {**_page_of("BatchRow"), "description": "One page of the rows "
+                     "(?page, per_page, status)."},
+            "links": {"type": "object", "properties": {"self": STRING}},
+        },
+    },
+}
+
+
+def _batch_operation(operation_id, summary, responses, **extra):
+    return _operation(operation_id, summary, responses | BATCH_NOT_FOUND | BATCH_FORBIDDEN,
+                      tag="bulk", parameters=[BATCH_ID, *extra.pop("parameters", [])], **extra)
+
+
+BULK_PATHS = {
+    "/api/v1/bulk/batches": {
+        "post": _operation(
+            "createBatch", "Send one template to many clients: a batch from rows or a file",
+            {"201": _json(ref("Batch"), "The batch: `validated` (every row checked, nothing "
+                          "sent) or, with confirm, `confirmed`/`running`/`done`."),
+             "413": _error("The body is larger than a batch may be (SIGNET_BULK_MAX_MB).")}
+            | BAD_JSON | BATCH_FORBIDDEN | INVALID,
+            tag="bulk",
+            description="Nothing is created or sent until the batch is confirmed (here with "
+                        "`confirm`, or later). The same checks as the bulk page: template, "
+                        "company, the rows' limits, each row's client, contacts, amounts and "
+                        "duplicates.",
+            requestBody={"required": True, "content": {
+                "application/json": {"schema": ref("NewBatchFromRows")},
+                "multipart/form-data": {"schema": ref("NewBatchFromFile")}}},
+        ),
+    },
+    "/api/v1/bulk/batches/{batch_id}": {
+        "get": _batch_operation(
+            "getBatch", "A batch's status, its counts and one page of its rows",
+            {"200": _json(ref("Batch"), "The batch.")} | INVALID,
+            parameters=_page_params([{"name": "status", "in": "query",
+                                      "schema": {"enum": list(ROW_STATUSES)}}]),
+        ),
+    },
+    "/api/v1/bulk/batches/{batch_id}/mapping": {
+        "put": _batch_operation(
+            "remapBatch", "Read the rows again with another mapping (before confirming)",
+            {"200": _json(ref("Batch"), "The batch, every row checked again.")}
+            | BAD_JSON | INVALID | BATCH_CONFLICT,
+            requestBody=_body({"type": "object", "required": ["mapping"],
+                               "properties": {"mapping": _BATCH_OPTIONS["mapping"]}}),
+        ),
+    },
+    "/api/v1/bulk/batches/{batch_id}/confirm": {
+        "post": _batch_operation(
+            "confirmBatch", "Create and send the documents (jobs do it; follow the status)",
+            {"200": _json(ref("Batch"), "The batch, confirmed.")} | BAD_JSON
+            | {"422": _error("Rows have errors and skip_invalid is not set.")}
+            | BATCH_CONFLICT,
+            requestBody={"required": False, "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"skip_invalid": _BATCH_OPTIONS["skip_invalid"]}}}}},
+        ),
+    },
+    "/api/v1/bulk/batches/{batch_id}/retry": {
+        "post": _batch_operation(
+            "retryBatch", "Queue the failed rows again",
+            {"200": _json({"type": "object", "properties": {
+                "retried": {"type": "integer"}, "batch": ref("Batch")}},
+                "How many rows were queued again, and the batch.")} | BATCH_CONFLICT,
+        ),
+    },
+    "/api/v1/bulk/batches/{batch_id}/cancel": {
+        "post": _batch_operation(
+            "cancelBatch", "Stop the batch: rows not yet started are skipped",
+            {"200": _json(ref("Batch"), "The batch, cancelled; documents already sent stay "
+                          "sent.")} | BATCH_CONFLICT,
+        ),
+    },
+}
+
+
 def _webhook(operation_id: str, summary: str, schema: str) -> dict:
     return {"post": {
         "operationId": operation_id, "summary": summary, "tags": ["webhooks"],
@@ -701,9 +867,9 @@ def build_spec(base_url: str = "") -> dict:
         },
         "servers": [{"url": base_url or "/"}],
         "security": [{"bearerToken": []}],
-        "tags": [{"name": "documents"}, {"name": "links"}, {"name": "directory"}, {"name": "meta"},
-                 {"name": "webhooks"}],
-        "paths": PATHS,
+        "tags": [{"name": "documents"}, {"name": "bulk"}, {"name": "links"},
+                 {"name": "directory"}, {"name": "meta"}, {"name": "webhooks"}],
+        "paths": PATHS | BULK_PATHS,
         "webhooks": {
             "documentEvent": _webhook("documentEvent", "A document event, to each endpoint "
                                       "registered under Administration > Webhooks",
@@ -716,7 +882,7 @@ def build_spec(base_url: str = "") -> dict:
                 "bearerToken": {"type": "http", "scheme": "bearer",
                                 "description": "A personal API token (sgt_...)."},
             },
-            "schemas": SCHEMAS | _webhook_event_schemas() | WEBHOOK_SCHEMAS,
+            "schemas": SCHEMAS | BULK_SCHEMAS | _webhook_event_schemas() | WEBHOOK_SCHEMAS,
             "responses": {
                 "Unauthorized": _error("No token, or a revoked or unknown one, or the user "
                                        "is deactivated."),

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
@@ -38,11 +39,7 @@ QUEUE = "default"
 CHUNK = 10
 # A run gives its worker back after this long and queues the rest as a new job.
 SLICE_SECONDS = 20.0
-# A row "working" for longer belongs to a worker that died mid-row: it is claimable again.
-ROW_LEASE = timedelta(minutes=5)
 ROW_WAITING = ("pending",)  # what a run takes (a lapsed "working" row too, after its lease)
-# A running batch no run touched for this long lost its job: the sweep queues it again.
-STALLED_AFTER = timedelta(minutes=2)
 META = RequestMeta(ip="", user_agent="Signet bulk send")
 CLIENT_KEYS = ("kind", "name", "email", "phone", "representative_name", "representative_position")
 
@@ -67,6 +64,16 @@ def tell_finished(batch_id: int) -> None:
             log.exception("Telling that batch %s finished failed", batch_id)
 
 
+def row_lease() -> timedelta:
+    """A row "working" for longer belongs to a worker that died mid-row: claimable again."""
+    return timedelta(seconds=int(current_app.config.get("SIGNET_BULK_ROW_LEASE_SECONDS") or 300))
+
+
+def stalled_after() -> timedelta:
+    """A running batch no run touched for this long lost its job: the sweep queues it again."""
+    return timedelta(seconds=int(current_app.config.get("SIGNET_BULK_STALLED_SECONDS") or 120))
+
+
 class ClaimLost(Exception):
     """The row's lease ended and another run took it over: this run must not record anything."""
 
@@ -88,6 +95,13 @@ def run_batch(batch_id: int) -> None:
     enqueue(run_batch, batch_id, queue=QUEUE)
 
 
+def start_runs(batch_id: int) -> None:
+    """Queue SIGNET_BULK_RUNS runs of the batch: as many workers share it, each claiming the
+    next row the others have not (the claims keep a row to one of them)."""
+    for _run in range(max(1, int(current_app.config.get("SIGNET_BULK_RUNS") or 1))):
+        enqueue(run_batch, batch_id, queue=QUEUE)
+
+
 def _start(batch_id: int) -> bool:
     """Whether the batch is running, once a confirmed one was started; False: nothing to do."""
     db.session.execute(update(BulkBatch).where(
@@ -100,7 +114,7 @@ def _start(batch_id: int) -> bool:
 def _claimable_rows(batch_id: int, now: datetime, limit: int) -> list[int]:
     ids = db.session.scalars(
         select(BulkRow.id).where(BulkRow.batch_id == batch_id, retries.claimable(
-            BulkRow, now, running=WORKING, lease=ROW_LEASE, waiting=ROW_WAITING))
+            BulkRow, now, running=WORKING, lease=row_lease(), waiting=ROW_WAITING))
         .order_by(BulkRow.row_number).limit(limit)).all()
     unit.commit()
     return list(ids)
@@ -130,7 +144,7 @@ def _finish_if_settled(batch_id: int) -> None:
 
 def run_row(row_id: int) -> str | None:
     """Create and send one row's document if the row is ours to do now; its new status."""
-    held = retries.claim(BulkRow, row_id, running=WORKING, lease=ROW_LEASE,
+    held = retries.claim(BulkRow, row_id, running=WORKING, lease=row_lease(),
                          waiting=ROW_WAITING)
     if held is None:  # done, or another run's
         return None
@@ -217,12 +231,12 @@ def resume_stalled_batches(now: datetime) -> int:
     lost); the count."""
     ids = db.session.scalars(select(BulkBatch.id).where(
         BulkBatch.status.in_(QUEUED_OR_RUNNING),
-        or_(BulkBatch.progressed_at.is_(None), BulkBatch.progressed_at <= now - STALLED_AFTER))
+        or_(BulkBatch.progressed_at.is_(None), BulkBatch.progressed_at <= now - stalled_after()))
         .order_by(BulkBatch.id)).all()
     if ids:
         db.session.execute(update(BulkBatch).where(BulkBatch.id.in_(ids))
                            .values(progressed_at=now))
     unit.commit()
     for batch_id in ids:
-        enqueue(run_batch, batch_id, queue=QUEUE)
+        start_runs(batch_id)
     return len(ids)

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 
 from portal import unit
 from portal.auth.permissions import can
-from portal.bulk.jobs import QUEUE, run_batch, tell_finished
+from portal.bulk.jobs import start_runs, tell_finished
 from portal.bulk.models import (
     QUEUED_OR_RUNNING,
     ROW_STATUSES,
@@ -26,13 +26,19 @@ from portal.bulk.models import (
     BulkMapping,
     BulkRow,
 )
+from portal.bulk.records import (
+    RECORDS_CONTENT_TYPE,
+    RECORDS_FILENAME,
+    read_records,
+    records_blob,
+    sheet_from_records,
+)
 from portal.bulk.rows import TARGET_KEYS, suggest_mapping, validate_rows
 from portal.bulk.sheet import Sheet, read_sheet
 from portal.doctemplates.models import DocumentTemplate
 from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.jobs import enqueue
 from portal.models_base import end_read_before_slow_work, utcnow
 from portal.parties.models import Company
 from portal.storage import read, store
@@ -51,6 +57,15 @@ class BulkRefused(DomainError):
 def may_send_in_bulk(actor) -> bool:
     """Sending in bulk needs what creating and sending one document needs."""
     return can(actor, "create", "documents") and can(actor, "send", "documents")
+
+
+class RowsInvalid(BulkRefused):
+    """Rows have errors and the caller wanted all or nothing: `rows` is row number -> its
+    messages by target (in the sheet's order)."""
+
+    def __init__(self, message: str, rows: dict[int, dict[str, str]]):
+        super().__init__(message)
+        self.rows = rows
 
 
 def _require_permission(actor) -> None:
@@ -72,9 +87,28 @@ def batch_for(actor, batch_id) -> BulkBatch:
 
 # --- upload and mapping ----------------------------------------------------------------------
 
-def start_batch(actor, template_id, company_id, data: bytes, filename: str) -> BulkBatch:
-    """Read the spreadsheet, map its columns (as last time for this template, else by the
-    header names), check every row, and keep it all as a "validated" batch; nothing is sent."""
+def start_batch(actor, template_id, company_id, data: bytes, filename: str,
+                mapping: dict | None = None, all_or_nothing: bool = False) -> BulkBatch:
+    """Read the spreadsheet, map its columns (as `mapping` says if given, else as last time
+    for this template, else by the header names), check every row, and keep it all as a
+    "validated" batch; nothing is sent. With `all_or_nothing`, a row with errors refuses the
+    whole upload (RowsInvalid) and nothing is kept."""
+    return _start(actor, template_id, company_id, lambda: read_sheet(data, filename),
+                  lambda: data, _filename(filename), _content_type(filename), mapping,
+                  all_or_nothing)
+
+
+def start_batch_from_records(actor, template_id, company_id, records,
+                             mapping: dict | None = None,
+                             all_or_nothing: bool = False) -> BulkBatch:
+    """As start_batch, the rows given as a list of flat objects (the API's JSON rows)."""
+    return _start(actor, template_id, company_id, lambda: sheet_from_records(records),
+                  lambda: records_blob(records), RECORDS_FILENAME, RECORDS_CONTENT_TYPE,
+                  mapping, all_or_nothing)
+
+
+def _start(actor, template_id, company_id, read_source, source_bytes, filename: str,
+           content_type: str, mapping: dict | None, all_or_nothing: bool) -> BulkBatch:
     _require_permission(actor)
     template = (db.session.get(DocumentTemplate, int(template_id))
                 if str(template_id or "").isdigit() else None)
@@ -87,20 +121,49 @@ def start_batch(actor, template_id, company_id, data: bytes, filename: str) -> B
         raise BulkRefused(_("Choose one of our companies."))
     template_id, company_id = template.id, company.id
     end_read_before_slow_work()
-    sheet = read_sheet(data, filename)  # SheetRefused says what is wrong with the file
+    sheet = read_source()  # SheetRefused says what is wrong with the rows
     template = db.session.get(DocumentTemplate, template_id)
-    mapping = _remembered_mapping(template_id, sheet.headers)
-    for target, index in suggest_mapping(sheet.headers, template).items():
-        if target not in mapping and index not in mapping.values():
-            mapping[target] = index
-    blob = store(data, _content_type(filename))
+    mapping = (_clean_mapping(mapping, sheet.headers) if mapping is not None
+               else _first_mapping(template, sheet.headers))
+    results = validate_rows(sheet, mapping, template, actor)
+    if all_or_nothing:
+        _refuse_invalid(results)
+    blob = store(source_bytes(), content_type)
     batch = BulkBatch(template_id=template_id, company_id=company_id, created_by_id=actor.id,
-                      source_sha256=blob.sha256, source_filename=_filename(filename),
+                      source_sha256=blob.sha256, source_filename=filename,
                       headers=list(sheet.headers))
     db.session.add(batch)
-    _validate(batch, sheet, mapping, template, actor)
+    _keep_rows(batch, results, mapping)
     unit.commit()
     return batch
+
+
+def _first_mapping(template, headers: list[str]) -> dict[str, int]:
+    """As last time for the template, then the other targets guessed from the header names."""
+    mapping = _remembered_mapping(template.id, headers)
+    for target, index in suggest_mapping(headers, template).items():
+        if target not in mapping and index not in mapping.values():
+            mapping[target] = index
+    return mapping
+
+
+def _refuse_invalid(results) -> None:
+    rows = {result.row_number: {key: str(message) for key, message in result.errors.items()}
+            for result in results if not result.valid}
+    if rows:
+        unit.rollback()
+        raise RowsInvalid(ngettext(
+            "%(num)d row has errors: nothing was kept. Correct it and send the rows again.",
+            "%(num)d rows have errors: nothing was kept. Correct them and send the rows again.",
+            len(rows)), rows)
+
+
+def _read_source(batch: BulkBatch) -> Sheet:
+    """The batch's rows read again from what was uploaded (a file, or JSON rows)."""
+    data = read(batch.source_sha256)
+    if batch.source_filename == RECORDS_FILENAME:
+        return read_records(data)
+    return read_sheet(data, batch.source_filename)
 
 
 def remap(actor, batch_id, mapping: dict) -> BulkBatch:
@@ -110,10 +173,10 @@ def remap(actor, batch_id, mapping: dict) -> BulkBatch:
     if batch.status != "validated":
         unit.rollback()
         raise DomainError(_("This batch was confirmed: its columns can no longer change."), 409)
-    mapping = _clean_mapping(mapping, len(batch.headers))
+    mapping = _clean_mapping(mapping, batch.headers)
     template = db.session.get(DocumentTemplate, batch.template_id)
     end_read_before_slow_work()
-    sheet = read_sheet(read(batch.source_sha256), batch.source_filename)
+    sheet = _read_source(batch)
     batch = db.session.get(BulkBatch, batch.id)
     db.session.execute(delete(BulkRow).where(BulkRow.batch_id == batch.id))
     _validate(batch, sheet, mapping, template, actor)
@@ -123,7 +186,10 @@ def remap(actor, batch_id, mapping: dict) -> BulkBatch:
 
 
 def _validate(batch: BulkBatch, sheet: Sheet, mapping: dict, template, actor) -> None:
-    results = validate_rows(sheet, mapping, template, actor)
+    _keep_rows(batch, validate_rows(sheet, mapping, template, actor), mapping)
+
+
+def _keep_rows(batch: BulkBatch, results, mapping: dict) -> None:
     batch.mapping = mapping
     batch.row_count = len(results)
     batch.invalid_count = sum(not result.valid for result in results)
@@ -147,20 +213,30 @@ def _json_safe(value):
     return value
 
 
-def _clean_mapping(mapping, width: int) -> dict[str, int]:
-    """Known targets to existing columns, each column used once, or a refusal saying why."""
+def _clean_mapping(mapping, headers: list[str]) -> dict[str, int]:
+    """Known targets to existing columns (by index, or by the column's name), each column used
+    once, or a refusal saying why."""
     cleaned: dict[str, int] = {}
-    for target, index in dict(mapping or {}).items():
-        if index in (None, ""):
+    for target, column in dict(mapping or {}).items():
+        if column in (None, ""):
             continue
-        if target not in TARGET_KEYS or not str(index).isdigit() or int(index) >= width:
+        index = _column_index(column, headers)
+        if target not in TARGET_KEYS or index is None:
             unit.rollback()
             raise BulkRefused(_("Choose a column of the spreadsheet for each field."))
-        if int(index) in cleaned.values():
+        if index in cleaned.values():
             unit.rollback()
             raise BulkRefused(_("Each column can be used for one field only."))
-        cleaned[target] = int(index)
+        cleaned[target] = index
     return cleaned
+
+
+def _column_index(column, headers: list[str]) -> int | None:
+    if isinstance(column, bool):
+        return None
+    if isinstance(column, int) or (isinstance(column, str) and column.isdigit()):
+        return int(column) if 0 <= int(column) < len(headers) else None
+    return headers.index(column) if column in headers else None
 
 
 def _remembered_mapping(template_id: int, headers: list[str]) -> dict[str, int]:
@@ -263,7 +339,7 @@ def _set_rows(batch_id: int, old: str, new: str, **values) -> int:
 
 
 def _run_after_commit(batch_id: int) -> None:
-    unit.after_commit(lambda: enqueue(run_batch, batch_id, queue=QUEUE))
+    unit.after_commit(lambda: start_runs(batch_id))
 
 
 # --- following -------------------------------------------------------------------------------

@@ -76,11 +76,16 @@ def _setting(name: str):
     return config.get(name, DEFAULTS[name])
 
 
+def limits() -> Limits:
+    """The bounds of one batch's rows, from the settings."""
+    return Limits(max_rows=_setting("SIGNET_BULK_MAX_ROWS"),
+                  max_columns=_setting("SIGNET_BULK_MAX_COLUMNS"),
+                  max_cell_chars=_setting("SIGNET_BULK_MAX_CELL_CHARS"))
+
+
 def read_sheet(data: bytes, filename: str) -> Sheet:
     """The uploaded file's first sheet, or SheetRefused saying why not."""
-    limits = Limits(max_rows=_setting("SIGNET_BULK_MAX_ROWS"),
-                    max_columns=_setting("SIGNET_BULK_MAX_COLUMNS"),
-                    max_cell_chars=_setting("SIGNET_BULK_MAX_CELL_CHARS"))
+    bounds = limits()
     try:
         if len(data) > _setting("SIGNET_BULK_MAX_BYTES"):
             raise SheetProblem(table.TOO_LARGE)
@@ -88,9 +93,9 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
             raise SheetProblem(table.EMPTY)
         suffix = PurePath(filename or "").suffix.lower()
         if suffix in XLSX_SUFFIXES:
-            return _read_workbook(data, limits)
+            return _read_workbook(data, bounds)
         if suffix in CSV_SUFFIXES and not data.startswith((ZIP_MAGIC, *BINARY_MAGICS)):
-            return _read_text(data, limits)
+            return _read_text(data, bounds)
         raise SheetProblem(table.NOT_SUPPORTED)
     except SheetProblem as problem:
         raise refusal(problem.code, **problem.numbers) from None
