@@ -245,7 +245,7 @@ def _worker_main(connection) -> None:
     """Answer calls until one fails, the address space has grown too much, or CALLS_PER_WORKER
     calls are done; then exit, so nothing a parse left behind lasts long."""
     start_size = _address_space()
-    for _ in range(CALLS_PER_WORKER):
+    for number in range(1, CALLS_PER_WORKER + 1):
         try:
             target, args, timeout, memory_mb = connection.recv()
         except (EOFError, OSError):
@@ -254,7 +254,8 @@ def _worker_main(connection) -> None:
         leftover = max(_address_space() - start_size, 0)
         _limit(memory_mb * 1024 * 1024 + leftover, timeout + CPU_GRACE_SECONDS)
         status, value = _outcome_of(target, args)
-        reusable = (status in ("ok", RAISED)
+        # The last call says so, or the parent would hand the next one to a closing worker.
+        reusable = (status in ("ok", RAISED) and number < CALLS_PER_WORKER
                     and _address_space() - start_size < GROWTH_BEFORE_RETIRING)
         try:
             connection.send((status, value, reusable))

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from portal.sandbox import (
+    CALLS_PER_WORKER,
     CRASHED,
     FAILED,
     OUT_OF_MEMORY,
@@ -99,6 +100,13 @@ def test_a_worker_retires_after_a_call_that_failed(target):
     assert after != before
     with pytest.raises(ProcessLookupError):
         os.kill(before, 0)
+
+
+def test_a_worker_that_served_its_last_call_hands_over_without_a_failure():
+    pids = [run_isolated(targets.pid, **LIMITS) for _ in range(2 * CALLS_PER_WORKER + 1)]
+
+    assert len(set(pids)) >= 2
+    assert max(pids.count(pid) for pid in set(pids)) <= CALLS_PER_WORKER
 
 
 def test_a_worker_whose_memory_grew_retires_after_answering():
