@@ -26,10 +26,17 @@ from portal.bulk.models import (
     BulkMapping,
     BulkRow,
 )
-from portal.bulk.rows import TARGET_KEYS, suggest_mapping, validate_rows
+from portal.bulk.rows import (
+    TARGET_KEYS,
+    clean_batch_values,
+    suggest_mapping,
+    target_labels,
+    validate_rows,
+)
 from portal.bulk.sheet import Sheet, read_sheet
 from portal.doctemplates.models import DocumentTemplate
 from portal.documents.models import Document
+from portal.documents.services.common import default_currency
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.jobs import enqueue
@@ -42,6 +49,8 @@ SHEET_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadshe
 # A spreadsheet program runs a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RESULT_COLUMNS = ("row", "status", "name", "email", "phone", "document", "message")
+# The batch-wide values a template remembers for its next batch (a date is the batch's own).
+REMEMBERED_VALUES = ("place", "currency", "vat_rate")
 
 
 class BulkRefused(DomainError):
@@ -59,12 +68,17 @@ def _require_permission(actor) -> None:
         raise DomainError(_("You may not create and send documents."), 403)
 
 
+# Reaching a batch is sending documents, in the actor's scope for that (the list filters by it
+# too: overview.batches_of).
+BATCH_ACTION = "send"
+
+
 def batch_for(actor, batch_id) -> BulkBatch:
     """The batch, if the actor may send in bulk and reach it (theirs, or within their scope
     for documents); a 404 refusal otherwise, as for a document they may not see."""
     _require_permission(actor)
     batch = db.session.get(BulkBatch, int(batch_id)) if str(batch_id).isdigit() else None
-    if batch is None or not can(actor, "send", "documents", batch):
+    if batch is None or not can(actor, BATCH_ACTION, "documents", batch):
         unit.rollback()
         raise DomainError(_("This batch does not exist."), 404)
     return batch
@@ -72,9 +86,11 @@ def batch_for(actor, batch_id) -> BulkBatch:
 
 # --- upload and mapping ----------------------------------------------------------------------
 
-def start_batch(actor, template_id, company_id, data: bytes, filename: str) -> BulkBatch:
+def start_batch(actor, template_id, company_id, data: bytes, filename: str, *,
+                batch_values: dict | None = None) -> BulkBatch:
     """Read the spreadsheet, map its columns (as last time for this template, else by the
-    header names), check every row, and keep it all as a "validated" batch; nothing is sent."""
+    header names), check every row (the batch's values filling the place, date, currency and
+    VAT rate a row leaves empty), and keep it all as a "validated" batch; nothing is sent."""
     _require_permission(actor)
     template = (db.session.get(DocumentTemplate, int(template_id))
                 if str(template_id or "").isdigit() else None)
@@ -85,6 +101,7 @@ def start_batch(actor, template_id, company_id, data: bytes, filename: str) -> B
     if company is None:
         unit.rollback()
         raise BulkRefused(_("Choose one of our companies."))
+    cleaned_values = _cleaned_batch_values(batch_values)
     template_id, company_id = template.id, company.id
     end_read_before_slow_work()
     sheet = read_sheet(data, filename)  # SheetRefused says what is wrong with the file
@@ -96,25 +113,28 @@ def start_batch(actor, template_id, company_id, data: bytes, filename: str) -> B
     blob = store(data, _content_type(filename))
     batch = BulkBatch(template_id=template_id, company_id=company_id, created_by_id=actor.id,
                       source_sha256=blob.sha256, source_filename=_filename(filename),
-                      headers=list(sheet.headers))
+                      headers=list(sheet.headers), batch_values=cleaned_values)
     db.session.add(batch)
     _validate(batch, sheet, mapping, template, actor)
     unit.commit()
     return batch
 
 
-def remap(actor, batch_id, mapping: dict) -> BulkBatch:
-    """Read the batch's rows again as `mapping` (target -> column index) says, and remember it
-    for the template."""
+def remap(actor, batch_id, mapping: dict, *, batch_values: dict | None = None) -> BulkBatch:
+    """Read the batch's rows again as `mapping` (target -> column index) says, with the
+    batch's values changed to `batch_values` when given, and remember both for the template."""
     batch = batch_for(actor, batch_id)
     if batch.status != "validated":
         unit.rollback()
         raise DomainError(_("This batch was confirmed: its columns can no longer change."), 409)
     mapping = _clean_mapping(mapping, len(batch.headers))
+    cleaned_values = (batch.batch_values if batch_values is None
+                      else _cleaned_batch_values(batch_values))
     template = db.session.get(DocumentTemplate, batch.template_id)
     end_read_before_slow_work()
     sheet = read_sheet(read(batch.source_sha256), batch.source_filename)
     batch = db.session.get(BulkBatch, batch.id)
+    batch.batch_values = cleaned_values
     db.session.execute(delete(BulkRow).where(BulkRow.batch_id == batch.id))
     _validate(batch, sheet, mapping, template, actor)
     _remember_mapping(batch)
@@ -122,8 +142,32 @@ def remap(actor, batch_id, mapping: dict) -> BulkBatch:
     return batch
 
 
+def _cleaned_batch_values(raw: dict | None) -> dict:
+    """The batch's values, JSON-safe, or a refusal naming each faulty one."""
+    values, errors = clean_batch_values(raw or {})
+    if errors:
+        unit.rollback()
+        labels = target_labels()
+        raise BulkRefused(" ".join(f"{labels[key]}: {message}"
+                                   for key, message in errors.items()))
+    return _json_safe(values)
+
+
+def remembered_batch_values(templates) -> dict[int, dict[str, str]]:
+    """Per template, the values an upload form starts with: the place, currency and VAT rate
+    of its last batch, else no place, the currency of its language and no VAT rate."""
+    remembered = {mapping.template_id: mapping.batch_values for mapping in db.session.scalars(
+        select(BulkMapping).where(BulkMapping.template_id.in_([t.id for t in templates])))}
+    return {template.id: {"place": "", "vat_rate": "",
+                          "currency": default_currency(template.language),
+                          **{key: value for key, value in
+                             (remembered.get(template.id) or {}).items()
+                             if key in REMEMBERED_VALUES and value not in (None, "")}}
+            for template in templates}
+
+
 def _validate(batch: BulkBatch, sheet: Sheet, mapping: dict, template, actor) -> None:
-    results = validate_rows(sheet, mapping, template, actor)
+    results = validate_rows(sheet, mapping, template, actor, batch_values=batch.batch_values)
     batch.mapping = mapping
     batch.row_count = len(results)
     batch.invalid_count = sum(not result.valid for result in results)
@@ -178,11 +222,14 @@ def _remembered_mapping(template_id: int, headers: list[str]) -> dict[str, int]:
 def _remember_mapping(batch: BulkBatch) -> None:
     columns = {batch.headers[index]: target for target, index in batch.mapping.items()
                if 0 <= index < len(batch.headers)}
+    values = {key: value for key, value in (batch.batch_values or {}).items()
+              if key in REMEMBERED_VALUES}
     remembered = db.session.get(BulkMapping, batch.template_id)
     if remembered is None:
-        db.session.add(BulkMapping(template_id=batch.template_id, columns=columns))
+        db.session.add(BulkMapping(template_id=batch.template_id, columns=columns,
+                                   batch_values=values))
     else:
-        remembered.columns = columns
+        remembered.columns, remembered.batch_values = columns, values
 
 
 def _content_type(filename: str) -> str:

@@ -49,6 +49,9 @@ def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, 
     expect(page.locator("#row-5")).to_contain_text("The same as in row 2")
     expect(page.locator("#row-3")).to_contain_text("matched Мария Силва")
     expect(page.locator("#bulk-preview img").first).to_be_visible()
+    page.wait_for_timeout(1500)
+    print("SPIN", page.evaluate("(() => { const s = document.getElementById('preview-spinner'); const r = s.getBoundingClientRect(); return [s.className, getComputedStyle(s).opacity, getComputedStyle(s).display, r.x, r.y, r.width]; })()"))
+    page.screenshot(path="/tmp/bp2-check.png", full_page=False)
     page.select_option("#map-place", "")
     page.get_by_role("button", name="Check again").click()
     expect(page.locator("#bulk-summary")).to_contain_text("4")  # every row misses its place
