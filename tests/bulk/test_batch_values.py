@@ -29,9 +29,11 @@ def _upload_with(client, company_id, template_id, data: bytes, **values):
         content_type="multipart/form-data")
 
 
-def _rows(app, batch_id: int) -> dict[int, BulkRow]:
+def _rows(app, batch_id: int) -> dict[int, tuple[str, dict, dict]]:
+    """row number -> (status, values, errors), in sheet order."""
     with app.app_context():
-        rows = db.session.scalars(select(BulkRow).where(BulkRow.batch_id == batch_id)).all()
+        rows = db.session.scalars(select(BulkRow).where(BulkRow.batch_id == batch_id)
+                                  .order_by(BulkRow.row_number)).all()
         return {row.row_number: (row.status, dict(row.values), dict(row.errors)) for row in rows}
 
 
