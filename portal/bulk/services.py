@@ -56,6 +56,11 @@ REMEMBERED_VALUES = ("place", "currency", "vat_rate")
 class BulkRefused(DomainError):
     status = 422
 
+    def __init__(self, message: str, field_errors: dict | None = None):
+        super().__init__(message)
+        # Per form field (the batch's values), for a form that shows them beside each field.
+        self.field_errors = dict(field_errors or {})
+
 
 def may_send_in_bulk(actor) -> bool:
     """Sending in bulk needs what creating and sending one document needs."""
@@ -149,7 +154,7 @@ def _cleaned_batch_values(raw: dict | None) -> dict:
         unit.rollback()
         labels = target_labels()
         raise BulkRefused(" ".join(f"{labels[key]}: {message}"
-                                   for key, message in errors.items()))
+                                   for key, message in errors.items()), errors)
     return _json_safe(values)
 
 

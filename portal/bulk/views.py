@@ -144,6 +144,8 @@ def new():
     except DomainError as refused:
         if refused.status in (403, 404):
             raise
+        if _show_beside_fields(form, refused):
+            return _upload_page(form, 422)
         return _upload_page(form, 422, [refused.message])
     return redirect(url_for("bulk.show", batch_id=batch.id), 303)
 
@@ -169,23 +171,34 @@ def example():
 
 # --- one batch: the check before confirming, then its run --------------------------------------
 
-def _mapping_page(batch, status: int = 200, chosen=None, errors=(), values=None):
+def _mapping_page(batch, status: int = 200, chosen=None, refused=None, values=None):
     lines = overview.row_lines(batch)
     template = db.session.get(DocumentTemplate, batch.template_id)
+    value_form = _values_form(batch.batch_values if values is None else values, refused)
     body = render_template(
         "bulk/check.html", batch=batch, template=template, lines=lines,
         summary=overview.check_summary(lines), targets=overview.mapping_targets(template),
         labels=target_labels(), chosen=batch.mapping if chosen is None else chosen,
-        value_form=_values_form(batch.batch_values if values is None else values),
-        value_fields=BATCH_VALUE_FIELDS, errors=list(errors))
+        value_form=value_form, value_fields=BATCH_VALUE_FIELDS,
+        errors=[] if refused is None or value_form.errors else [refused.message])
     return body, status
 
 
-def _values_form(values: dict) -> UploadForm:
+def _values_form(values: dict, refused=None) -> UploadForm:
     """The batch's values as the upload form shows them (its fields only; the remap form
-    holds them, with its own CSRF token)."""
-    return UploadForm(formdata=None, meta={"csrf": False},
+    holds them, with its own CSRF token), with the refusal's messages beside them."""
+    form = UploadForm(formdata=None, meta={"csrf": False},
                       data={name: values.get(name) or "" for name in BATCH_VALUE_FIELDS})
+    _show_beside_fields(form, refused)
+    return form
+
+
+def _show_beside_fields(form: UploadForm, refused) -> bool:
+    """Put a refusal's messages about the batch's values on their fields; whether it had any."""
+    field_errors = getattr(refused, "field_errors", None) or {}
+    for name, message in field_errors.items():
+        form[name].errors = [message]
+    return bool(field_errors)
 
 
 def _batch_page(batch):
@@ -212,7 +225,9 @@ def remap(batch_id: int):
     """Read the rows again with the columns chosen, and check them again."""
     mapping = {key[len(MAPPING_PREFIX):]: value for key, value in request.form.items()
                if key.startswith(MAPPING_PREFIX)}
-    values = {name: request.form.get(name, "") for name in BATCH_VALUE_FIELDS}
+    # A form without them (an older page) keeps the batch's values.
+    values = ({name: request.form.get(name, "") for name in BATCH_VALUE_FIELDS}
+              if any(name in request.form for name in BATCH_VALUE_FIELDS) else None)
     try:
         services.remap(_actor(), batch_id, mapping, batch_values=values)
     except SheetRefused as refused:  # the stored file can no longer be read (limits changed)
@@ -221,7 +236,7 @@ def remap(batch_id: int):
         if refused.status == 422:
             chosen = {key: int(value) for key, value in mapping.items() if value.isdigit()}
             return _mapping_page(services.batch_for(_actor(), batch_id), 422, chosen,
-                                 [refused.message], values)
+                                 refused, values)
         if refused.status in (403, 404):
             raise
         flash(refused.message, refused.notice[0])

@@ -47,6 +47,7 @@ def test_batch_values_fill_the_empty_cells_are_checked_again_and_remembered(app,
                            place="Lisboa", currency="euro", vat_rate="120")
     assert refused.status_code == 422 and _count(app, BulkBatch) == 0
     assert "three-letter currency code" in refused.text and "from 0 to 100" in refused.text
+    assert 'id="currency-errors"' in refused.text and 'id="vat_rate-errors"' in refused.text
 
     uploaded = _upload_with(admin_client, company_id, template_id, WITHOUT_PLACES,
                             place=" Lisboa ", date="2026-12-31", currency="eur", vat_rate="23")
@@ -69,6 +70,7 @@ def test_batch_values_fill_the_empty_cells_are_checked_again_and_remembered(app,
     bad = post_form(admin_client, f"/bulk/{batch_id}/mapping", {**mapping, "place": "Faro",
                     "date": "31.02.2026"})
     assert bad.status_code == 422 and "31.12.2026 or 2026-12-31" in bad.text
+    assert 'id="date-errors"' in bad.text and "bulk-mapping\" open" in bad.text
     assert 'value="Faro"' in bad.text  # what was typed stays on the page
     post_form(admin_client, f"/bulk/{batch_id}/mapping", {**mapping, "place": "Faro",
               "currency": "EUR", "vat_rate": "6"})
