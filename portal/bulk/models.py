@@ -11,7 +11,7 @@ sends its document, and settles it "sent" or "failed" (with the message).
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from portal.extensions import db
 from portal.models_base import TimestampMixin, UTCDateTime, utcnow
@@ -38,6 +38,9 @@ class BulkBatch(TimestampMixin, db.Model):
     # The sheet's column names, and target -> column index as the rows were read.
     headers: Mapped[list] = mapped_column(JSON, default=list)
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The document variables for the whole batch (place, date, currency, VAT rate, cleaned
+    # and JSON-safe): a row whose cell is empty takes them (see rows.clean_batch_values).
+    batch_values: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="validated", index=True)
     skip_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
     row_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -48,15 +51,10 @@ class BulkBatch(TimestampMixin, db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     created_by = relationship("User")
-
-    # Whose batch it is, as permissions.can reads an owned object (documents' scopes apply).
-    @property
-    def responsible_id(self) -> int:
-        return self.created_by_id
-
-    @property
-    def responsible(self):
-        return self.created_by
+    # Whose batch it is, as permissions.can reads an owned object and permissions.visible
+    # filters a list of them (documents' scopes apply).
+    responsible_id = synonym("created_by_id")
+    responsible = synonym("created_by")
 
 
 class BulkRow(db.Model):
@@ -83,10 +81,13 @@ class BulkRow(db.Model):
 
 
 class BulkMapping(TimestampMixin, db.Model):
-    """The columns last used with a template (header name -> target), offered first next time."""
+    """The columns last used with a template (header name -> target), and its batch-wide
+    place, currency and VAT rate (not the date: that of a batch is its own), offered first
+    next time."""
 
     __tablename__ = "bulk_mappings"
 
     template_id: Mapped[int] = mapped_column(
         ForeignKey("document_templates.id", ondelete="CASCADE"), primary_key=True)
     columns: Mapped[dict] = mapped_column(JSON, default=dict)
+    batch_values: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -10,15 +10,18 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal import unit
+from portal.auth.models import User
+from portal.auth.permissions import visible
 from portal.bulk.jobs import CLIENT_KEYS, document_arguments
 from portal.bulk.models import ROW_STATUSES, BulkBatch, BulkRow
 from portal.bulk.rows import DOCUMENT_VARIABLES, TARGETS, fold_header, printed_variables
-from portal.bulk.services import _require_permission, batch_for
+from portal.bulk.services import BATCH_ACTION, _require_permission, batch_for
 from portal.doctemplates.models import DocumentTemplate
 from portal.doctemplates.rendering import (
     RenderedPdf,
@@ -55,10 +58,12 @@ STATUS_BADGES = {"validated": "info", "confirmed": "info", "running": "info", "d
 
 @dataclass(frozen=True)
 class BatchLine:
-    """One batch in the list: the batch, its template's name and its rows by status."""
+    """One batch in the list: the batch, its template's name, who started it ("" when the
+    reader did) and its rows by status."""
 
     batch: BulkBatch
     template_name: str
+    started_by: str
     counts: dict[str, int]
 
 
@@ -72,16 +77,19 @@ class RowLine:
 
 
 def batches_of(actor, limit: int = RECENT_BATCHES) -> list[BatchLine]:
-    """The actor's latest batches, newest first, with their rows counted by status."""
+    """The latest batches the actor may open (batch_for's rule: their own, or within their
+    scope for sending documents), newest first, with their rows counted by status."""
     _require_permission(actor)
     rows = db.session.execute(
-        select(BulkBatch, DocumentTemplate.name)
+        select(BulkBatch, DocumentTemplate.name, User.name)
         .join(DocumentTemplate, DocumentTemplate.id == BulkBatch.template_id)
-        .where(BulkBatch.created_by_id == actor.id)
+        .join(User, User.id == BulkBatch.created_by_id)
+        .where(visible(actor, "documents", BulkBatch, action=BATCH_ACTION))
         .order_by(BulkBatch.id.desc()).limit(limit)).all()
-    counts = _counts_by_batch([batch.id for batch, _name in rows])
-    return [BatchLine(batch, name, counts.get(batch.id, dict.fromkeys(ROW_STATUSES, 0)))
-            for batch, name in rows]
+    counts = _counts_by_batch([batch.id for batch, _name, _user in rows])
+    return [BatchLine(batch, name, "" if batch.created_by_id == actor.id else user_name,
+                      counts.get(batch.id, dict.fromkeys(ROW_STATUSES, 0)))
+            for batch, name, user_name in rows]
 
 
 def _counts_by_batch(batch_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -190,8 +198,10 @@ def _context(row: BulkRow, template: DocumentTemplate, company: Company) -> dict
     arguments = document_arguments(values, template.name)
     errors: dict = {}
     items = clean_items(arguments["items"], errors)
+    with force_locale(template.language):  # the document's language, not the page's
+        placeholder = _("(number given when sent)")
     return build_context(
-        company, record, number=_("No. given when sent"), title=arguments["title"],
+        company, record, number=placeholder, title=arguments["title"],
         date=arguments.get("date") or local_today(), place=arguments["place"], items=items,
         vat_rate=arguments.get("vat_rate", DEFAULT_VAT_RATE),
         currency=arguments.get("currency", DEFAULT_CURRENCY), language=template.language)

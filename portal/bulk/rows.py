@@ -343,32 +343,59 @@ def _clean_date(raw: str, errors: dict) -> date | None:
         return None
 
 
-def _clean_variables(raw: dict, values: dict, errors: dict, printed: set[str]) -> None:
+def _clean_currency(raw: str, errors: dict) -> str:
+    currency = raw.upper()
+    if not (len(currency) == 3 and currency.isalpha()):
+        errors["currency"] = _("Use a three-letter currency code such as RUB, EUR or USD.")
+    return currency
+
+
+def _clean_vat_rate(raw: str, errors: dict) -> Decimal | None:
+    rate = _clean_amount(raw.rstrip("%").strip(), "vat_rate", errors)
+    if rate is not None and "vat_rate" not in errors and not 0 <= rate <= 100:
+        errors["vat_rate"] = _("VAT is a percentage from 0 to 100.")
+    return rate
+
+
+VARIABLE_CLEANERS = {"place": lambda raw, _errors: " ".join(raw.split())[:200],
+                     "date": _clean_date, "currency": _clean_currency,
+                     "vat_rate": _clean_vat_rate}
+
+
+def clean_batch_values(raw: dict) -> tuple[dict, dict]:
+    """The batch-wide document variables (place, date, currency, VAT rate) a row's empty cell
+    takes, cleaned as a row's own cells are: (values given, one message per faulty one)."""
+    values, errors = {}, {}
+    for key, cleaner in VARIABLE_CLEANERS.items():
+        text = str((raw or {}).get(key) or "").strip()
+        if text:
+            values[key] = cleaner(text, errors)
+    return values, errors
+
+
+def _clean_variables(raw: dict, values: dict, errors: dict, printed: set[str],
+                     batch_values: dict) -> None:
+    """The row's own cell wins; an empty one takes the batch's value (already cleaned)."""
+    for key, cleaner in VARIABLE_CLEANERS.items():
+        if raw.get(key):
+            values[key] = cleaner(raw[key], errors)
+        elif batch_values.get(key) not in (None, ""):
+            values[key] = batch_values[key]
+    values.setdefault("place", "")
     for key in REQUIRED_WHEN_PRINTED:
-        if key in printed and not raw.get(key):
-            errors[key] = _("The template prints “%(variable)s”: fill it in.",
-                            variable=_label(key))
-    values["place"] = " ".join(raw.get("place", "").split())[:200]
-    if raw.get("date"):
-        values["date"] = _clean_date(raw["date"], errors)
-    if raw.get("currency"):
-        currency = raw["currency"].upper()
-        if not (len(currency) == 3 and currency.isalpha()):
-            errors["currency"] = _("Use a three-letter currency code such as RUB, EUR or USD.")
-        values["currency"] = currency
-    if raw.get("vat_rate"):
-        rate = _clean_amount(raw["vat_rate"].rstrip("%").strip(), "vat_rate", errors)
-        if rate is not None and "vat_rate" not in errors and rate > 100:
-            errors["vat_rate"] = _("VAT is a percentage from 0 to 100.")
-        values["vat_rate"] = rate
+        if key in printed and not values.get(key) and key not in errors:
+            errors[key] = _("The template prints “%(variable)s”: fill it in here or "
+                            "for the whole batch.", variable=_label(key))
 
 
 def _label(key: str) -> str:
     return next(str(target.label) for target in TARGETS if target.key == key)
 
 
-def clean_row(row_number: int, raw: dict, printed: set[str]) -> RowResult:
-    """One row's values by target, cleaned, with one message per faulty target."""
+def clean_row(row_number: int, raw: dict, printed: set[str],
+              batch_values: dict | None = None) -> RowResult:
+    """One row's values by target, cleaned, with one message per faulty target; the batch's
+    values (clean_batch_values) fill the document variables its cells leave empty."""
     result = RowResult(row_number)
     values, errors = result.values, result.errors
     values["kind"] = _clean_kind(raw.get("kind", ""), errors)
@@ -376,7 +403,7 @@ def clean_row(row_number: int, raw: dict, printed: set[str]) -> RowResult:
     _check_reachable(values, errors)
     values["channel"] = _clean_channel(raw.get("channel", ""), values, errors)
     _clean_document(raw, values, errors)
-    _clean_variables(raw, values, errors, printed)
+    _clean_variables(raw, values, errors, printed, batch_values or {})
     return result
 
 
@@ -413,12 +440,14 @@ def _match_directory(results: list[RowResult], actor) -> None:
                 "This client is not in the directory, and you may not add contacts.")
 
 
-def validate_rows(sheet: SheetRows, mapping: dict[str, int], template, actor) -> list[RowResult]:
-    """Every row of the sheet checked as `mapping` reads it (target -> column index)."""
+def validate_rows(sheet: SheetRows, mapping: dict[str, int], template, actor, *,
+                  batch_values: dict | None = None) -> list[RowResult]:
+    """Every row of the sheet checked as `mapping` reads it (target -> column index), the
+    batch's values filling the document variables a row leaves empty."""
     printed = printed_variables(template)
     columns = {key: index for key, index in mapping.items() if key in TARGET_KEYS}
     results = [clean_row(number, {key: _cell(row, index) for key, index in columns.items()},
-                         printed)
+                         printed, batch_values)
                for number, row in zip(sheet.row_numbers, sheet.rows, strict=True)]
     _mark_duplicates(results)
     _match_directory(results, actor)

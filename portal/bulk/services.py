@@ -33,10 +33,17 @@ from portal.bulk.records import (
     records_blob,
     sheet_from_records,
 )
-from portal.bulk.rows import TARGET_KEYS, suggest_mapping, validate_rows
+from portal.bulk.rows import (
+    TARGET_KEYS,
+    clean_batch_values,
+    suggest_mapping,
+    target_labels,
+    validate_rows,
+)
 from portal.bulk.sheet import Sheet, read_sheet
 from portal.doctemplates.models import DocumentTemplate
 from portal.documents.models import Document
+from portal.documents.services.common import default_currency
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import end_read_before_slow_work, utcnow
@@ -48,10 +55,17 @@ SHEET_TYPES = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadshe
 # A spreadsheet program runs a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RESULT_COLUMNS = ("row", "status", "name", "email", "phone", "document", "message")
+# The batch-wide values a template remembers for its next batch (a date is the batch's own).
+REMEMBERED_VALUES = ("place", "currency", "vat_rate")
 
 
 class BulkRefused(DomainError):
     status = 422
+
+    def __init__(self, message: str, field_errors: dict | None = None):
+        super().__init__(message)
+        # Per form field (the batch's values), for a form that shows them beside each field.
+        self.field_errors = dict(field_errors or {})
 
 
 def may_send_in_bulk(actor) -> bool:
@@ -74,12 +88,17 @@ def _require_permission(actor) -> None:
         raise DomainError(_("You may not create and send documents."), 403)
 
 
+# Reaching a batch is sending documents, in the actor's scope for that (the list filters by it
+# too: overview.batches_of).
+BATCH_ACTION = "send"
+
+
 def batch_for(actor, batch_id) -> BulkBatch:
     """The batch, if the actor may send in bulk and reach it (theirs, or within their scope
     for documents); a 404 refusal otherwise, as for a document they may not see."""
     _require_permission(actor)
     batch = db.session.get(BulkBatch, int(batch_id)) if str(batch_id).isdigit() else None
-    if batch is None or not can(actor, "send", "documents", batch):
+    if batch is None or not can(actor, BATCH_ACTION, "documents", batch):
         unit.rollback()
         raise DomainError(_("This batch does not exist."), 404)
     return batch
@@ -88,27 +107,30 @@ def batch_for(actor, batch_id) -> BulkBatch:
 # --- upload and mapping ----------------------------------------------------------------------
 
 def start_batch(actor, template_id, company_id, data: bytes, filename: str,
-                mapping: dict | None = None, all_or_nothing: bool = False) -> BulkBatch:
+                mapping: dict | None = None, all_or_nothing: bool = False, *,
+                batch_values: dict | None = None) -> BulkBatch:
     """Read the spreadsheet, map its columns (as `mapping` says if given, else as last time
-    for this template, else by the header names), check every row, and keep it all as a
+    for this template, else by the header names), check every row (the batch's values filling
+    the place, date, currency and VAT rate a row leaves empty), and keep it all as a
     "validated" batch; nothing is sent. With `all_or_nothing`, a row with errors refuses the
     whole upload (RowsInvalid) and nothing is kept."""
     return _start(actor, template_id, company_id, lambda: read_sheet(data, filename),
                   lambda: data, _filename(filename), _content_type(filename), mapping,
-                  all_or_nothing)
+                  all_or_nothing, batch_values)
 
 
 def start_batch_from_records(actor, template_id, company_id, records,
-                             mapping: dict | None = None,
-                             all_or_nothing: bool = False) -> BulkBatch:
+                             mapping: dict | None = None, all_or_nothing: bool = False, *,
+                             batch_values: dict | None = None) -> BulkBatch:
     """As start_batch, the rows given as a list of flat objects (the API's JSON rows)."""
     return _start(actor, template_id, company_id, lambda: sheet_from_records(records),
                   lambda: records_blob(records), RECORDS_FILENAME, RECORDS_CONTENT_TYPE,
-                  mapping, all_or_nothing)
+                  mapping, all_or_nothing, batch_values)
 
 
 def _start(actor, template_id, company_id, read_source, source_bytes, filename: str,
-           content_type: str, mapping: dict | None, all_or_nothing: bool) -> BulkBatch:
+           content_type: str, mapping: dict | None, all_or_nothing: bool,
+           batch_values: dict | None) -> BulkBatch:
     _require_permission(actor)
     template = (db.session.get(DocumentTemplate, int(template_id))
                 if str(template_id or "").isdigit() else None)
@@ -119,19 +141,20 @@ def _start(actor, template_id, company_id, read_source, source_bytes, filename: 
     if company is None:
         unit.rollback()
         raise BulkRefused(_("Choose one of our companies."))
+    cleaned_values = _cleaned_batch_values(batch_values)
     template_id, company_id = template.id, company.id
     end_read_before_slow_work()
     sheet = read_source()  # SheetRefused says what is wrong with the rows
     template = db.session.get(DocumentTemplate, template_id)
     mapping = (_clean_mapping(mapping, sheet.headers) if mapping is not None
                else _first_mapping(template, sheet.headers))
-    results = validate_rows(sheet, mapping, template, actor)
+    results = validate_rows(sheet, mapping, template, actor, batch_values=cleaned_values)
     if all_or_nothing:
         _refuse_invalid(results)
     blob = store(source_bytes(), content_type)
     batch = BulkBatch(template_id=template_id, company_id=company_id, created_by_id=actor.id,
                       source_sha256=blob.sha256, source_filename=filename,
-                      headers=list(sheet.headers))
+                      headers=list(sheet.headers), batch_values=cleaned_values)
     db.session.add(batch)
     _keep_rows(batch, results, mapping)
     unit.commit()
@@ -166,18 +189,21 @@ def _read_source(batch: BulkBatch) -> Sheet:
     return read_sheet(data, batch.source_filename)
 
 
-def remap(actor, batch_id, mapping: dict) -> BulkBatch:
-    """Read the batch's rows again as `mapping` (target -> column index) says, and remember it
-    for the template."""
+def remap(actor, batch_id, mapping: dict, *, batch_values: dict | None = None) -> BulkBatch:
+    """Read the batch's rows again as `mapping` (target -> column index) says, with the
+    batch's values changed to `batch_values` when given, and remember both for the template."""
     batch = batch_for(actor, batch_id)
     if batch.status != "validated":
         unit.rollback()
         raise DomainError(_("This batch was confirmed: its columns can no longer change."), 409)
     mapping = _clean_mapping(mapping, batch.headers)
+    cleaned_values = (batch.batch_values if batch_values is None
+                      else _cleaned_batch_values(batch_values))
     template = db.session.get(DocumentTemplate, batch.template_id)
     end_read_before_slow_work()
     sheet = _read_source(batch)
     batch = db.session.get(BulkBatch, batch.id)
+    batch.batch_values = cleaned_values
     db.session.execute(delete(BulkRow).where(BulkRow.batch_id == batch.id))
     _validate(batch, sheet, mapping, template, actor)
     _remember_mapping(batch)
@@ -185,8 +211,33 @@ def remap(actor, batch_id, mapping: dict) -> BulkBatch:
     return batch
 
 
+def _cleaned_batch_values(raw: dict | None) -> dict:
+    """The batch's values, JSON-safe, or a refusal naming each faulty one."""
+    values, errors = clean_batch_values(raw or {})
+    if errors:
+        unit.rollback()
+        labels = target_labels()
+        raise BulkRefused(" ".join(f"{labels[key]}: {message}"
+                                   for key, message in errors.items()), errors)
+    return _json_safe(values)
+
+
+def remembered_batch_values(templates) -> dict[int, dict[str, str]]:
+    """Per template, the values an upload form starts with: the place, currency and VAT rate
+    of its last batch, else no place, the currency of its language and no VAT rate."""
+    remembered = {mapping.template_id: mapping.batch_values for mapping in db.session.scalars(
+        select(BulkMapping).where(BulkMapping.template_id.in_([t.id for t in templates])))}
+    return {template.id: {"place": "", "vat_rate": "",
+                          "currency": default_currency(template.language),
+                          **{key: value for key, value in
+                             (remembered.get(template.id) or {}).items()
+                             if key in REMEMBERED_VALUES and value not in (None, "")}}
+            for template in templates}
+
+
 def _validate(batch: BulkBatch, sheet: Sheet, mapping: dict, template, actor) -> None:
-    _keep_rows(batch, validate_rows(sheet, mapping, template, actor), mapping)
+    _keep_rows(batch, validate_rows(sheet, mapping, template, actor,
+                                    batch_values=batch.batch_values), mapping)
 
 
 def _keep_rows(batch: BulkBatch, results, mapping: dict) -> None:
@@ -254,11 +305,14 @@ def _remembered_mapping(template_id: int, headers: list[str]) -> dict[str, int]:
 def _remember_mapping(batch: BulkBatch) -> None:
     columns = {batch.headers[index]: target for target, index in batch.mapping.items()
                if 0 <= index < len(batch.headers)}
+    values = {key: value for key, value in (batch.batch_values or {}).items()
+              if key in REMEMBERED_VALUES}
     remembered = db.session.get(BulkMapping, batch.template_id)
     if remembered is None:
-        db.session.add(BulkMapping(template_id=batch.template_id, columns=columns))
+        db.session.add(BulkMapping(template_id=batch.template_id, columns=columns,
+                                   batch_values=values))
     else:
-        remembered.columns = columns
+        remembered.columns, remembered.batch_values = columns, values
 
 
 def _content_type(filename: str) -> str:

@@ -25,7 +25,7 @@ from wtforms import SelectChoice
 
 from portal.auth.permissions import can
 from portal.bulk import overview, services, table
-from portal.bulk.forms import UploadForm
+from portal.bulk.forms import BATCH_VALUE_FIELDS, UploadForm
 from portal.bulk.models import QUEUED_OR_RUNNING
 from portal.bulk.rows import target_labels
 from portal.bulk.sheet import SheetRefused, refusal
@@ -77,7 +77,7 @@ def _actor():
 @bp.get("/")
 @_may_send_in_bulk
 def index():
-    """The user's batches, newest first, with their status and counts."""
+    """The batches the user may open, newest first, with their status and counts."""
     return render_template("bulk/index.html", lines=overview.batches_of(_actor()))
 
 
@@ -88,9 +88,10 @@ def _upload_form(formdata=True) -> UploadForm:
     the company of its language, as the new-document form starts."""
     form = UploadForm() if formdata else UploadForm(formdata=None)
     templates = active_templates() if can(current_user, "view", "templates") else []
-    form.template_id.choices = [SelectChoice(str(t.id), t.name,
-                                             render_kw={"data-language": t.language})
-                                for t in templates]
+    remembered = services.remembered_batch_values(templates)
+    form.template_id.choices = [SelectChoice(str(t.id), t.name, render_kw={
+        "data-language": t.language, "data-place": remembered[t.id]["place"],
+        "data-currency": remembered[t.id]["currency"]}) for t in templates]
     form.company_id.choices = [SelectChoice(str(c.id), c.display_name,
                                             render_kw={"data-language": c.language})
                                for c in list_companies()]
@@ -101,6 +102,8 @@ def _upload_form(formdata=True) -> UploadForm:
         company = company_for_language(chosen.language if chosen else "")
         form.template_id.data = str(chosen.id) if chosen else None
         form.company_id.data = str(company.id) if company else None
+        for name, value in (remembered[chosen.id] if chosen else {}).items():
+            form[name].data = value
     return form
 
 
@@ -134,13 +137,16 @@ def new():
         return _upload_page(form, 422)
     try:
         batch = services.start_batch(_actor(), form.template_id.data, form.company_id.data,
-                                     _read_bounded(upload), upload.filename)
+                                     _read_bounded(upload), upload.filename,
+                                     batch_values=form.batch_values())
     except SheetRefused as refused:
         form.file.errors = [refused.message]
         return _upload_page(form, 422)
     except DomainError as refused:
         if refused.status in (403, 404):
             raise
+        if _show_beside_fields(form, refused):
+            return _upload_page(form, 422)
         return _upload_page(form, 422, [refused.message])
     return redirect(url_for("bulk.show", batch_id=batch.id), 303)
 
@@ -166,15 +172,34 @@ def example():
 
 # --- one batch: the check before confirming, then its run --------------------------------------
 
-def _mapping_page(batch, status: int = 200, chosen=None, errors=()):
+def _mapping_page(batch, status: int = 200, chosen=None, refused=None, values=None):
     lines = overview.row_lines(batch)
     template = db.session.get(DocumentTemplate, batch.template_id)
+    value_form = _values_form(batch.batch_values if values is None else values, refused)
     body = render_template(
         "bulk/check.html", batch=batch, template=template, lines=lines,
         summary=overview.check_summary(lines), targets=overview.mapping_targets(template),
         labels=target_labels(), chosen=batch.mapping if chosen is None else chosen,
-        errors=list(errors))
+        value_form=value_form, value_fields=BATCH_VALUE_FIELDS,
+        errors=[] if refused is None or value_form.errors else [refused.message])
     return body, status
+
+
+def _values_form(values: dict, refused=None) -> UploadForm:
+    """The batch's values as the upload form shows them (its fields only; the remap form
+    holds them, with its own CSRF token), with the refusal's messages beside them."""
+    form = UploadForm(formdata=None, meta={"csrf": False},
+                      data={name: values.get(name) or "" for name in BATCH_VALUE_FIELDS})
+    _show_beside_fields(form, refused)
+    return form
+
+
+def _show_beside_fields(form: UploadForm, refused) -> bool:
+    """Put a refusal's messages about the batch's values on their fields; whether it had any."""
+    field_errors = getattr(refused, "field_errors", None) or {}
+    for name, message in field_errors.items():
+        form[name].errors = [message]
+    return bool(field_errors)
 
 
 def _batch_page(batch):
@@ -202,15 +227,18 @@ def remap(batch_id: int):
     """Read the rows again with the columns chosen, and check them again."""
     mapping = {key[len(MAPPING_PREFIX):]: value for key, value in request.form.items()
                if key.startswith(MAPPING_PREFIX)}
+    # A form without them (an older page) keeps the batch's values.
+    values = ({name: request.form.get(name, "") for name in BATCH_VALUE_FIELDS}
+              if any(name in request.form for name in BATCH_VALUE_FIELDS) else None)
     try:
-        services.remap(_actor(), batch_id, mapping)
+        services.remap(_actor(), batch_id, mapping, batch_values=values)
     except SheetRefused as refused:  # the stored file can no longer be read (limits changed)
         flash(refused.message, "error")
     except DomainError as refused:
         if refused.status == 422:
             chosen = {key: int(value) for key, value in mapping.items() if value.isdigit()}
             return _mapping_page(services.batch_for(_actor(), batch_id), 422, chosen,
-                                 [refused.message])
+                                 refused, values)
         if refused.status in (403, 404):
             raise
         flash(refused.message, refused.notice[0])

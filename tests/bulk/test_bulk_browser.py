@@ -14,13 +14,21 @@ from tests.factories import make_counterparty
 from tests.helpers import browser_log_in
 
 pytestmark = pytest.mark.browser
+# A long address, as real ones are: the client column must make room for it.
+SHEET = CP1251_CSV.replace(b"ivan@example.com", b"ivan.petrov@northwindholding.example.com")
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+# Each client's email is one line box: the column is wide enough, nothing breaks mid-word.
+EMAILS_ON_ONE_LINE = """[...document.querySelectorAll('#bulk-rows td.bulk-client .small')]
+    .every(span => span.getClientRects().length === 1)"""
+# The stacked cards' labels ("Row:", "Status:") share one font.
+LABEL_FONTS = """[...document.querySelectorAll('#row-2 td')].map(
+    td => getComputedStyle(td, '::before').fontFamily)"""
 
 
 def _upload(page, template_id: int) -> None:
     page.goto(f"/bulk/new?template={template_id}")
     page.set_input_files("input[name=file]", files=[{
-        "name": "clients.csv", "mimeType": "text/csv", "buffer": CP1251_CSV}])
+        "name": "clients.csv", "mimeType": "text/csv", "buffer": SHEET}])
     page.get_by_role("button", name="Upload and check").click()
     expect(page.locator("#bulk-rows")).to_be_visible()
 
@@ -49,6 +57,8 @@ def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, 
     expect(page.locator("#row-5")).to_contain_text("The same as in row 2")
     expect(page.locator("#row-3")).to_contain_text("matched Мария Силва")
     expect(page.locator("#bulk-preview img").first).to_be_visible()
+    expect(page.locator("#preview-loading")).to_have_count(0)  # its spinner went with it
+    assert page.evaluate(EMAILS_ON_ONE_LINE)
     page.select_option("#map-place", "")
     page.get_by_role("button", name="Check again").click()
     expect(page.locator("#bulk-summary")).to_contain_text("4")  # every row misses its place
@@ -65,6 +75,7 @@ def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, 
     page.set_viewport_size({"width": 390, "height": 844})
     _upload(page, template_id)
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert len(set(page.evaluate(LABEL_FONTS))) == 1
     with app.app_context():
         batch_id = db.session.scalar(select(BulkBatch.id).order_by(BulkBatch.id.desc()))
         _as_queued(batch_id)

@@ -22,6 +22,14 @@ TITLE_MAX = 300
 # No 0/O, 1/I/L: people read the code off paper and type it in.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 MONEY_LIMIT = Decimal("1000000000000")
+# The currency a new document starts with, by its template's language (one rule for the
+# new-document form and bulk send); the user may type another.
+CURRENCY_BY_LANGUAGE = {"ru": "RUB", "pt": "EUR", "en": "GBP"}
+FALLBACK_CURRENCY = "RUB"
+
+
+def default_currency(language: str | None) -> str:
+    return CURRENCY_BY_LANGUAGE.get(language or "", FALLBACK_CURRENCY)
 
 
 def not_found() -> DomainError:

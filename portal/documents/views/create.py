@@ -13,6 +13,7 @@ from portal.documents import services
 from portal.documents.errors import DocumentRefused
 from portal.documents.forms import ItemForm, SelectChoice, TemplateDocumentForm, UploadDocumentForm
 from portal.documents.numbering import local_today
+from portal.documents.services.common import default_currency
 from portal.documents.services.queries import active_templates
 from portal.documents.views import bp
 from portal.documents.views.common import int_arg
@@ -46,7 +47,8 @@ def _set_choices(form) -> list:
     if hasattr(form, "template_id"):
         templates = active_templates() if can(current_user, "view", "templates") else []
         form.template_id.choices = [
-            SelectChoice(str(t.id), t.name, render_kw={"data-language": t.language})
+            SelectChoice(str(t.id), t.name, render_kw={
+                "data-language": t.language, "data-currency": default_currency(t.language)})
             for t in templates]
     return templates
 
@@ -119,6 +121,7 @@ def _template_form() -> TemplateDocumentForm:
                       templates[0] if templates else None)
         company = company_for_language(chosen.language if chosen else "")
         form.company_id.data = str(company.id) if company else None
+        form.currency.data = default_currency(chosen.language if chosen else None)
     return form
 
 
