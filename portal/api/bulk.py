@@ -54,18 +54,23 @@ def _flag(reader: Reader, name: str) -> bool:
 
 def _mapping(reader: Reader) -> dict | None:
     """target -> column (its name or 0-based index); a form sends it as JSON text."""
-    value = reader.data.get("mapping")
+    return _json_object(reader, "mapping")
+
+
+def _json_object(reader: Reader, name: str) -> dict | None:
+    """An object, or in a form its JSON text; None when not given."""
+    value = reader.data.get(name)
     if isinstance(value, str) and value.strip():
         try:
             value = json.loads(value)
         except (ValueError, RecursionError):
-            reader.fail("mapping", _("Must be a JSON object ({...})."))
+            reader.fail(name, _("Must be a JSON object ({...})."))
             return None
         refuse_nul(value)
     if value in (None, ""):
         return None
     if not isinstance(value, dict):
-        reader.fail("mapping", _("Must be an object ({...})."))
+        reader.fail(name, _("Must be an object ({...})."))
         return None
     return value
 
@@ -73,7 +78,8 @@ def _mapping(reader: Reader) -> dict | None:
 def _options(reader: Reader) -> dict:
     return {"template_id": reader.integer("template_id", required=True),
             "company_id": reader.integer("company_id", required=True),
-            "mapping": _mapping(reader), "confirm": _flag(reader, "confirm"),
+            "mapping": _mapping(reader), "values": _json_object(reader, "values"),
+            "confirm": _flag(reader, "confirm"),
             "skip_invalid": _flag(reader, "skip_invalid")}
 
 
@@ -92,7 +98,8 @@ def _started(start, options: dict):
     all_or_nothing = options["confirm"] and not options["skip_invalid"]
     try:
         batch = start(user, options["template_id"], options["company_id"],
-                      mapping=options["mapping"], all_or_nothing=all_or_nothing)
+                      mapping=options["mapping"], all_or_nothing=all_or_nothing,
+                      batch_values=options["values"])
     except services.RowsInvalid as refused:
         raise _rows_invalid(refused) from None
     if options["confirm"]:
@@ -116,6 +123,7 @@ def batch_json(batch: BulkBatch) -> dict:
         "headers": list(batch.headers),
         "mapping": {target: batch.headers[index] for target, index in batch.mapping.items()
                     if 0 <= index < len(batch.headers)},
+        "values": dict(batch.batch_values or {}),
         "skip_invalid": batch.skip_invalid,
         "counts": services.batch_progress(batch.id),
         "created_at": iso(batch.created_at),

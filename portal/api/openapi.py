@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from portal.audit.catalogue import AUTOMATION_DEPTH, PRIVATE_DETAILS, EventType, PayloadField
 from portal.audit.catalogue import webhook_types as webhook_event_types
 from portal.bulk.models import BATCH_STATUSES, ROW_STATUSES
-from portal.bulk.rows import TARGET_KEYS
+from portal.bulk.rows import TARGET_KEYS, VARIABLE_CLEANERS
 from portal.documents.models import CHANNELS, FIELD_TYPES, PARTY_ROLES, PARTY_STATUSES, STAGES
 from portal.pdfs.active import KINDS as ACTIVE_CONTENT_KINDS
 
@@ -689,6 +689,9 @@ _BATCH_OPTIONS = {
                                "header of the file) or its 0-based index. Targets: "
                                + ", ".join(TARGET_KEYS) + ". Without it: the mapping last "
                                "used with the template, then the names guessed (en, ru, pt)."},
+    "values": {"type": "object", "properties": {key: STRING for key in VARIABLE_CLEANERS},
+               "description": "Values for every row that leaves them empty (a row's own "
+                              "wins): place, date (2026-12-31), currency, vat_rate."},
     "confirm": {"type": "boolean", "default": False,
                 "description": "Confirm at once: the documents are created and sent by jobs. "
                                "Without skip_invalid, a row with errors refuses the whole "
@@ -724,6 +727,8 @@ BULK_SCHEMAS = {
                                     "first row names the columns."},
             "mapping": {"type": "string", "contentMediaType": "application/json",
                         "description": "The mapping object as JSON text."},
+            "values": {"type": "string", "contentMediaType": "application/json",
+                       "description": "The values object as JSON text."},
         },
     },
     "BatchRow": {
@@ -754,6 +759,8 @@ BULK_SCHEMAS = {
             "headers": {"type": "array", "items": STRING},
             "mapping": {"type": "object", "additionalProperties": STRING,
                         "description": "Target -> the column's name."},
+            "values": {"type": "object", "additionalProperties": STRING,
+                       "description": "The values for every row, as cleaned."},
             "skip_invalid": {"type": "boolean"},
             "counts": {"type": "object", "description": "Rows in each status, and `total`.",
                        "properties": {name: {"type": "integer"}

@@ -205,3 +205,21 @@ def test_a_batch_can_be_remapped_then_cancelled_and_nothing_is_sent(app, api, id
     assert api.post(f"{URL}/{batch['id']}/confirm").status_code == 409
     assert api.post(f"{URL}/{batch['id']}/cancel").status_code == 409
     assert _count(app, Document) == 0
+
+
+def test_values_for_every_row_fill_what_rows_leave_empty_and_bad_ones_are_named(app, api, ids):
+    without_place = [{key: value for key, value in MARIA.items() if key != "place"}]
+    refused = _create(api, ids, without_place, values={"currency": "euros"})
+    assert refused.status_code == 422
+    assert "three-letter" in json.dumps(refused.get_json(), ensure_ascii=False)
+    assert _count(app, BulkBatch) == 0
+
+    response = _create(api, ids, [*without_place, IVAN], confirm=True,
+                       values={"place": "Porto", "currency": "eur"})
+    assert response.status_code == 201, response.get_json()
+    batch = response.get_json()
+    assert batch["values"] == {"place": "Porto", "currency": "EUR"}
+    with app.app_context():
+        places = {d.parties_with_role("client")[0].email: d.variables["place"]
+                  for d in db.session.scalars(select(Document))}
+    assert places == {"maria@example.com": "Porto", "ivan@example.com": "Moscow"}
