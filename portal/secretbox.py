@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 SIGNING_LINK = "signing link"
+BATCH_LINK = "batch link"
 MESSAGE_SECRETS = "message secrets"
 PUBLIC_LINK = "public link"
 

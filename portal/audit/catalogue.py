@@ -200,16 +200,21 @@ PARTY_INVITATION_RESENT = declare("party.invitation_resent", _l("Invitation sent
                                   *_PARTY, field("previous_contact", str),
                                   field("message_id", int))
 PARTY_OPENED = declare("party.opened", _l("Document opened"), webhook=True)
+# `occurred_at`: the moment it really happened, when recorded later (a batch ceremony's
+# consent and code, written into each document's trail as it is signed).
 PARTY_CONSENT = declare("party.consent", _l("Agreement accepted"),
-                        field("agreement_sha256", str), field("language", str))
+                        field("agreement_sha256", str), field("language", str),
+                        optional("occurred_at", datetime))
 PARTY_CODE_SENT = declare("party.code_sent", _l("Confirmation code sent"),
-                          field("channel", str), field("message_id", int))
+                          field("channel", str), field("message_id", int),
+                          optional("occurred_at", datetime))
 PARTY_CODE_CONFIRMED = declare(
     "party.code_confirmed", _l("Code confirmed"), field("attempt", int), field("session", str),
     # confirmed on a public link before the document existed: the link, the channel, the
     # masked address and the moments the code was sent and confirmed
     optional("public_link_id", int), optional("channel", str), optional("contact", str),
-    optional("code_sent_at", datetime), optional("confirmed_at", datetime))
+    optional("code_sent_at", datetime), optional("confirmed_at", datetime),
+    optional("occurred_at", datetime))
 PARTY_CODE_FAILED = declare("party.code_failed", _l("Wrong code entered"),
                             field("attempts_left", int))
 FIELD_FILLED = declare("field.filled", _l("Field filled in"),
@@ -223,6 +228,9 @@ PARTY_SIGNED_IN_BATCH = declare(
     "party.signed_in_batch", _l("Signed in a batch ceremony"),
     field("bundle_id", int), field("batch_id", int), field("documents", int),
     field("consent_at", datetime), field("code_confirmed_at", datetime))
+PARTY_INVITED_ALONE = declare(
+    "party.invited_alone", _l("Invited on its own: the batch invitation could not go"),
+    field("party_id", int), field("bundle_id", int), field("reason", str), field("detail", str))
 PARTY_DECLINED = declare("party.declined", _l("Declined to sign"),
                          field("reason", str), field("session", str), webhook=True)
 PARTY_REMINDED = declare(

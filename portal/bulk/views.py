@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectChoice
 
+from portal.audit.service import request_meta
 from portal.auth.permissions import can
 from portal.bulk import overview, services, table
 from portal.bulk.forms import BATCH_VALUE_FIELDS, UploadForm
@@ -37,7 +38,7 @@ from portal.errors import DomainError, render_error
 from portal.extensions import db
 from portal.htmx import is_htmx, vary_on_htmx
 from portal.parties.services import company_for_language, list_companies
-from portal.signing import bundles
+from portal.signing import bundle_reminders, bundles
 
 bp = Blueprint("bulk", __name__, url_prefix="/bulk")
 
@@ -264,6 +265,28 @@ def confirm(batch_id: int):
         flash(ngettext("Sending %(num)d document.", "Sending %(num)d documents.",
                        count["total"] - count["skipped"]), "success")
     return redirect(url_for("bulk.show", batch_id=batch_id), 303)
+
+
+@bp.post("/<int:batch_id>/signing/<int:bundle_id>/remind")
+@_may_send_in_bulk
+def remind_signer(batch_id: int, bundle_id: int):
+    """Remind our company's signer of the batch's one invitation now (once an hour at most);
+    htmx gets the signing piece again with the notice, a plain form the page with a flash."""
+    batch = services.batch_for(_actor(), batch_id)
+    try:
+        bundle = bundle_reminders.remind_now(_actor(), request_meta(), batch.id, bundle_id)
+    except DomainError as refused:
+        if refused.status in (403, 404):
+            raise
+        notice = refused.notice
+    else:
+        notice = ("success", _("%(name)s was reminded.", name=bundle.name))
+    if not is_htmx():
+        flash(notice[1], notice[0])
+        return redirect(url_for("bulk.show", batch_id=batch.id, _anchor="bulk-signing"), 303)
+    return vary_on_htmx(make_response(render_template(
+        "bulk/_signing.html", batch=batch, signing=bundles.batch_signing_status(batch.id),
+        notice=notice)))
 
 
 @bp.get("/<int:batch_id>/progress")

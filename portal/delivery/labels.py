@@ -7,6 +7,8 @@ KIND_LABELS = {
     "signing-invitation": _l("Signing invitation"),
     "signing-reminder": _l("Signing reminder"),
     "signing_code": _l("Signing code"),
+    "batch-signing-invitation": _l("Batch signing invitation"),
+    "batch-signing-reminder": _l("Batch signing reminder"),
     "signing-declined": _l("Signing declined"),
     "signing-stopped": _l("Signing stopped"),
     "document-completed": _l("Signed document"),

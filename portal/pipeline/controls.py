@@ -21,6 +21,7 @@ from portal.documents.display import mask_contact
 from portal.documents.errors import DocumentRefused
 from portal.documents.links import issue_link
 from portal.documents.models import CHANNELS, Document, Field, Party
+from portal.documents.services.common import as_utc
 from portal.documents.trail import audit
 from portal.errors import DomainError
 from portal.extensions import db
@@ -49,10 +50,25 @@ def next_reminder_at(document_id: int, party_id: int) -> datetime | None:
 
 
 def _allowed_again_at(party: Party) -> datetime | None:
-    last = party.last_reminded_at
+    return reminder_allowed_at(party.last_reminded_at)
+
+
+def reminder_allowed_at(last_reminded_at: datetime | None) -> datetime | None:
+    """When "Remind now" is allowed again after a reminder at that moment, if not now (a
+    party's, or a batch ceremony's bundle's)."""
+    last = as_utc(last_reminded_at)
     if last is None or last + REMIND_INTERVAL <= utcnow():
         return None
     return last + REMIND_INTERVAL
+
+
+def refuse_if_too_soon(name: str, last_reminded_at: datetime | None) -> None:
+    """TooSoon (the transaction rolled back) when `name` was reminded within the hour."""
+    allowed_at = reminder_allowed_at(last_reminded_at)
+    if allowed_at is not None:
+        unit.rollback()
+        raise TooSoon(_("%(name)s was reminded less than an hour ago. Try again after %(time)s.",
+                        name=name, time=_clock(allowed_at)))
 
 
 def _current_signer(document: Document | None, party_id: int) -> tuple[Document, Party]:
@@ -79,11 +95,7 @@ def _send_new_link(document: Document, party: Party, compose) -> int:
 def remind(actor, meta, document_id: int, party_id: int) -> Party:
     """Send the current signer a reminder with their link, at most once an hour."""
     document, party = _current_signer(lock_document(document_id), party_id)
-    allowed_at = _allowed_again_at(party)
-    if allowed_at is not None:
-        unit.rollback()
-        raise TooSoon(_("%(name)s was reminded less than an hour ago. Try again after %(time)s.",
-                        name=party.name, time=_clock(allowed_at)))
+    refuse_if_too_soon(party.name, party.last_reminded_at)
     try:
         send_reminder(document, party, actor, meta)
     except InvalidRecipient as refused:

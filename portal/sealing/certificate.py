@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Sequence
 from contextlib import nullcontext
+from datetime import datetime
 from io import BytesIO
 
 import qrcode
@@ -445,7 +446,17 @@ def event_description(event: AuditEvent) -> str:
         return f"{text}: {details['rule']}"
     if event.type == DOCUMENT_STAGE_CHANGED.name and details.get("stage") in STAGE_LABELS:
         return f"{text}: {STAGE_LABELS[details['stage']]}"
+    occurred = _moment_of(details.get("occurred_at"))
+    if occurred is not None:  # recorded later than it happened (a batch ceremony's steps)
+        return f"{text} ({_('happened at %(time)s', time=_when(occurred))})"
     return text
+
+
+def _moment_of(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _events_table(events: list[AuditEvent]):

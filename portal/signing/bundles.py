@@ -22,12 +22,15 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import force_locale, format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal import unit
 from portal.audit.catalogue import (
     PARTY_CODE_CONFIRMED,
     PARTY_CODE_SENT,
+    PARTY_INVITED_ALONE,
     PARTY_OPENED,
     PARTY_SIGNED_IN_BATCH,
 )
@@ -35,13 +38,15 @@ from portal.audit.service import record
 from portal.automation.conditions import document_amount
 from portal.bulk.models import QUEUED_OR_RUNNING, BulkBatch, BulkRow
 from portal.config import LANGUAGES
-from portal.delivery.services import dispatch, queue_email, queue_sms
+from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
 from portal.documents.display import mask_contact
 from portal.documents.links import current_link_token, issue_link, signing_link
 from portal.documents.models import Document, Party
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.pipeline.controls import reminder_allowed_at
+from portal.secretbox import BATCH_LINK, seal
 from portal.signing import ceremony as sessions
 from portal.signing import codes, services
 from portal.signing.access import (
@@ -61,7 +66,7 @@ from portal.signing.filling import (
     put_image,
     stored_image,
 )
-from portal.signing.invitations import mark_invited
+from portal.signing.invitations import invite, mark_invited
 from portal.signing.models import SigningBundle, SigningBundleParty
 from portal.tokens import hash_token, new_token
 from portal.unit import fresh_transaction
@@ -108,65 +113,126 @@ def take_invitation(document: Document, party: Party) -> bool:
         select(SigningBundleParty).where(SigningBundleParty.party_id == party.id))
     if member is not None:  # a later turn of the same party: already in
         return True
-    bundle = _open_bundle(batch_id, party) or _new_bundle(batch_id, party)
+    bundle = _open_bundle(batch_id, party)
     db.session.add(SigningBundleParty(bundle=bundle, party_id=party.id))
     db.session.flush()
     if bundle.invited_at is not None:  # the signer has the link: the document is on its page
         issue_link(party)
         mark_invited(document, party, bundle.invitation_message_id or 0)
     elif batch_status not in QUEUED_OR_RUNNING:  # no run will finish later to invite it
-        message_id = _invite(bundle)
-        unit.after_commit(lambda: dispatch([message_id]))
+        message_ids = _invite(bundle)
+        unit.after_commit(lambda: dispatch(message_ids))
     return True
 
 
-def _open_bundle(batch_id: int, party: Party) -> SigningBundle | None:
-    now = utcnow()
-    return db.session.scalars(
+def _open_bundle(batch_id: int, party: Party) -> SigningBundle:
+    """The batch's open bundle for this signer, row-locked (an invitation going out meanwhile
+    is seen), or a new one. Two runs opening one at once: the unique index on open bundles
+    refuses the second, which then joins the first's."""
+    for _attempt in range(2):
+        bundle = _open_bundle_of(batch_id, party)
+        if bundle is not None and bundle_state(bundle) == "expired":
+            bundle.closed_at = utcnow()  # its link is dead: later documents go to a new one
+            db.session.flush()
+            bundle = None
+        if bundle is not None:
+            return bundle
+        try:
+            with db.session.begin_nested():
+                return _new_bundle(batch_id, party)
+        except IntegrityError:
+            log.info("Another run opened the bundle of batch %s first: joining it", batch_id)
+    raise RuntimeError(f"No open bundle for batch {batch_id} after a conflict")
+
+
+def _open_bundle_of(batch_id: int, party: Party) -> SigningBundle | None:
+    return db.session.scalar(
         select(SigningBundle).where(
             SigningBundle.batch_id == batch_id, SigningBundle.channel == party.channel,
             SigningBundle.email == party.email, SigningBundle.phone == party.phone,
-            SigningBundle.used_at.is_(None),
-            (SigningBundle.expires_at.is_(None)) | (SigningBundle.expires_at > now))
-        .order_by(SigningBundle.id.desc())).first()
+            SigningBundle.closed_at.is_(None))
+        .with_for_update().execution_options(populate_existing=True))
 
 
 def _new_bundle(batch_id: int, party: Party) -> SigningBundle:
     bundle = SigningBundle(batch_id=batch_id, name=party.name, email=party.email,
                            phone=party.phone, channel=party.channel, language=party.speaks,
-                           code_attempts=0, codes_sent=0)
+                           code_attempts=0, codes_sent=0, fallback_reason="", reminders_sent=0)
     db.session.add(bundle)
+    db.session.flush()
     return bundle
 
 
 def invite_batch(batch_id: int) -> int:
-    """The bulk run finished: invite every bundle of the batch not invited yet; the count."""
+    """The bulk run finished: invite every bundle of the batch not invited yet; the count of
+    bundles handled (invited, or fallen back to inviting their documents one by one)."""
     bundles = db.session.scalars(select(SigningBundle).where(
-        SigningBundle.batch_id == batch_id, SigningBundle.invited_at.is_(None))
-        .with_for_update()).all()
-    message_ids = [_invite(bundle) for bundle in bundles if bundle.members]
+        SigningBundle.batch_id == batch_id, SigningBundle.invited_at.is_(None),
+        SigningBundle.closed_at.is_(None)).with_for_update()).all()
+    handled = [bundle for bundle in bundles if bundle.members]
+    message_ids = [message_id for bundle in handled for message_id in _invite(bundle)]
     unit.commit()
-    if message_ids:
-        dispatch(message_ids)
-    return len(message_ids)
+    dispatch(message_ids)
+    return len(handled)
 
 
-def _invite(bundle: SigningBundle) -> int:
-    """One message with the bundle's link; each waiting party gets its own link too."""
+# Why a bundle's one invitation could not go (its documents were invited one by one).
+FALLBACK_REASONS = {
+    "contact": _l("the signer's address was refused"),
+    "error": _l("the invitation could not be queued"),
+}
+
+
+def _invite(bundle: SigningBundle) -> list[int]:
+    """One message with the bundle's link; each waiting party gets its own link too. When that
+    message cannot be queued, each party is invited on its own instead (the usual way): the
+    message ids to dispatch after commit."""
     raw, hashed = new_token()
+    parties = [member.party for member in bundle.members]
+    try:
+        with db.session.begin_nested(), force_locale(bundle.speaks):
+            message = _queue_invitation(bundle, parties, raw)
+            db.session.flush()
+    except InvalidRecipient as refused:
+        return _invite_one_by_one(bundle, parties, "contact", refused.message)
+    except Exception as error:  # a template or data fault: the documents must still go out
+        log.exception("Queueing the invitation of bundle %s failed", bundle.id)
+        return _invite_one_by_one(bundle, parties, "error", type(error).__name__)
     now = utcnow()
     bundle.token_hash, bundle.invited_at = hashed, now
+    bundle.link_sealed = seal(raw, BATCH_LINK)
     bundle.expires_at = now + lifetime()
-    parties = [member.party for member in bundle.members]
-    with force_locale(bundle.speaks):
-        message = _queue_invitation(bundle, parties, raw)
-    db.session.flush()
     bundle.invitation_message_id = message.id
     for party in parties:
         if party.status == "waiting" and party.token_hash is None:
             issue_link(party)
             mark_invited(party.document, party, message.id)
-    return message.id
+    return [message.id]
+
+
+def _invite_one_by_one(bundle: SigningBundle, parties: list[Party], reason: str,
+                       detail: str) -> list[int]:
+    """The bundle closes and lets its documents go; each waiting party is invited through the
+    usual path, its trail saying why (a refusal there too is logged as the usual path does)."""
+    log.warning("Bundle %s of batch %s could not be invited (%s: %s): inviting its %s "
+                "documents one by one", bundle.id, bundle.batch_id, reason, detail, len(parties))
+    bundle.closed_at, bundle.fallback_reason = utcnow(), reason
+    for member in list(bundle.members):
+        db.session.delete(member)
+    db.session.flush()
+    message_ids = []
+    for party in parties:
+        if party.status != "waiting" or party.token_hash is not None:
+            continue
+        record(PARTY_INVITED_ALONE, party.document_id, None, None, party_id=party.id,
+               bundle_id=bundle.id, reason=reason, detail=detail[:300])
+        try:
+            with db.session.begin_nested():
+                message_ids.append(invite(party.document, party))
+        except Exception:
+            log.exception("Inviting party %s of document %s failed", party.id,
+                          party.document_id)
+    return message_ids
 
 
 def bundle_link(raw_token: str) -> str:
@@ -412,11 +478,13 @@ def sign(token: str, meta, ceremony: Ceremony | None, party_ids, signature: Fiel
     note = {"bundle_id": bundle_id, "batch_id": batch_id, "documents": count,
             "consent_at": bundle.consent_at.isoformat(),
             "code_confirmed_at": bundle.code_confirmed_at.isoformat()}
+    moments = {"consent": bundle.consent_at, "confirmed": bundle.code_confirmed_at,
+               "code_sent": bundle.code_sent_at}
     details = {"message_id": bundle.code_message_id or 0, "channel": bundle.channel}
     unit.commit()  # the stored images; each document is signed in its own transaction
     outcome = Outcome()
     for party_id in chosen:
-        _sign_one(party_id, meta, current.tag, images, note, details, outcome)
+        _sign_one(party_id, meta, current.tag, images, note, details, moments, outcome)
     _close_if_done(bundle_id)
     return outcome
 
@@ -462,7 +530,7 @@ def offers_company_stamp(bundle: SigningBundle) -> bool:
 
 
 def _sign_one(party_id: int, meta, session_tag: str, images: dict[str, StoredImage],
-              note: dict, details: dict, outcome: Outcome) -> None:
+              note: dict, details: dict, moments: dict, outcome: Outcome) -> None:
     party = lock_party_by_id(party_id)
     label = party.document.number if party is not None else str(party_id)
     state = state_of(party) if party is not None else "stopped"
@@ -476,7 +544,7 @@ def _sign_one(party_id: int, meta, session_tag: str, images: dict[str, StoredIma
         outcome.skipped.append((label, _("sign it on its own: it has other fields to fill")))
         return
     try:
-        _record_ceremony(party, meta, session_tag, details)
+        _record_ceremony(party, meta, session_tag, details, moments)
         now = utcnow()
         for own in fields_of(party):
             if own.type in needs and not is_filled(own):
@@ -497,39 +565,61 @@ def _sign_one(party_id: int, meta, session_tag: str, images: dict[str, StoredIma
     outcome.signed.append(label)
 
 
-def _record_ceremony(party: Party, meta, session_tag: str, details: dict) -> None:
-    """The document's own trail of the ceremony: opened, agreed, code sent and confirmed."""
+def _record_ceremony(party: Party, meta, session_tag: str, details: dict,
+                     moments: dict) -> None:
+    """The document's own trail of the ceremony: opened, agreed, code sent and confirmed.
+
+    Written now, each document as it is signed, but the consent and the code happened once,
+    earlier: the party's columns take those moments and each event carries its own
+    (`occurred_at`), so the certificate shows when they happened. The events themselves keep
+    the time they were written, in order, as the hash chain requires."""
     now = utcnow()
     if party.opened_at is None:
         party.opened_at = now
         record(PARTY_OPENED, party.document_id, party, meta)
-    services.record_consent(party, meta)
-    record(PARTY_CODE_SENT, party.document_id, party, meta, **details)
-    party.code_confirmed_at = now
+    services.record_consent(party, meta, occurred_at=moments["consent"])
+    sent_at = moments["code_sent"]
+    record(PARTY_CODE_SENT, party.document_id, party, meta, **details,
+           **({"occurred_at": sent_at.isoformat()} if sent_at else {}))
+    party.code_confirmed_at = moments["confirmed"]
     record(PARTY_CODE_CONFIRMED, party.document_id, party, meta, attempt=1,
-           session=session_tag)
+           session=session_tag, occurred_at=moments["confirmed"].isoformat())
 
 
 def _close_if_done(bundle_id: int) -> None:
     """No document left to sign in the bundle: its link only says so from now on."""
     bundle = db.session.get(SigningBundle, bundle_id)
     if all(state_of(member.party) != "active" for member in bundle.members):
-        bundle.used_at = utcnow()
+        bundle.used_at = bundle.closed_at = utcnow()
     unit.commit()
 
 
 # --- the batch's status, for the bulk batch page --------------------------------------------
 
+def waiting_parties(bundle: SigningBundle, now=None) -> list[Party]:
+    """The bundle's parties the signer may sign now."""
+    return [member.party for member in bundle.members
+            if state_of(member.party, now) == "active"]
+
+
+def remindable(bundle: SigningBundle, now=None) -> bool:
+    """Invited, its link still working and something in it waiting for the signer."""
+    return (bundle.invited_at is not None and bundle.closed_at is None
+            and bundle_state(bundle) == "active" and bool(waiting_parties(bundle, now)))
+
+
 def batch_signing_status(batch_id: int) -> list[dict]:
     """Per company signer of the batch: name, masked contact, whether invited, documents
-    signed and in all ("Director: invited, 30 of 50 signed")."""
+    signed and in all ("Director: invited, 30 of 50 signed"); the bundle "Remind now" would
+    remind and when it is allowed again; why the documents were invited one by one, if so."""
     bundles = db.session.scalars(select(SigningBundle).where(
         SigningBundle.batch_id == batch_id).order_by(SigningBundle.id)).all()
     lines: dict[tuple, dict] = {}
     for bundle in bundles:
         key = (bundle.channel, bundle.email, bundle.phone)
         line = lines.setdefault(key, {"name": bundle.name, "contact": mask_contact(
-            bundle.contact), "invited": False, "signed": 0, "total": 0})
+            bundle.contact), "invited": False, "signed": 0, "total": 0, "remind": None,
+            "remind_after": None, "fallback": ""})
         line["invited"] = line["invited"] or bundle.invited_at is not None
         signed = db.session.scalar(
             select(func.count(Party.id)).join(SigningBundleParty,
@@ -537,4 +627,11 @@ def batch_signing_status(batch_id: int) -> list[dict]:
             .where(SigningBundleParty.bundle_id == bundle.id, Party.status == "signed"))
         line["signed"] += signed or 0
         line["total"] += len(bundle.members)
+        if remindable(bundle):
+            line["remind"] = bundle.id
+            line["remind_after"] = reminder_allowed_at(bundle.last_reminded_at)
+        # the newest bundle says how the signer was invited last
+        line["fallback"] = str(FALLBACK_REASONS.get(bundle.fallback_reason,
+                                                    FALLBACK_REASONS["error"])
+                               ) if bundle.fallback_reason else ""
     return list(lines.values())

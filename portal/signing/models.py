@@ -7,15 +7,23 @@ as a party's, portal/signing/codes.py); each document's party still records its 
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_base import TimestampMixin, UTCDateTime
 
+# A bundle takes documents until it is closed (used up, expired, or fallen back to inviting
+# one by one); at most one open bundle per batch and signer contact, whoever races to open it.
+OPEN_BUNDLE = "closed_at IS NULL"
+
 
 class SigningBundle(TimestampMixin, db.Model):
     __tablename__ = "signing_bundles"
+    __table_args__ = (
+        Index("uq_signing_bundles_open", "batch_id", "channel", "email", "phone", unique=True,
+              sqlite_where=text(OPEN_BUNDLE), postgresql_where=text(OPEN_BUNDLE)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(
@@ -28,6 +36,8 @@ class SigningBundle(TimestampMixin, db.Model):
     language: Mapped[str] = mapped_column(String(8), default="en")
     # The link's token, hashed (portal/tokens.py); none until the invitation goes out.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The same token sealed, so a reminder repeats the link (portal/secretbox.py).
+    link_sealed: Mapped[str | None] = mapped_column(Text)
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     invitation_message_id: Mapped[int | None] = mapped_column(Integer)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -44,6 +54,14 @@ class SigningBundle(TimestampMixin, db.Model):
     code_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The message of the last code, for each document's trail.
     code_message_id: Mapped[int | None] = mapped_column(Integer)
+    # When it stopped taking documents (a later one opens a new bundle).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why its one invitation could not go and its documents were invited one by one
+    # (bundles.FALLBACK_REASONS); empty while it could.
+    fallback_reason: Mapped[str] = mapped_column(String(16), default="")
+    # Reminders of the one invitation (the same cadence as a party's, sweep/reminders.py).
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
 
     members: Mapped[list["SigningBundleParty"]] = relationship(
         back_populates="bundle", cascade="all, delete-orphan",

@@ -134,12 +134,16 @@ def accept_agreement(token: str, meta, ceremony: Ceremony | None = None) -> Part
     return party
 
 
-def record_consent(party: Party, meta) -> None:
-    """The locked party's consent to sign electronically, recorded once (no commit)."""
+def record_consent(party: Party, meta, occurred_at=None) -> None:
+    """The locked party's consent to sign electronically, recorded once (no commit).
+
+    `occurred_at`: when it was given, if before now (a batch ceremony's one consent): the
+    party and the event carry that moment."""
     if party.consent_at is None:
-        party.consent_at = utcnow()
+        party.consent_at = occurred_at or utcnow()
+        real = {"occurred_at": occurred_at.isoformat()} if occurred_at else {}
         _event(PARTY_CONSENT, party, meta, agreement_sha256=agreement_sha256(party),
-               language=party.speaks)
+               language=party.speaks, **real)
 
 
 def resend_wait_seconds(party: Party, now=None) -> int:

@@ -21,6 +21,7 @@ from portal.delivery.services import deliver_due_messages
 from portal.jobs import app_job, queue_for
 from portal.models_base import utcnow
 from portal.sealing.finalize import seal_due
+from portal.signing.bundle_reminders import send_due_bundle_reminders
 from portal.sweep.reminders import send_due_reminders
 from portal.vault.bundles import purge_expired_bundles, replay_lost_bundles
 from portal.workflow.order import expire_overdue
@@ -40,7 +41,8 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
     """
     now = now or utcnow()
     steps = {"expired": lambda: expire_overdue(now),
-             "reminded": lambda: send_due_reminders(now),
+             # a party's own reminders, and a batch ceremony's one reminder for its documents
+             "reminded": lambda: send_due_reminders(now) + send_due_bundle_reminders(now),
              "sealing": lambda: reseal_stuck(now),
              "messages": lambda: deliver_due_messages(now),
              "bulk_batches": lambda: resume_stalled_batches(now),
