@@ -3,14 +3,14 @@ signature; each document records its own signing and invites its client as usual
 
 import os
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portal.audit.service import events_for
+from portal.audit.service import broken_links, events_for
 from portal.auth.models import User
 from portal.bulk import services as bulk
 from portal.delivery.models import Message
@@ -19,6 +19,7 @@ from portal.documents.links import current_link_token
 from portal.documents.models import Document, Field, Party
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.sealing.certificate import event_description
 from portal.signing import bundles, services
 from portal.signing.filling import FieldInput, fields_of
 from portal.signing.models import SigningBundle
@@ -109,6 +110,26 @@ def _client_signs(document_id: int) -> int:
     return document_id
 
 
+def bundle_id() -> int:
+    return db.session.scalar(select(SigningBundle.id))
+
+
+def _assert_real_ceremony_times(party: Party) -> None:
+    """The consent and the code happened once, before the signing: the party, each event's
+    `occurred_at` and the certificate's history say when; the chain still holds."""
+    bundle = db.session.scalar(select(SigningBundle))
+    assert party.consent_at == bundle.consent_at < party.signed_at
+    assert party.code_confirmed_at == bundle.code_confirmed_at
+    events = {event.type: event for event in events_for(party.document_id)}
+    for kind, moment in (("party.consent", bundle.consent_at),
+                         ("party.code_sent", bundle.code_sent_at),
+                         ("party.code_confirmed", bundle.code_confirmed_at)):
+        occurred = datetime.fromisoformat(events[kind].details["occurred_at"])
+        assert occurred == moment < events[kind].created_at, kind
+    assert "happened at" in event_description(events["party.code_confirmed"])
+    assert broken_links(party.document_id) == []
+
+
 def test_one_invitation_one_ceremony_and_each_document_signed_on_its_own(app, admin, client):
     with app.app_context():
         batch_id = _run_batch(admin["id"])
@@ -118,7 +139,8 @@ def test_one_invitation_one_ceremony_and_each_document_signed_on_its_own(app, ad
         assert _messages(DIRECTOR, "signing-invitation") == []
         assert bundles.batch_signing_status(batch_id) == [
             {"name": "Anna Petrova", "contact": bundles.mask_contact(DIRECTOR),
-             "invited": True, "signed": 0, "total": 4}]
+             "invited": True, "signed": 0, "total": 4, "remind": bundle_id(),
+             "remind_after": None, "fallback": ""}]
         party_ids = [party.id for party in parties]
     token = _link(app)
     _confirm(client, app, token)
@@ -138,6 +160,7 @@ def test_one_invitation_one_ceremony_and_each_document_signed_on_its_own(app, ad
             note = next(event for event in events_for(party.document_id)
                         if event.type == "party.signed_in_batch")
             assert note.details["batch_id"] == batch_id and note.details["documents"] == 4
+            _assert_real_ceremony_times(party)
             client_party = party.document.parties_with_role("client")[0]
             assert client_party.status == "sent"  # invited per document, as usual
             assert len(_messages(client_party.email, "signing-invitation")) == 1
