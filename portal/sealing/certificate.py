@@ -448,7 +448,8 @@ def event_description(event: AuditEvent) -> str:
         return f"{text}: {STAGE_LABELS[details['stage']]}"
     occurred = _moment_of(details.get("occurred_at"))
     if occurred is not None:  # recorded later than it happened (a batch ceremony's steps)
-        return f"{text} ({_('happened at %(time)s', time=_when(occurred))})"
+        happened = _("happened at %(time)s", time=_when(occurred))
+        return f"{text} ({happened})"
     return text
 
 
