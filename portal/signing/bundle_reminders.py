@@ -20,10 +20,10 @@ from sqlalchemy import select, update
 
 from portal import unit
 from portal.audit.catalogue import PARTY_REMINDED
-from portal.audit.service import record
 from portal.delivery.services import InvalidRecipient, dispatch, queue_email, queue_sms
 from portal.documents.display import mask_contact
 from portal.documents.models import Party
+from portal.documents.trail import audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -139,7 +139,7 @@ def send_bundle_reminder(bundle: SigningBundle, actor=None, meta=None,
     for party in parties:
         party.reminders_sent = (party.reminders_sent or 0) + 1
         party.last_reminded_at = now
-        record(PARTY_REMINDED, party.document_id, actor, meta, party_id=party.id,
+        audit(PARTY_REMINDED, party.document, actor, meta, party_id=party.id,
                role=party.role, name=party.name, channel=party.channel,
                contact=mask_contact(party.contact), message_id=message.id,
                automatic=automatic, new_link=new_link, at=now.isoformat())

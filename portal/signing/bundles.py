@@ -42,6 +42,7 @@ from portal.delivery.services import InvalidRecipient, dispatch, queue_email, qu
 from portal.documents.display import mask_contact
 from portal.documents.links import current_link_token, issue_link, signing_link
 from portal.documents.models import Document, Party
+from portal.documents.trail import audit
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -224,8 +225,8 @@ def _invite_one_by_one(bundle: SigningBundle, parties: list[Party], reason: str,
     for party in parties:
         if party.status != "waiting" or party.token_hash is not None:
             continue
-        record(PARTY_INVITED_ALONE, party.document_id, None, None, party_id=party.id,
-               bundle_id=bundle.id, reason=reason, detail=detail[:300])
+        audit(PARTY_INVITED_ALONE, party.document, None, None, party_id=party.id,
+              bundle_id=bundle.id, reason=reason, detail=detail[:300])
         try:
             with db.session.begin_nested():
                 message_ids.append(invite(party.document, party))
