@@ -1,6 +1,8 @@
 """Bulk send in headless Chromium: upload, columns, confirm, and the progress polled to done,
 on a desktop (1280 px) and a phone (390 px) in one browser context."""
 
+import os
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
@@ -70,6 +72,14 @@ def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, 
     expect(page.locator("#batch-status")).to_have_text("done")
     expect(page.locator("#bulk-rows a.mono")).to_have_count(2)  # each sent row's document
     assert page.locator("#batch-progress[hx-trigger]").count() == 0
+    # Our signer's one invitation, reminded from the batch page (htmx swaps the piece).
+    signing = page.locator("#bulk-signing")
+    signing.get_by_role("button", name="Remind now").click()
+    expect(signing.locator(".flash-success")).to_contain_text("was reminded")
+    expect(signing).to_contain_text("again after")
+    if os.environ.get("SIGNET_SCREENSHOTS"):
+        signing.screenshot(path=os.path.join(os.environ["SIGNET_SCREENSHOTS"],
+                                             "bulk-signing-1280.png"))
 
     # Phone: the check page's table stays within the page; a queued run is followed live.
     page.set_viewport_size({"width": 390, "height": 844})
@@ -88,5 +98,9 @@ def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, 
     expect(page.locator("#batch-status")).to_have_text("done", timeout=10_000)
     expect(page.locator("#bulk-rows a.mono")).to_have_count(2)
     expect(page.locator("#batch-progress[hx-trigger]")).to_have_count(0)
+    expect(page.locator("#bulk-signing").get_by_role("button", name="Remind now")).to_be_visible()
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    if os.environ.get("SIGNET_SCREENSHOTS"):
+        page.locator("#bulk-signing").screenshot(
+            path=os.path.join(os.environ["SIGNET_SCREENSHOTS"], "bulk-signing-390.png"))
     assert page.console_errors == []
