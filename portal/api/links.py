@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from portal.api.auth import api_user
 from portal.api.blueprint import bp
-from portal.api.documents import _meta
+from portal.api.meta import api_meta
 from portal.api.errors import ApiError
 from portal.api.parsing import Reader, json_object
 from portal.extensions import db
@@ -67,6 +67,6 @@ def publish_link():
         "per_address_limit": reader.integer("per_address_limit") or 3,
     }
     reader.check()
-    link, _raw = services.publish(api_user(), _meta(), **values)
+    link, _raw = services.publish(api_user(), api_meta(), **values)
     link = db.session.get(PublicLink, link.id)
     return services.link_json(link), 201, {"Location": url_for("api.links")}
