@@ -5,7 +5,9 @@ The workflow publishes; the processes above it subscribe here, so the domain nev
 them (see docs/architecture.md).
 """
 
+from portal.doctemplates import publishing
 from portal.documents import upload_checks
+from portal.links.services import links_publishing
 from portal.notices import reactions as notices
 from portal.sealing import reactions as sealing
 from portal.sealing.trial import ensure_sealable
@@ -17,3 +19,4 @@ def subscribe_all() -> None:
     notices.subscribe()
     sealing.subscribe()
     upload_checks.register(ensure_sealable)
+    publishing.register(links_publishing)

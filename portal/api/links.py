@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from portal.api.auth import api_user
 from portal.api.blueprint import bp
-from portal.api.meta import api_meta
 from portal.api.errors import ApiError
+from portal.api.meta import api_meta
 from portal.api.parsing import Reader, json_object
 from portal.extensions import db
 from portal.links import services

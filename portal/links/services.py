@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import unit
 from portal.audit.catalogue import LINK_DELETED, LINK_PAUSED, LINK_PUBLISHED, LINK_RESUMED
@@ -73,6 +73,12 @@ def link_for(user, link_id) -> PublicLink:
     if link is None or not may_manage(user, link):
         raise LinkNotFound()
     return link
+
+
+def links_publishing(template_id: int) -> int:
+    """How many links publish the template (its delete is refused while there are any)."""
+    return db.session.scalar(select(func.count(PublicLink.id)).where(
+        PublicLink.template_id == template_id)) or 0
 
 
 RECENT_DOCUMENTS = 20

@@ -152,3 +152,21 @@ def test_a_deactivated_creators_links_take_no_visitors(app, admin, employee, cli
         db.session.commit()
     response = client.get(published.url)
     assert response.status_code == 410 and "This link is paused" in text_of(response)
+
+
+def test_a_template_with_links_is_not_deleted_and_its_page_says_why(app, admin, admin_client):
+    with app.app_context():
+        published = publish(admin["id"])
+        template_id = db.session.get(PublicLink, published.link_id).template_id
+    page = text_of(admin_client.get(f"/templates/{template_id}"))
+    assert "1 public link publishes this template, so it cannot be deleted" in page
+    assert f"/templates/{template_id}/delete" not in page
+    refused = post_form(admin_client, f"/templates/{template_id}/delete",
+                        follow_redirects=True)
+    assert "1 public link publishes this template" in text_of(refused)
+    with app.app_context():
+        assert db.session.get(PublicLink, published.link_id) is not None
+
+    post_form(admin_client, f"/links/{published.link_id}/delete")
+    deleted = post_form(admin_client, f"/templates/{template_id}/delete")
+    assert deleted.status_code == 302 and deleted.headers["Location"].endswith("/templates/")
