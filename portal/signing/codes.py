@@ -25,18 +25,21 @@ def new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def code_hash(party_id: int, code: str) -> str:
-    """HMAC-SHA256 keyed by the app secret, salted by the party: a leaked table reveals nothing."""
+def code_hash(party_id: int, code: str, namespace: str = "signing-code") -> str:
+    """HMAC-SHA256 keyed by the app secret, salted by the party: a leaked table reveals nothing.
+
+    A code held by something else than a party (a public link's pre-signature) takes a
+    namespace of its own, so equal ids never share a hash."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"signing-code:{party_id}:{code}".encode()
+    message = f"{namespace}:{party_id}:{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def code_matches(party, code: str) -> bool:
+def code_matches(party, code: str, namespace: str = "signing-code") -> bool:
     typed = "".join(str(code or "").split())
     if not party.code_hash or len(typed) != CODE_DIGITS or not typed.isdigit():
         return False
-    return hmac.compare_digest(party.code_hash, code_hash(party.id, typed))
+    return hmac.compare_digest(party.code_hash, code_hash(party.id, typed, namespace))
 
 
 def record_send(party, now: datetime) -> None:
