@@ -134,6 +134,15 @@ def test_the_api_publishes_and_lists_links(app, admin, client):
         "expires_at": "2001-01-01T00:00:00Z"})
     assert expired.status_code == 422 and "expires_at" in expired.get_json()["error"]["fields"]
 
+    offer = client.post("/api/v1/links", headers=headers, json={
+        "template_id": template_id, "company_id": company_id, "presigned": True})
+    assert offer.status_code == 201, offer.get_json()
+    assert (offer.get_json()["presigned"], offer.get_json()["state"]) == (True, "unsigned")
+    not_a_flag = client.post("/api/v1/links", headers=headers, json={
+        "template_id": template_id, "company_id": company_id, "presigned": "yes"})
+    assert not_a_flag.status_code == 422
+    assert set(not_a_flag.get_json()["error"]["fields"]) == {"presigned"}
+
 
 def test_the_api_refuses_a_user_without_the_right(app, client):
     with app.app_context():

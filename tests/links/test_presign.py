@@ -1,68 +1,32 @@
 """A pre-signed link (an offer): our signer signs once, every visitor's document carries it."""
 
-import re
 from io import BytesIO
 
 from sqlalchemy import select
 
 from portal.audit.service import events_for
-from portal.delivery.models import Message
-from portal.delivery.redaction import as_sent
 from portal.documents.models import Field, Party
 from portal.extensions import db
 from portal.links import presign as presigning
 from portal.links.models import PublicLink, PublicLinkPresign
-from portal.links.services import state_of, url_of
+from portal.links.services import state_of
 from portal.sealing.certificate import event_description
 from tests.documents.support import TEMPLATE_HTML, make_template, signet_company, user
 from tests.helpers import text_of
 from tests.links.support import (
     META,
-    Published,
+    PRESIGN_LAYOUT,
+    SIGNER,
     confirm_code,
     documents,
     enter_details,
+    invitation_path,
+    link_state,
     post,
+    publish_presigned,
     sign_through,
 )
 from tests.signing.support import HEADERS, data_url, last_code, png_bytes
-
-SIGNER = "director@signet.example"
-# Our signer signs, stamps and dates; the visitor signs.
-LAYOUT = [
-    {"role": "company", "type": "signature", "anchor": "company.signature"},
-    {"role": "company", "type": "stamp", "page": 1, "x": 0.5, "y": 0.7, "w": 0.18, "h": 0.12},
-    {"role": "company", "type": "date", "page": 1, "x": 0.1, "y": 0.8, "w": 0.2, "h": 0.03},
-    {"role": "client", "type": "signature", "anchor": "client.signature"},
-]
-
-
-def _publish(app, admin_id: int) -> Published:
-    with app.app_context():
-        template = make_template(body_html=TEMPLATE_HTML, default_layout=LAYOUT,
-                                 name="Studio offer")
-        link, not_asked = presigning.publish(
-            user(admin_id), META, template_id=template.id, company_id=signet_company().id,
-            title="Studio offer", presigned=True)
-        assert not_asked is None
-        token = url_of(link).rsplit("/p/", 1)[1]
-        return Published(link.id, token)
-
-
-def _invitation(app) -> str:
-    """The path in the newest invitation to pre-sign."""
-    with app.app_context():
-        db.session.commit()
-        message = db.session.scalar(
-            select(Message).where(Message.recipient == SIGNER, Message.kind == "link_presign")
-            .order_by(Message.id.desc()).limit(1))
-        return re.search(r"(/p/sign/[\w-]+)", as_sent(message).body_text).group(1)
-
-
-def _state(app, link_id: int) -> str:
-    with app.app_context():
-        db.session.commit()
-        return state_of(db.session.get(PublicLink, link_id))
 
 
 def _presign(client, app, invitation: str) -> None:
@@ -87,12 +51,12 @@ def _png_file():
 
 def test_the_signer_presigns_once_and_a_visitors_document_completes_with_it(
         app, admin, client, admin_client):
-    published = _publish(app, admin["id"])
-    assert _state(app, published.link_id) == "unsigned"
+    published = publish_presigned(app, admin["id"])
+    assert link_state(app, published.link_id) == "unsigned"
     closed = client.get(published.url, headers=HEADERS)
     assert closed.status_code == 410 and "This link is not ready yet" in text_of(closed)
 
-    invitation = _invitation(app)
+    invitation = invitation_path(app)
     signer = app.test_client()
     assert "Read and accept the agreement" in text_of(signer.get(invitation, headers=HEADERS))
     post(signer, f"{invitation}/consent")
@@ -106,13 +70,13 @@ def test_the_signer_presigns_once_and_a_visitors_document_completes_with_it(
                     {"method": "type", "typed": "Anna Petrova"})
     assert "signing session in this browser has ended" in text_of(stranger)
     empty = post(signer, f"{invitation}/sign", {"method": "draw", "drawing": ""})
-    assert empty.status_code == 422 and _state(app, published.link_id) == "unsigned"
+    assert empty.status_code == 422 and link_state(app, published.link_id) == "unsigned"
     signed = post(signer, f"{invitation}/sign",
                   {"method": "draw", "drawing": data_url(png_bytes()),
                    "stamp_method": "upload", "stamp_image": (_png_file(), "stamp.png")},
                   content_type="multipart/form-data")
     assert signed.status_code == 200 and "Signed for the link" in text_of(signed)
-    assert _state(app, published.link_id) == "open"
+    assert link_state(app, published.link_id) == "open"
     assert signer.get(invitation, headers=HEADERS).status_code == 410  # used once
     page = text_of(admin_client.get(f"/links/{published.link_id}"))
     assert "Pre-signed by Anna Petrova" in page and "198.51.100" not in page.split(
@@ -157,24 +121,24 @@ def test_the_signer_presigns_once_and_a_visitors_document_completes_with_it(
 
 def test_revoking_pauses_the_link_until_the_signer_signs_again_or_the_mode_ends(
         app, admin, client, admin_client):
-    published = _publish(app, admin["id"])
-    first = _invitation(app)
+    published = publish_presigned(app, admin["id"])
+    first = invitation_path(app)
     _presign(app.test_client(), app, first)
-    assert _state(app, published.link_id) == "open"
+    assert link_state(app, published.link_id) == "open"
 
     revoked = post(admin_client, f"/links/{published.link_id}/presign/revoke")
-    assert revoked.status_code == 302 and _state(app, published.link_id) == "unsigned"
+    assert revoked.status_code == 302 and link_state(app, published.link_id) == "unsigned"
     assert client.get(published.url, headers=HEADERS).status_code == 410
 
     post(admin_client, f"/links/{published.link_id}/presign")
-    second = _invitation(app)
+    second = invitation_path(app)
     assert second != first
     assert app.test_client().get(first, headers=HEADERS).status_code == 410  # withdrawn
     _presign(app.test_client(), app, second)
-    assert _state(app, published.link_id) == "open"
+    assert link_state(app, published.link_id) == "open"
 
     post(admin_client, f"/links/{published.link_id}/presign/off")
-    assert _state(app, published.link_id) == "open"
+    assert link_state(app, published.link_id) == "open"
     enter_details(client, published)
     confirm_code(client, app, published)
     [document] = documents(app)
@@ -190,8 +154,9 @@ def test_revoking_pauses_the_link_until_the_signer_signs_again_or_the_mode_ends(
 
 def test_a_template_asking_our_signer_for_text_cannot_be_presigned(app, admin, admin_client):
     with app.app_context():
-        layout = [*LAYOUT, {"role": "company", "type": "text", "page": 1, "x": 0.1, "y": 0.3,
-                            "w": 0.3, "h": 0.04}]
+        text = {"role": "company", "type": "text", "page": 1, "x": 0.1, "y": 0.3, "w": 0.3,
+                "h": 0.04}
+        layout = [*PRESIGN_LAYOUT, text]
         template = make_template(body_html=TEMPLATE_HTML, default_layout=layout)
         link, not_asked = presigning.publish(
             user(admin["id"]), META, template_id=template.id, company_id=signet_company().id,

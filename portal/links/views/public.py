@@ -209,7 +209,8 @@ def presign(token: str):
 
 
 def _presign_step(token: str, step, notice: str | None = None):
-    """Run one step; a refusal shows the page again with its message (nothing changed)."""
+    """Run one step (a response, or None for the page again with `notice`); a refusal shows
+    the page again with its message, nothing changed."""
     if not CodeForm().validate_on_submit():
         return _presign_page(token, error=_("The form expired. Try again."), status=400)
     try:
@@ -224,8 +225,9 @@ def _presign_step(token: str, step, notice: str | None = None):
 @limiter.limit(_code_limit, deduct_when=_code_went_out)
 @presign_view
 def presign_consent(token: str):
-    return _presign_step(token, lambda: presigning.accept(token, request_meta()) and None,
-                         _("We sent you a code."))
+    def agree():
+        presigning.accept(token, request_meta())
+    return _presign_step(token, agree, _("We sent you a code."))
 
 
 @bp.post("/sign/<token>/code/send")
@@ -233,8 +235,9 @@ def presign_consent(token: str):
 @limiter.limit(_code_limit, deduct_when=_code_went_out)
 @presign_view
 def presign_resend(token: str):
-    return _presign_step(token, lambda: presigning.send_code(token) and None,
-                         _("We sent you a new code."))
+    def resend_code():
+        presigning.send_code(token)
+    return _presign_step(token, resend_code, _("We sent you a new code."))
 
 
 @bp.post("/sign/<token>/code")
