@@ -6,7 +6,9 @@ them (see docs/architecture.md).
 """
 
 from portal.bulk import jobs as bulk_jobs
+from portal.doctemplates import publishing
 from portal.documents import upload_checks
+from portal.links.services import links_publishing
 from portal.notices import reactions as notices
 from portal.sealing import reactions as sealing
 from portal.sealing.trial import ensure_sealable
@@ -20,3 +22,4 @@ def subscribe_all() -> None:
     notices.subscribe()
     sealing.subscribe()
     upload_checks.register(ensure_sealable)
+    publishing.register(links_publishing)

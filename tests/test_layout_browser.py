@@ -26,7 +26,9 @@ from portal.api.tokens import create_token
 from portal.automation import services as automation
 from portal.bulk import services as bulk
 from portal.delivery.models import Message
+from portal.delivery.redaction import as_sent
 from portal.extensions import db
+from portal.links import presign as presigning
 from portal.links.services import publish as publish_link
 from portal.parties.models import Company
 from tests.bulk.support import batch_ceremony_url
@@ -137,6 +139,8 @@ class Seeded:
     bulk_sent: int  # a batch sent, on its run's page
     link: int  # a public link to the template, and the path visitors open
     link_path: str
+    presigned_link: int  # a pre-signed link waiting for our signer, and their invitation
+    presign_path: str
 
 
 # Long names, a row with errors and a duplicate: what the bulk pages must lay out.
@@ -183,6 +187,13 @@ def seed(admin_id: int) -> Seeded:
     link, link_token = publish_link(admin, None, template_id=template.id, company_id=company.id,
                                     title="Договор оказания услуг — стандартная оферта",
                                     max_uses=50, allowed_domains="north.example")
+    offer, _not_asked = presigning.publish(admin, None, template_id=template.id,
+                                           company_id=company.id, title="Оферта студии",
+                                           presigned=True)
+    presign_message = db.session.scalar(db.select(Message).where(Message.kind == "link_presign")
+                                        .order_by(Message.id.desc()))
+    presign_path = "/p/sign/" + as_sent(presign_message).body_text.split("/p/sign/", 1)[1] \
+        .split()[0]
     role = db.session.scalar(db.select(Role).order_by(Role.id))
     invitation = db.session.scalar(db.select(Message.id).where(Message.kind == "signing-invitation")
                                    .order_by(Message.id))
@@ -192,7 +203,8 @@ def seed(admin_id: int) -> Seeded:
                   signing_urls={language: each.url for language, each in signings.items()},
                   batch_urls=batch_urls, signer_contact="director@signet.example",
                   bulk_checked=checked.id, bulk_sent=sent.id, link=link.id,
-                  link_path=f"/p/{link_token}")
+                  link_path=f"/p/{link_token}", presigned_link=offer.id,
+                  presign_path=presign_path)
 
 
 def back_office(seeded: Seeded) -> list[tuple[str, str]]:
@@ -236,6 +248,8 @@ def back_office(seeded: Seeded) -> list[tuple[str, str]]:
         ("public link", f"/links/{seeded.link}"),
         ("publish link", f"/links/new/{seeded.template}"),
         ("public link visitor", seeded.link_path),
+        ("pre-signed link", f"/links/{seeded.presigned_link}"),
+        ("pre-sign invitation", seeded.presign_path),
     ]
 
 

@@ -1,7 +1,7 @@
 """signing bundles: one open bundle per batch and signer, reminders, the one-by-one fallback
 
 Revision ID: b8d0f2a4c6e8
-Revises: a7c9e1b3d5f7
+Revises: b8d2f4a6c0e1
 Create Date: 2026-12-03 18:05:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b8d0f2a4c6e8'
-down_revision = 'a7c9e1b3d5f7'
+down_revision = 'b8d2f4a6c0e1'
 branch_labels = None
 depends_on = None
 

@@ -175,6 +175,7 @@ def _batch(batch_id: int) -> BulkBatch:
 @bp.post("/v1/bulk/batches")
 def create_batch():
     """A batch from JSON rows, or from a spreadsheet sent as multipart/form-data."""
+    services.require_bulk_permission(api_user())  # before reading anything of the request
     _refuse_large_body()
     if request.mimetype == "multipart/form-data":
         return _from_file()

@@ -2,7 +2,6 @@
 
 import io
 import json
-from dataclasses import dataclass
 
 from flask import current_app, request, send_file, url_for
 from flask_babel import gettext as _
@@ -12,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from portal.api.auth import api_user
 from portal.api.blueprint import bp
 from portal.api.errors import ApiError, invalid
+from portal.api.meta import api_meta
 from portal.api.parsing import MAX_INT, Reader, json_list, json_object, query_int, refuse_nul
-from portal.audit.service import RequestMeta, request_meta
 from portal.auth.permissions import can, get_or_404, visible
 from portal.config import LANGUAGES
 from portal.documents import services
@@ -28,18 +27,6 @@ from portal.storage import BlobMissing, read
 
 MAX_PER_PAGE = 100
 UPDATABLE = ("responsible_id",)
-
-
-@dataclass(frozen=True)
-class ApiRequestMeta(RequestMeta):
-    """Request meta that marks the action as coming through the API (for the audit trail)."""
-
-    via_api: bool = True
-
-
-def _meta() -> ApiRequestMeta:
-    base = request_meta()
-    return ApiRequestMeta(ip=base.ip, user_agent=base.user_agent)
 
 
 def _document(document_id: int, action: str = "view") -> Document:
@@ -183,7 +170,7 @@ def create_document():
     if "vat_rate" in reader.data and reader.data["vat_rate"] is None:
         values["vat_rate"] = None  # null: VAT does not apply ("without VAT")
     try:
-        document = services.create_from_template(api_user(), _meta(), **values)
+        document = services.create_from_template(api_user(), api_meta(), **values)
     except DocumentRefused as refused:
         raise _api_error_names(refused) from None
     return _created(document)
@@ -215,7 +202,7 @@ def upload_document():
     values.setdefault("title", filename.rsplit(".", 1)[0].strip()[:300] or filename[:300])
     try:
         document = services.create_from_upload(
-            api_user(), _meta(), data=_upload_bytes(upload), filename=filename, **values
+            api_user(), api_meta(), data=_upload_bytes(upload), filename=filename, **values
         )
     except DocumentRefused as refused:
         raise _api_error_names(refused) from None
@@ -240,7 +227,7 @@ def update_document(document_id: int):
             reader.fail(name, _("This value cannot be changed here."))
     responsible_id = reader.integer("responsible_id", required=True)
     reader.check()
-    services.reassign(api_user(), _meta(), document_id, responsible_id)
+    services.reassign(api_user(), api_meta(), document_id, responsible_id)
     # Handing the document away may end the user's access; they still learn the outcome.
     return _fresh(document_id)
 
@@ -256,7 +243,7 @@ def _replace_list(document_id: int, key: str, service) -> dict:
     _document(document_id, "edit")
     entries = json_list(key)
     try:
-        service(api_user(), _meta(), document_id, entries)
+        service(api_user(), api_meta(), document_id, entries)
     except DocumentRefused as refused:
         refused.errors = {_entry_key(key, name): text for name, text in refused.errors.items()}
         raise
@@ -285,7 +272,7 @@ def set_fields(document_id: int):
 def send_document(document_id: int):
     """Send the draft for signing."""
     _document(document_id, "send")
-    services.send(api_user(), _meta(), document_id)
+    services.send(api_user(), api_meta(), document_id)
     return _fresh(document_id)
 
 
@@ -296,7 +283,7 @@ def stop_document(document_id: int):
     reader = Reader(json_object())
     reason = reader.text("reason", required=True, max_length=1000)
     reader.check()
-    services.stop(api_user(), _meta(), document_id, reason)
+    services.stop(api_user(), api_meta(), document_id, reason)
     return _fresh(document_id)
 
 

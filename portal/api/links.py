@@ -1,4 +1,4 @@
-"""Public links through the API: publish a template as a link, list the links."""
+"""Public links through the API: publish a template as a link (pre-signed or not), list them."""
 
 from datetime import UTC, datetime
 
@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 
 from portal.api.auth import api_user
 from portal.api.blueprint import bp
-from portal.api.documents import _meta
 from portal.api.errors import ApiError
+from portal.api.meta import api_meta
 from portal.api.parsing import Reader, json_object
 from portal.extensions import db
-from portal.links import services
+from portal.links import presign, services
 from portal.links.models import LINK_CHANNELS, MAX_DOMAINS, PublicLink
 
 
@@ -51,6 +51,14 @@ def _domains(reader: Reader) -> list:
     return raw
 
 
+def _flag(reader: Reader, name: str) -> bool:
+    raw = reader.data.get(name, False)
+    if not isinstance(raw, bool):
+        reader.fail(name, _("Must be true or false."))
+        return False
+    return raw
+
+
 @bp.post("/v1/links")
 def publish_link():
     """Publish a template as a public link; the answer carries its URL."""
@@ -65,8 +73,9 @@ def publish_link():
         "max_uses": reader.integer("max_uses"),
         "allowed_domains": _domains(reader),
         "per_address_limit": reader.integer("per_address_limit") or 3,
+        "presigned": _flag(reader, "presigned"),
     }
     reader.check()
-    link, _raw = services.publish(api_user(), _meta(), **values)
+    link, _not_asked = presign.publish(api_user(), api_meta(), **values)
     link = db.session.get(PublicLink, link.id)
     return services.link_json(link), 201, {"Location": url_for("api.links")}

@@ -354,7 +354,10 @@ SCHEMAS = {
             "uses": {"type": "integer"},
             "allowed_domains": {"type": "array", "items": STRING},
             "per_address_limit": {"type": "integer"}, "active": {"type": "boolean"},
-            "state": {"enum": ["open", "paused", "expired", "used_up"]},
+            "presigned": {"type": "boolean",
+                          "description": "Our company's signer signs once for the link."},
+            "state": {"enum": ["open", "paused", "expired", "used_up", "unsigned"],
+                      "description": "unsigned: a pre-signed link waiting for our signer."},
             "created_at": {"type": "string", "format": "date-time"},
         },
     },
@@ -373,6 +376,9 @@ SCHEMAS = {
             "allowed_domains": {"type": "array", "items": STRING, "maxItems": 50},
             "per_address_limit": {"type": "integer", "minimum": 1, "maximum": 100,
                                   "default": 3},
+            "presigned": {"type": "boolean", "default": False,
+                          "description": "Ask our company's signer to sign once for the "
+                                         "link (an offer); it takes visitors once signed."},
         },
     },
     "Company": {

@@ -231,6 +231,11 @@ PARTY_SIGNED_IN_BATCH = declare(
 PARTY_INVITED_ALONE = declare(
     "party.invited_alone", _l("Invited on its own: the batch invitation could not go"),
     field("party_id", int), field("bundle_id", int), field("reason", str), field("detail", str))
+# our company's signer pre-signed a public link: every document it makes carries the signature
+PARTY_PRESIGNED = declare(
+    "party.presigned", _l("Pre-signed for a public link"), field("public_link_id", int),
+    field("title", str), field("presigned_at", datetime), field("signature_method", str),
+    optional("stamp_method", str))
 PARTY_DECLINED = declare("party.declined", _l("Declined to sign"),
                          field("reason", str), field("session", str), webhook=True)
 PARTY_REMINDED = declare(
@@ -270,6 +275,14 @@ LINK_PUBLISHED = declare("link.published", _l("Public link published"), *_LINK,
 LINK_PAUSED = declare("link.paused", _l("Public link paused"), *_LINK)
 LINK_RESUMED = declare("link.resumed", _l("Public link resumed"), *_LINK)
 LINK_DELETED = declare("link.deleted", _l("Public link deleted"), *_LINK, field("uses", int))
+LINK_PRESIGN_REQUESTED = declare("link.presign_requested",
+                                 _l("Pre-signature asked of our signer"), *_LINK,
+                                 field("signer", str), field("message_id", int))
+LINK_PRESIGNED = declare("link.presigned", _l("Public link pre-signed"), *_LINK,
+                         field("signer", str), field("agreement_sha256", str),
+                         field("signature_method", str), optional("stamp_method", str))
+LINK_PRESIGN_REVOKED = declare("link.presign_revoked", _l("Pre-signature revoked"), *_LINK,
+                               field("presigning", bool))
 # automation and integrations
 AUTOMATION_RAN = declare(
     "automation.ran", _l("Automation rule ran"),

@@ -9,8 +9,10 @@ read, so the line on the document follows the reader's language, not the job's.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.audit.catalogue import all_types
@@ -22,6 +24,17 @@ OTHER_EVENT = _l("Other event")
 def event_label(event_type: str) -> str:
     """The event's name in the current language; "Other event" for a type not listed."""
     return str(EVENT_LABELS.get(event_type, OTHER_EVENT))
+
+
+def presigned_note(details: dict) -> str:
+    """A pre-signed party's event in words: when our signer signed, and for which link."""
+    try:
+        moment = format_datetime(datetime.fromisoformat(str(details.get("presigned_at"))),
+                                 "long")
+    except ValueError:
+        moment = "—"
+    return _("pre-signed on %(date)s for the link “%(title)s”", date=moment,
+             title=str(details.get("title") or ""))
 
 
 # --- what an automation rule did ---------------------------------------------------------------

@@ -21,7 +21,7 @@ from portal.auth.permissions import visible
 from portal.bulk.jobs import CLIENT_KEYS, document_arguments
 from portal.bulk.models import ROW_STATUSES, BulkBatch, BulkRow
 from portal.bulk.rows import DOCUMENT_VARIABLES, TARGETS, fold_header, printed_variables
-from portal.bulk.services import BATCH_ACTION, _require_permission, batch_for
+from portal.bulk.services import BATCH_ACTION, require_bulk_permission, batch_for
 from portal.doctemplates.models import DocumentTemplate
 from portal.doctemplates.rendering import (
     RenderedPdf,
@@ -79,7 +79,7 @@ class RowLine:
 def batches_of(actor, limit: int = RECENT_BATCHES) -> list[BatchLine]:
     """The latest batches the actor may open (batch_for's rule: their own, or within their
     scope for sending documents), newest first, with their rows counted by status."""
-    _require_permission(actor)
+    require_bulk_permission(actor)
     rows = db.session.execute(
         select(BulkBatch, DocumentTemplate.name, User.name)
         .join(DocumentTemplate, DocumentTemplate.id == BulkBatch.template_id)

@@ -82,7 +82,7 @@ class RowsInvalid(BulkRefused):
         self.rows = rows
 
 
-def _require_permission(actor) -> None:
+def require_bulk_permission(actor) -> None:
     if not may_send_in_bulk(actor):
         unit.rollback()
         raise DomainError(_("You may not create and send documents."), 403)
@@ -96,7 +96,7 @@ BATCH_ACTION = "send"
 def batch_for(actor, batch_id) -> BulkBatch:
     """The batch, if the actor may send in bulk and reach it (theirs, or within their scope
     for documents); a 404 refusal otherwise, as for a document they may not see."""
-    _require_permission(actor)
+    require_bulk_permission(actor)
     batch = db.session.get(BulkBatch, int(batch_id)) if str(batch_id).isdigit() else None
     if batch is None or not can(actor, BATCH_ACTION, "documents", batch):
         unit.rollback()
@@ -131,7 +131,7 @@ def start_batch_from_records(actor, template_id, company_id, records,
 def _start(actor, template_id, company_id, read_source, source_bytes, filename: str,
            content_type: str, mapping: dict | None, all_or_nothing: bool,
            batch_values: dict | None) -> BulkBatch:
-    _require_permission(actor)
+    require_bulk_permission(actor)
     template = (db.session.get(DocumentTemplate, int(template_id))
                 if str(template_id or "").isdigit() else None)
     if template is None or not template.active:

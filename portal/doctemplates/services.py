@@ -1,12 +1,14 @@
 """Managing document templates. Each service commits; none reads the request."""
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal import unit
 from portal.config import LANGUAGES
 from portal.doctemplates.builtin import install_builtin_templates
 from portal.doctemplates.layout import LayoutRefused, clean_layout
 from portal.doctemplates.models import TEMPLATE_KINDS, DocumentTemplate
+from portal.doctemplates.publishing import links_publishing
 from portal.doctemplates.rendering import (
     RenderedPdf,
     TemplateRefused,
@@ -149,6 +151,14 @@ def delete_template(template: DocumentTemplate, actor) -> None:
             "%(count)s document(s) were made from this template, so it cannot be deleted. "
             "Deactivate it instead: it will no longer be offered for new documents.",
             count=used))
+    links = links_publishing(template.id)
+    if links:
+        # A link's page and QR code may be printed somewhere: it must not vanish unnoticed.
+        raise TemplateLocked(ngettext(
+            "%(num)d public link publishes this template, so it cannot be deleted: delete the "
+            "link first, or deactivate the template.",
+            "%(num)d public links publish this template, so it cannot be deleted: delete the "
+            "links first, or deactivate the template.", links))
     db.session.delete(template)
     unit.commit()
 
@@ -187,6 +197,7 @@ __all__ = [
     "copy_template",
     "delete_template",
     "documents_using",
+    "links_publishing",
     "install_builtin_templates",
     "list_templates",
     "render_sample",

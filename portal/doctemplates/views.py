@@ -63,7 +63,8 @@ def view(template_id: int):
     """One template: its details, default field layout and a sample preview."""
     template = _template_or_404(template_id)
     return render_template("doctemplates/view.html", template=template,
-                           documents_count=services.documents_using(template))
+                           documents_count=services.documents_using(template),
+                           links_count=services.links_publishing(template.id))
 
 
 def _editor_page(form: TemplateForm, template: DocumentTemplate | None):

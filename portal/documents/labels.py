@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from portal.audit.labels import EVENT_LABELS, event_label, outcome_text
+from portal.audit.labels import EVENT_LABELS, event_label, outcome_text, presigned_note
 
 STAGE_LABELS = {
     "draft": _l("Draft"),
@@ -51,4 +51,4 @@ def template_context() -> dict:
             "role_labels": ROLE_LABELS, "party_status_labels": PARTY_STATUS_LABELS,
             "field_type_labels": FIELD_TYPE_LABELS, "event_labels": EVENT_LABELS,
             "event_label": event_label, "automation_outcome": outcome_text,
-            "channel_labels": CHANNEL_LABELS}
+            "channel_labels": CHANNEL_LABELS, "presigned_note": presigned_note}

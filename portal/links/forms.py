@@ -5,6 +5,7 @@ from datetime import UTC
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     IntegerField,
     RadioField,
@@ -35,6 +36,11 @@ class PublishForm(ServiceErrorsMixin, FlaskForm):
                                                    "Empty: any address."))
     per_address_limit = IntegerField(_l("Uses per address a day"), default=3,
                                      validators=[Optional(), NumberRange(min=1, max=100)])
+    presigned = BooleanField(_l("Pre-signed by our company (an offer)"),
+                             description=_l("Our company's signer signs once, now; every "
+                                            "document then carries that signature and is "
+                                            "complete when the visitor signed. The link "
+                                            "takes visitors once it is signed."))
 
     def values(self) -> dict:
         expires = self.expires_at.data
@@ -42,7 +48,8 @@ class PublishForm(ServiceErrorsMixin, FlaskForm):
                 "channel": self.channel.data,
                 "expires_at": expires.replace(tzinfo=UTC) if expires else None,
                 "max_uses": self.max_uses.data, "allowed_domains": self.allowed_domains.data,
-                "per_address_limit": self.per_address_limit.data or 3}
+                "per_address_limit": self.per_address_limit.data or 3,
+                "presigned": bool(self.presigned.data)}
 
 
 KIND_CHOICES = [SelectChoice("person", _l("A person")),

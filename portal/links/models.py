@@ -39,6 +39,9 @@ class PublicLink(TimestampMixin, db.Model):
     # Submissions one address may start per day on this link.
     per_address_limit: Mapped[int] = mapped_column(Integer, default=3)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Pre-signed (offers): our company's signer signs once for the link and every document
+    # it makes carries that signature; the link takes visitors only while a signature holds.
+    presigned: Mapped[bool] = mapped_column(Boolean, default=False)
 
     template = relationship("DocumentTemplate")
     company = relationship("Company")
@@ -79,3 +82,55 @@ class PublicLinkSubmission(TimestampMixin, db.Model):
     user_agent: Mapped[str] = mapped_column(String(400), default="")
 
     link = relationship("PublicLink")
+
+
+class PublicLinkPresign(TimestampMixin, db.Model):
+    """Our company's signer signing once for a link: the invitation, the evidence, the images.
+
+    The code's columns are named as a party's, so the signing's code rules (`signing.codes`,
+    the resend limits) read them alike. A revoked or replaced one is kept as history."""
+
+    __tablename__ = "public_link_presigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("public_links.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    # The signer's invitation link /p/sign/<token>; the token's sha256.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    position: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    channel: Mapped[str] = mapped_column(String(8), default="email")  # LINK_CHANNELS
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agreement_sha256: Mapped[str] = mapped_column(String(64), default="")
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    codes_sent: Mapped[int] = mapped_column(Integer, default=0)
+    code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recent_code_sends: Mapped[list] = mapped_column(JSON, default=list)
+    code_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The public tag of the browser session the confirmed code opened (signing.ceremony).
+    session_tag: Mapped[str] = mapped_column(String(32), default="")
+    signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    signature_method: Mapped[str] = mapped_column(String(16), default="")
+    stamp_sha256: Mapped[str | None] = mapped_column(String(64))
+    stamp_method: Mapped[str] = mapped_column(String(16), default="")
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    link = relationship("PublicLink")
+
+    @property
+    def contact(self) -> str:
+        return self.phone if self.channel == "sms" else self.email
+
+    @property
+    def speaks(self) -> str:
+        return self.language

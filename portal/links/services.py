@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import unit
 from portal.audit.catalogue import LINK_DELETED, LINK_PAUSED, LINK_PUBLISHED, LINK_RESUMED
@@ -19,7 +19,13 @@ from portal.doctemplates.models import DocumentTemplate
 from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.links.models import LINK_CHANNELS, MAX_DOMAINS, PublicLink, PublicLinkSubmission
+from portal.links.models import (
+    LINK_CHANNELS,
+    MAX_DOMAINS,
+    PublicLink,
+    PublicLinkPresign,
+    PublicLinkSubmission,
+)
 from portal.models_base import as_utc, utcnow
 from portal.parties.models import Company
 from portal.secretbox import PUBLIC_LINK, seal, unseal
@@ -73,6 +79,12 @@ def link_for(user, link_id) -> PublicLink:
     if link is None or not may_manage(user, link):
         raise LinkNotFound()
     return link
+
+
+def links_publishing(template_id: int) -> int:
+    """How many links publish the template (its delete is refused while there are any)."""
+    return db.session.scalar(select(func.count(PublicLink.id)).where(
+        PublicLink.template_id == template_id)) or 0
 
 
 RECENT_DOCUMENTS = 20
@@ -171,9 +183,11 @@ def _expiry(value, errors: dict) -> datetime | None:
 
 
 def publish(actor, meta, *, template_id, company_id, title="", channel="email",
-            expires_at=None, max_uses=None, allowed_domains=(), per_address_limit=3
-            ) -> tuple[PublicLink, str]:
-    """A new link for the template: (the link, its raw token, shown in its URL)."""
+            expires_at=None, max_uses=None, allowed_domains=(), per_address_limit=3,
+            presigned=False) -> tuple[PublicLink, str]:
+    """A new link for the template: (the link, its raw token, shown in its URL).
+
+    A pre-signed link takes no visitors until our signer signed it (`presign`)."""
     if not may_publish(actor):
         raise DomainError(_("You may not publish links: it takes the right to create and "
                             "send documents."), 403)
@@ -199,17 +213,18 @@ def publish(actor, meta, *, template_id, company_id, title="", channel="email",
                       title=title, token_hash=hashed, token_sealed=seal(raw, PUBLIC_LINK),
                       channel=channel, expires_at=expiry, max_uses=uses,
                       allowed_domains=domains, per_address_limit=per_address or 3, uses=0,
-                      active=True)
+                      active=True, presigned=bool(presigned))
     db.session.add(link)
     db.session.flush()
-    _audit(LINK_PUBLISHED, link, actor, meta, channel=channel,
+    audit_link(LINK_PUBLISHED, link, actor, meta, channel=channel,
            expires_at=expiry.isoformat() if expiry else None, max_uses=uses,
            allowed_domains=domains)
     unit.commit()
     return link, raw
 
 
-def _audit(event_type, link: PublicLink, actor, meta, **details) -> None:
+def audit_link(event_type, link: PublicLink, actor, meta, **details) -> None:
+    """A link's own event (no document): who changed it, and how."""
     record(event_type, None, actor, meta, via_api=bool(getattr(meta, "via_api", False)),
            link_id=link.id, title=link.title, template_id=link.template_id, **details)
 
@@ -221,9 +236,9 @@ def set_active(actor, meta, link_id, active: bool) -> PublicLink:
     if link.active != active:
         link.active = active
         if active:
-            _audit(LINK_RESUMED, link, actor, meta)
+            audit_link(LINK_RESUMED, link, actor, meta)
         else:
-            _audit(LINK_PAUSED, link, actor, meta)
+            audit_link(LINK_PAUSED, link, actor, meta)
     unit.commit()
     return link
 
@@ -231,7 +246,7 @@ def set_active(actor, meta, link_id, active: bool) -> PublicLink:
 def delete_link(actor, meta, link_id) -> None:
     """The link stops working at once; the documents it made stay as they are."""
     link = link_for(actor, link_id)
-    _audit(LINK_DELETED, link, actor, meta, uses=link.uses)
+    audit_link(LINK_DELETED, link, actor, meta, uses=link.uses)
     db.session.delete(link)
     unit.commit()
 
@@ -246,13 +261,25 @@ def link_json(link: PublicLink) -> dict:
         "max_uses": link.max_uses, "uses": link.uses,
         "allowed_domains": list(link.allowed_domains or []),
         "per_address_limit": link.per_address_limit, "active": link.active,
+        "presigned": link.presigned,
         "state": state_of(link), "created_at": link.created_at.isoformat(),
     }
 
 
 # --- whether it takes visitors ----------------------------------------------------------------
 
-LINK_STATES = ("open", "paused", "expired", "used_up")
+LINK_STATES = ("open", "paused", "expired", "used_up", "unsigned")
+
+
+def valid_presign(link: PublicLink) -> PublicLinkPresign | None:
+    """The pre-signature that holds for a pre-signed link: signed and not revoked."""
+    if not link.presigned:
+        return None
+    return db.session.scalar(
+        select(PublicLinkPresign).where(PublicLinkPresign.link_id == link.id,
+                                        PublicLinkPresign.revoked_at.is_(None),
+                                        PublicLinkPresign.signed_at.is_not(None))
+        .order_by(PublicLinkPresign.id.desc()).limit(1))
 
 
 def state_of(link: PublicLink, now: datetime | None = None) -> str:
@@ -266,4 +293,6 @@ def state_of(link: PublicLink, now: datetime | None = None) -> str:
         return "expired"
     if link.used_up():
         return "used_up"
+    if link.presigned and valid_presign(link) is None:
+        return "unsigned"  # waits for our signer's pre-signature
     return "open"

@@ -8,14 +8,14 @@
    template for the visitor and sent in the name of the link's creator: the client signs first,
    our company after. The client party is then marked as having confirmed its contact just now
    (the evidence goes into the document's trail), so the ceremony goes on without a second code.
+   On a pre-signed link our company's party is signed already, with the pre-signature
+   (`presign.apply_to`): the document completes when the visitor signed.
 """
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -35,8 +35,9 @@ from portal.documents.services.parties import clean_new_client
 from portal.documents.trail import audit
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.links import presign as presigning
 from portal.links.models import PublicLink, PublicLinkSubmission
-from portal.links.services import state_of
+from portal.links.services import state_of, valid_presign
 from portal.models_base import utcnow
 from portal.signing import ceremony as sessions
 from portal.signing import codes
@@ -191,10 +192,8 @@ def start(token: str, form: dict, meta) -> tuple[PublicLinkSubmission, str]:
 # --- the code --------------------------------------------------------------------------------
 
 def _code_hash(submission_id: int, code: str) -> str:
-    """As signing.codes.code_hash, in a namespace of its own (a submission is not a party)."""
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"public-link-code:{submission_id}:{code}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    """signing.codes.code_hash in a namespace of its own (a submission is not a party)."""
+    return codes.code_hash(submission_id, code, "public-link-code")
 
 
 def _new_code(submission: PublicLinkSubmission, link: PublicLink) -> int:
@@ -316,6 +315,10 @@ def _make_document(link: PublicLink, submission: PublicLinkSubmission) -> Docume
     """The template made for the visitor and sent in the name of the link's creator."""
     creator = db.session.get(User, link.created_by_id)
     submission_id, link_id = submission.id, link.id
+    presign = valid_presign(link)
+    if link.presigned and presign is None:  # revoked since the visitor opened the link
+        raise LinkUnavailable("unsigned")
+    presign_id = presign.id if presign is not None else None
 
     speaks = str(get_locale() or "")
 
@@ -331,6 +334,8 @@ def _make_document(link: PublicLink, submission: PublicLinkSubmission) -> Docume
                 party.stamp_required = party.stamp_required and any(
                     field.party_id == party.id and field.type == "stamp"
                     for field in document.fields)
+        if presign_id is not None:
+            presigning.apply_to(document, link_id, presign_id)
         db.session.execute(update(SUBMISSIONS).where(SUBMISSIONS.c.id == submission_id)
                            .values(document_id=document.id))
 

@@ -43,9 +43,10 @@ from portal.audit.catalogue import (
     FIELD_FILLED,
     PARTY_CODE_CONFIRMED,
     PARTY_INVITED,
+    PARTY_PRESIGNED,
     PARTY_SIGNED,
 )
-from portal.audit.labels import event_label
+from portal.audit.labels import event_label, presigned_note
 from portal.audit.models import AuditEvent
 from portal.config import LANGUAGES
 from portal.documents.display import format_moment, mask_contact
@@ -442,6 +443,8 @@ def event_description(event: AuditEvent) -> str:
     details = event.details if isinstance(event.details, dict) else {}
     if event.type == PARTY_INVITED.name and details.get("name"):
         return f"{text}: {details['name']}"
+    if event.type == PARTY_PRESIGNED.name:
+        return f"{text}: {presigned_note(details)}"
     if event.type == AUTOMATION_RAN.name and details.get("rule"):
         return f"{text}: {details['rule']}"
     if event.type == DOCUMENT_STAGE_CHANGED.name and details.get("stage") in STAGE_LABELS:

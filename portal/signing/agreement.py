@@ -37,16 +37,30 @@ DEFAULT_AGREEMENTS = {
 
 def agreement_text(party) -> str:
     """The company's agreement text, else the built-in one in the signer's language."""
-    own = (getattr(party.document.company, "signing_agreement", "") or "").strip()
+    return company_agreement_text(party.document.company, party.speaks)
+
+
+def company_agreement_text(company, language: str) -> str:
+    """As `agreement_text`, for a signer who signs for a company outside a document (a public
+    link's pre-signature)."""
+    own = (getattr(company, "signing_agreement", "") or "").strip()
     if own:
         return own
-    return DEFAULT_AGREEMENTS.get(party.speaks, DEFAULT_AGREEMENTS["en"])
+    return DEFAULT_AGREEMENTS.get(language, DEFAULT_AGREEMENTS["en"])
+
+
+def paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def agreement_paragraphs(party) -> list[str]:
-    return [line.strip() for line in agreement_text(party).splitlines() if line.strip()]
+    return paragraphs(agreement_text(party))
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def agreement_sha256(party) -> str:
     """Kept in the audit trail: which exact text the signer accepted."""
-    return hashlib.sha256(agreement_text(party).encode()).hexdigest()
+    return text_sha256(agreement_text(party))

@@ -25,21 +25,23 @@ def new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def code_hash(party_id: int | str, code: str) -> str:
-    """HMAC-SHA256 keyed by the app secret, salted by the party: a leaked table reveals nothing.
+def code_hash(salt: int | str, code: str, namespace: str = "signing-code") -> str:
+    """HMAC-SHA256 keyed by the app secret, salted by the holder: a leaked table reveals nothing.
 
-    A signing bundle (one code for a batch's documents) salts with its own key, `holder_key`.
-    """
+    A party salts with its id; a signing bundle (one code for a batch's documents) with its own
+    key (`holder_key`). A code held by something else than a party or bundle (a public link's
+    pre-signature, a visitor's submission) takes a namespace of its own, so equal ids never
+    share a hash."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"signing-code:{party_id}:{code}".encode()
+    message = f"{namespace}:{salt}:{code}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def code_matches(party, code: str) -> bool:
+def code_matches(party, code: str, namespace: str = "signing-code") -> bool:
     typed = "".join(str(code or "").split())
     if not party.code_hash or len(typed) != CODE_DIGITS or not typed.isdigit():
         return False
-    return hmac.compare_digest(party.code_hash, code_hash(holder_key(party), typed))
+    return hmac.compare_digest(party.code_hash, code_hash(holder_key(party), typed, namespace))
 
 
 def holder_key(holder) -> int | str:

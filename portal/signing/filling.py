@@ -122,7 +122,8 @@ def _checkbox(data: FieldInput, field: Field) -> str:
     return "yes" if checked else ""
 
 
-def _signature_image(data: FieldInput) -> tuple[bytes, str, str]:
+def signature_image(data: FieldInput) -> tuple[bytes, str, str]:
+    """A drawn, typed or uploaded signature, cleaned: (image, content type, method)."""
     method = data.method if data.method in SIGNATURE_METHODS else "draw"
     if method == "draw":
         return images.drawn_image(data.drawing), "image/png", method
@@ -132,10 +133,11 @@ def _signature_image(data: FieldInput) -> tuple[bytes, str, str]:
     return image, content_type, method
 
 
-def _stamp_image(data: FieldInput, party: Party) -> tuple[bytes, str, str]:
+def stamp_image(data: FieldInput, company_stamp: str | None) -> tuple[bytes, str, str]:
+    """An uploaded stamp, or the company's own on file (`company_stamp`, its blob's sha256,
+    offered to our own signer only), cleaned: (image, content type, method)."""
     if data.method == "company_stamp":
-
-        sha256 = company_stamp_of(party)
+        sha256 = company_stamp
         try:
             stored = read(sha256) if sha256 else None
         except BlobMissing:
@@ -167,9 +169,9 @@ class StoredImage:
 def stored_image(field_type: str, data: FieldInput, party: Party) -> StoredImage:
     """Check and clean the image `data` gives for a field of `field_type`, and store it."""
     if field_type == "stamp":
-        image, content_type, method = _stamp_image(data, party)
+        image, content_type, method = stamp_image(data, company_stamp_of(party))
     else:
-        image, content_type, method = _signature_image(data)
+        image, content_type, method = signature_image(data)
     return StoredImage(store(image, content_type).sha256, method)
 
 

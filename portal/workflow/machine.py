@@ -1,11 +1,13 @@
 """The stages of a document and the moves between them: a small, explicit state machine.
 
-    draft ──send──▶ approval ─▶ company_signing ─▶ client_signing ─▶ completed
+    draft ──send──▶ approval ◀─▶ company_signing ◀─▶ client_signing ─▶ completed
                         │              │                  │
                         └──────────────┴──────────────────┴──▶ declined | stopped | expired
 
-Open stages only move forward (a later signing group never hands back to an earlier one) and
-every open stage may end as declined, stopped or expired. Ended stages never change.
+An open stage says whose turn it is: the role of the group signing now. Usually that only
+moves forward, but a document whose client signs first (a public link's) goes from
+client_signing to company_signing when the client signed. Every open stage may end as
+declined, stopped or expired. Ended stages never change.
 """
 
 from datetime import datetime
@@ -20,8 +22,8 @@ ENDINGS = (DECLINED, STOPPED, EXPIRED)
 MOVES: dict[str, frozenset[str]] = {
     DRAFT: frozenset({APPROVAL, COMPANY_SIGNING}),
     APPROVAL: frozenset({COMPANY_SIGNING, CLIENT_SIGNING, COMPLETED, *ENDINGS}),
-    COMPANY_SIGNING: frozenset({CLIENT_SIGNING, COMPLETED, *ENDINGS}),
-    CLIENT_SIGNING: frozenset({COMPLETED, *ENDINGS}),
+    COMPANY_SIGNING: frozenset({APPROVAL, CLIENT_SIGNING, COMPLETED, *ENDINGS}),
+    CLIENT_SIGNING: frozenset({APPROVAL, COMPANY_SIGNING, COMPLETED, *ENDINGS}),
 }
 # The stage each signing role's turn puts the document in, and their order.
 STAGE_FOR_ROLE = {"approver": APPROVAL, "company": COMPANY_SIGNING, "client": CLIENT_SIGNING}
@@ -36,11 +38,6 @@ class IllegalMove(RuntimeError):
 
 def can_move(stage: str, to: str) -> bool:
     return to in MOVES.get(stage, ())
-
-
-def is_forward(stage: str, to: str) -> bool:
-    """Whether `to` is a later signing stage than `stage` (open stages only move forward)."""
-    return STAGE_RANK.get(to, 0) > STAGE_RANK.get(stage, 0)
 
 
 def change_stage(document: Document, to: str, now: datetime) -> str:

@@ -37,7 +37,6 @@ from portal.workflow.machine import (
     STAGE_RANK,
     STOPPED,
     change_stage,
-    is_forward,
 )
 
 log = logging.getLogger(__name__)
@@ -97,15 +96,17 @@ def take_turn(document: Document) -> str | None:
         return COMPLETED
     turn = min(party.order for party in pending)
     group = [party for party in pending if party.order == turn]
-    _move_forward(document, min((STAGE_FOR_ROLE[p.role] for p in group), key=STAGE_RANK.get))
+    _follow_turn(document, min((STAGE_FOR_ROLE[p.role] for p in group), key=STAGE_RANK.get))
     due = [party.id for party in group if party.status == "waiting" and party.token_hash is None]
     if due:
         bus.publish(TURN, document.id, party_ids=due)
     return document.stage
 
 
-def _move_forward(document: Document, stage: str) -> None:
-    if not is_forward(document.stage, stage):
+def _follow_turn(document: Document, stage: str) -> None:
+    """The stage names the role whose turn it is, whichever way the order goes (a client who
+    signs first hands over to our company: client_signing, then company_signing)."""
+    if document.stage == stage:
         return
     previous = change_stage(document, stage, utcnow())
     emit(DOCUMENT_STAGE_CHANGED, document, None, None, previous_stage=previous, stage=stage)

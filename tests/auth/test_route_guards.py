@@ -24,8 +24,9 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "downloads.final_pdf"
                     # the login's second step: for whoever just gave the right password
                     "two_factor.second_factor", "two_factor.cancel_second_factor",
                     "two_factor.passkey_sign_in_options", "two_factor.passkey_sign_in"}
-# sso.: single sign-on, a way in; public_links.: a template published for anyone to sign
-PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.", "sso.", "public_links.")
+# sso.: single sign-on, a way in; public_links.: a template published for anyone to sign;
+# bundles.: the company signer's batch ceremony, a signing link like signing.
+PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.", "sso.", "public_links.", "bundles.")
 # Belong to every account, whatever its roles: the start page, the profile, log out, language.
 EVERY_ACCOUNT = {"home.index", "profile.index", "profile.create_token", "profile.revoke_token",
                  "auth.logout", "i18n.choose_language", "account.change_password",

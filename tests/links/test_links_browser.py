@@ -1,9 +1,10 @@
-"""A visitor on a phone, then on a desktop: details, code, agree, draw, sign (Chromium)."""
+"""A visitor on a phone, then on a desktop: details, code, agree, draw, sign; our signer
+pre-signing a link the same way (Chromium)."""
 
 import pytest
 
-from tests.links.support import publish
-from tests.signing.support import last_code
+from tests.links.support import invitation_path, link_state, publish, publish_presigned
+from tests.signing.support import last_code, png_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -56,4 +57,37 @@ def test_a_visitor_signs_through_a_public_link(app, admin, phone):
     phone.get_by_role("button", name="Sign the document").click()
     phone.get_by_role("heading", name="You have signed").wait_for()
     _fits_both(phone)
+    assert phone.console_errors == []
+
+
+def test_our_signer_presigns_a_link_on_a_phone(app, admin, phone, tmp_path):
+    published = publish_presigned(app, admin["id"])
+    phone.goto(invitation_path(app))
+    phone.get_by_role("heading", name="Read and accept the agreement").wait_for()
+    _fits_both(phone)
+    phone.get_by_role("button", name="I agree: send me a code").click()
+    phone.get_by_role("heading", name="Enter the code we sent you").wait_for()
+    _fits_both(phone)
+    with app.app_context():
+        code = last_code("director@signet.example")
+    phone.get_by_label("Code").fill(code)
+    phone.get_by_role("button", name="Confirm", exact=True).click()
+    phone.get_by_role("heading", name="Your signature for the link").wait_for()
+    _fits_both(phone)
+    assert not phone.get_by_label("Your name as it should appear").is_visible()
+    pad = phone.locator("canvas.signature-pad")
+    box = pad.bounding_box()
+    phone.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+    phone.mouse.down()
+    for step in range(1, 10):
+        phone.mouse.move(box["x"] + 20 + step * 22,
+                         box["y"] + box["height"] * (0.3 + (step % 2) * 0.4))
+    phone.mouse.up()
+    stamp = tmp_path / "stamp.png"
+    stamp.write_bytes(png_bytes(size=(160, 160)))
+    phone.get_by_label("Stamp image").set_input_files(str(stamp))
+    phone.get_by_role("button", name="Sign for the link").click()
+    phone.get_by_role("heading", name="Signed for the link").wait_for()
+    _fits_both(phone)
+    assert link_state(app, published.link_id) == "open"
     assert phone.console_errors == []

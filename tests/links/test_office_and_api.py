@@ -134,6 +134,15 @@ def test_the_api_publishes_and_lists_links(app, admin, client):
         "expires_at": "2001-01-01T00:00:00Z"})
     assert expired.status_code == 422 and "expires_at" in expired.get_json()["error"]["fields"]
 
+    offer = client.post("/api/v1/links", headers=headers, json={
+        "template_id": template_id, "company_id": company_id, "presigned": True})
+    assert offer.status_code == 201, offer.get_json()
+    assert (offer.get_json()["presigned"], offer.get_json()["state"]) == (True, "unsigned")
+    not_a_flag = client.post("/api/v1/links", headers=headers, json={
+        "template_id": template_id, "company_id": company_id, "presigned": "yes"})
+    assert not_a_flag.status_code == 422
+    assert set(not_a_flag.get_json()["error"]["fields"]) == {"presigned"}
+
 
 def test_the_api_refuses_a_user_without_the_right(app, client):
     with app.app_context():
@@ -152,3 +161,21 @@ def test_a_deactivated_creators_links_take_no_visitors(app, admin, employee, cli
         db.session.commit()
     response = client.get(published.url)
     assert response.status_code == 410 and "This link is paused" in text_of(response)
+
+
+def test_a_template_with_links_is_not_deleted_and_its_page_says_why(app, admin, admin_client):
+    with app.app_context():
+        published = publish(admin["id"])
+        template_id = db.session.get(PublicLink, published.link_id).template_id
+    page = text_of(admin_client.get(f"/templates/{template_id}"))
+    assert "1 public link publishes this template, so it cannot be deleted" in page
+    assert f"/templates/{template_id}/delete" not in page
+    refused = post_form(admin_client, f"/templates/{template_id}/delete",
+                        follow_redirects=True)
+    assert "1 public link publishes this template" in text_of(refused)
+    with app.app_context():
+        assert db.session.get(PublicLink, published.link_id) is not None
+
+    post_form(admin_client, f"/links/{published.link_id}/delete")
+    deleted = post_form(admin_client, f"/templates/{template_id}/delete")
+    assert deleted.status_code == 302 and deleted.headers["Location"].endswith("/templates/")

@@ -53,7 +53,7 @@ def test_a_visitor_confirms_a_code_and_signs_their_own_document(app, admin, clie
     party = client_party(app, document.id)
     assert party.status == "signed"
     [document] = documents(app)
-    assert document.stage == "client_signing"  # our company's signer is invited now
+    assert document.stage == "company_signing"  # our company's signer is invited now
     with app.app_context():
         events = {event.type: event for event in events_for(document.id)}
         created = events["document.created"].details
@@ -232,3 +232,27 @@ def test_an_empty_or_bad_form_says_what_to_fix_in_the_visitors_words(app, admin,
     assert bad.status_code == 422 and "maria@" in text_of(bad)
     with app.app_context():
         assert db.session.scalar(select(PublicLinkSubmission)) is None
+
+
+def test_the_board_shows_whose_turn_it_is_for_a_document_whose_client_signs_first(
+        app, admin, client, admin_client):
+    with app.app_context():
+        published = publish(admin["id"])
+    enter_details(client, published)
+    entered = confirm_code(client, app, published)
+    [document] = documents(app)
+
+    def column_of_document() -> str:
+        board = text_of(admin_client.get("/pipeline"))
+        columns = board.split('id="cards-')[1:]
+        return next(column.split('"', 1)[0] for column in columns
+                    if document.number in column.split('id="count-', 1)[0])
+
+    assert column_of_document() == "client_signing"
+    sign_through(client, entered.headers["Location"])
+    assert column_of_document() == "company_signing"  # waiting for our signer now
+    with app.app_context():
+        moves = [(event.details["previous_stage"], event.details["stage"])
+                 for event in events_for(document.id) if event.type == "document.stage_changed"]
+    assert moves == [("company_signing", "client_signing"),
+                     ("client_signing", "company_signing")]

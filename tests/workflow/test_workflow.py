@@ -45,9 +45,11 @@ def test_the_stage_is_assigned_in_the_workflow_package_only():
     assert _stage_assignments(PORTAL / "workflow" / "machine.py")
 
 
-def test_moves_only_go_forward_and_ended_stages_never_change():
+def test_open_stages_follow_the_turn_and_ended_stages_never_change():
     assert can_move("draft", "company_signing") and can_move("approval", "client_signing")
-    assert not can_move("client_signing", "company_signing")
+    # A client who signs first hands the turn back to our company (a public link's document).
+    assert can_move("client_signing", "company_signing")
+    assert not can_move("draft", "client_signing")
     for ended in ("completed", "declined", "stopped", "expired"):
         assert not any(can_move(ended, to) for to in ("draft", "approval", "stopped"))
     document = Document(stage="completed")

@@ -9,6 +9,7 @@ from portal.auth.two_factor.totp import qr_data_uri
 from portal.doctemplates.models import DocumentTemplate
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.links import presign as presigning
 from portal.links import services
 from portal.links.forms import PublishForm
 from portal.links.services import LinkNotFound, LinkRefused
@@ -56,12 +57,18 @@ def new(template_id: int):
             form.title.data = template.name
         return _publish_page(form, template, 200 if request.method == "GET" else 422)
     try:
-        link, _raw = services.publish(current_user, request_meta(), template_id=template.id,
-                                      **form.values())
+        link, not_asked = presigning.publish(current_user, request_meta(),
+                                             template_id=template.id, **form.values())
     except LinkRefused as refused:
         form.show_errors(refused.errors)
         return _publish_page(form, template, 422)
-    flash(_("The link is published. Share it or its QR code."), "success")
+    if not_asked:
+        flash(not_asked, "error")
+    elif link.presigned:
+        flash(_("The link is published. Our signer is asked to sign it; it takes visitors "
+                "once signed."), "success")
+    else:
+        flash(_("The link is published. Share it or its QR code."), "success")
     return redirect(url_for("links.view", link_id=link.id))
 
 
@@ -74,6 +81,7 @@ def view(link_id: int):
     return render_template("links/view.html", link=link, url=url,
                            qr=qr_data_uri(url) if url else None,
                            state=services.state_of(link),
+                           presign=presigning.pending_of(link),
                            documents=services.recent_documents(current_user, link))
 
 
@@ -118,3 +126,28 @@ def delete(link_id: int):
         abort(404)
     flash(_("The link is deleted. The documents it made stay."), "success")
     return redirect(url_for("links.index"))
+
+
+@bp.post("/<int:link_id>/presign")
+@login_required
+def presign(link_id: int):
+    """Our signer is asked to pre-sign (again): what held is revoked, the link waits."""
+    return _change(link_id, lambda: presigning.request_signature(current_user, request_meta(),
+                                                                 link_id),
+                   _("Our signer is asked to sign the link. It takes visitors once signed."))
+
+
+@bp.post("/<int:link_id>/presign/revoke")
+@login_required
+def revoke_presign(link_id: int):
+    return _change(link_id, lambda: presigning.revoke(current_user, request_meta(), link_id),
+                   _("The pre-signature is revoked. The link takes no visitors until our "
+                     "signer signs again."))
+
+
+@bp.post("/<int:link_id>/presign/off")
+@login_required
+def presign_off(link_id: int):
+    return _change(link_id, lambda: presigning.turn_off(current_user, request_meta(), link_id),
+                   _("The link is no longer pre-signed: our signer signs each document after "
+                     "the visitor."))

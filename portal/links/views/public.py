@@ -19,17 +19,22 @@ from flask import (
 from flask_babel import gettext as _
 
 from portal.audit.service import request_meta
+from portal.documents.display import mask_contact
 from portal.extensions import limiter
+from portal.links import presign as presigning
 from portal.links import visitors
 from portal.links.forms import CodeForm, VisitorForm
+from portal.links.presign import PresignClosed, PresignRefused
 from portal.links.visitors import LinkUnavailable, VisitorRefused
 from portal.signing import ceremony as sessions
+from portal.signing.filling import FieldInput
 
 bp = Blueprint("public_links", __name__, url_prefix="/p")
 
 KEY_COOKIE = "signet_visitor"
 # Why a link takes no visitors, as the page says it (and its status).
-STATE_STATUS = {"invalid": 404, "paused": 410, "expired": 410, "used_up": 410}
+STATE_STATUS = {"invalid": 404, "paused": 410, "expired": 410, "used_up": 410,
+                "unsigned": 410}
 
 
 def _page_limit() -> str:
@@ -157,3 +162,113 @@ def resend(token: str):
         return _code_page(link, form, refused.status)
     return make_response(_code_page(link, CodeForm(formdata=None),
                                     notice=_("We sent you a new code.")))
+
+
+# --- our company's signer pre-signing the link (/p/sign/<invitation>) ---------------------------
+
+PRESIGN_COOKIE = "signet_presign"
+
+
+def presign_view(view):
+    """An invitation that opens nothing shows why (translated), never a 500."""
+    @functools.wraps(view)
+    def wrapper(token, *args, **kwargs):
+        try:
+            return view(token, *args, **kwargs)
+        except PresignClosed as closed:
+            return (render_template("links/public/presign_closed.html", state=closed.state),
+                    404 if closed.state == "invalid" else 410)
+    return wrapper
+
+
+def _presign_session():
+    return sessions.read(request.cookies.get(PRESIGN_COOKIE))
+
+
+def _presign_page(token: str, error: str | None = None, notice: str | None = None,
+                  status: int = 200, form: CodeForm | None = None):
+    signer = presigning.find(token)
+    state = presigning.state_of(signer)
+    if state != "active":
+        raise PresignClosed(state)
+    return render_template(
+        "links/public/presign.html", signer=signer, link=signer.link, token=token,
+        agreement=presigning.agreement_of(signer), masked_contact=mask_contact(signer.contact),
+        in_session=presigning.holds(signer, _presign_session()),
+        stamp_asked=presigning.stamp_asked(signer),
+        company_stamp=bool(signer.link.company.stamp_sha256),
+        form=form or CodeForm(formdata=None), error=error, notice=notice), status
+
+
+@bp.get("/sign/<token>")
+@limiter.limit(_page_limit)
+@presign_view
+def presign(token: str):
+    """Our company's signer: the agreement, a code, then the signature for the link."""
+    return _presign_page(token)
+
+
+def _presign_step(token: str, step, notice: str | None = None):
+    """Run one step (a response, or None for the page again with `notice`); a refusal shows
+    the page again with its message, nothing changed."""
+    if not CodeForm().validate_on_submit():
+        return _presign_page(token, error=_("The form expired. Try again."), status=400)
+    try:
+        result = step()
+    except PresignRefused as refused:
+        return _presign_page(token, error=refused.message, status=refused.status)
+    return result if result is not None else _presign_page(token, notice=notice)
+
+
+@bp.post("/sign/<token>/consent")
+@limiter.limit(_page_limit)
+@limiter.limit(_code_limit, deduct_when=_code_went_out)
+@presign_view
+def presign_consent(token: str):
+    def agree():
+        presigning.accept(token, request_meta())
+    return _presign_step(token, agree, _("We sent you a code."))
+
+
+@bp.post("/sign/<token>/code/send")
+@limiter.limit(_page_limit)
+@limiter.limit(_code_limit, deduct_when=_code_went_out)
+@presign_view
+def presign_resend(token: str):
+    def resend_code():
+        presigning.send_code(token)
+    return _presign_step(token, resend_code, _("We sent you a new code."))
+
+
+@bp.post("/sign/<token>/code")
+@limiter.limit(_page_limit)
+@presign_view
+def presign_code(token: str):
+    def confirm():
+        _signer, opened = presigning.confirm_code(token, request.form.get("code", ""))
+        response = redirect(url_for("public_links.presign", token=token))
+        options = sessions.cookie_options(token, request.is_secure)
+        response.set_cookie(PRESIGN_COOKIE, sessions.seal(opened),
+                            **{**options, "path": f"/p/sign/{token}"})
+        return response
+    return _presign_step(token, confirm)
+
+
+@bp.post("/sign/<token>/sign")
+@limiter.limit(_page_limit)
+@presign_view
+def presign_sign(token: str):
+    signature = FieldInput(method=request.form.get("method", ""),
+                           drawing=request.form.get("drawing", ""),
+                           typed=request.form.get("typed", ""),
+                           upload=request.files.get("image"))
+    stamp = FieldInput(method=request.form.get("stamp_method", ""),
+                       upload=request.files.get("stamp_image"))
+
+    def sign():
+        presigning.sign(token, request_meta(), _presign_session(), signature, stamp)
+        response = make_response(render_template("links/public/presign_closed.html",
+                                                 state="signed"))
+        response.delete_cookie(PRESIGN_COOKIE, path=f"/p/sign/{token}")
+        return response
+    return _presign_step(token, sign)
