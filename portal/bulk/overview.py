@@ -21,7 +21,7 @@ from portal.auth.permissions import visible
 from portal.bulk.jobs import CLIENT_KEYS, document_arguments
 from portal.bulk.models import ROW_STATUSES, BulkBatch, BulkRow
 from portal.bulk.rows import DOCUMENT_VARIABLES, TARGETS, fold_header, printed_variables
-from portal.bulk.services import BATCH_ACTION, require_bulk_permission, batch_for
+from portal.bulk.services import BATCH_ACTION, batch_for, require_bulk_permission
 from portal.doctemplates.models import DocumentTemplate
 from portal.doctemplates.rendering import (
     RenderedPdf,
