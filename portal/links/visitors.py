@@ -125,9 +125,16 @@ CLIENT_KEYS = ("kind", "name", "representative_name", "representative_position",
                "phone")
 
 
+# Requisites only Russian companies have: a template in another language asks nobody for them.
+RUSSIAN_ONLY = ("kpp", "correspondent_account")
+
+
 def asked(link: PublicLink) -> tuple[str, ...]:
-    """The company requisites a visitor is asked for: those the link's template prints."""
-    return printed_requisites(link.template)
+    """The company requisites a visitor is asked for: those the link's template prints (a
+    form on a phone stays short)."""
+    template = link.template
+    return tuple(name for name in printed_requisites(template)
+                 if template.language == "ru" or name not in RUSSIAN_ONLY)
 
 
 def _clean_details(link: PublicLink, form: dict) -> tuple[dict, str]:

@@ -87,9 +87,10 @@ def test_a_portuguese_contract_published_with_a_price_makes_priced_documents(
     assert 'id="visitor-terms"' in details and "Design de identidade" in details
     assert "1\u00a0476,00\u00a0EUR" in details
     assert 'name="tax_id"' in details and 'name="bank_account"' in details
+    assert 'name="kpp"' not in details  # Russian companies only
 
-    bad = post(client, visitor.url, {**COMPANY_VISITOR, "kpp": "12"})
-    assert bad.status_code == 422 and "A KPP has 9 characters" in text_of(bad)
+    bad = post(client, visitor.url, {**COMPANY_VISITOR, "bank_account": "PT50 0002#"})
+    assert bad.status_code == 422 and "Use letters and digits only" in text_of(bad)
     with app.app_context():
         assert db.session.scalar(select(PublicLinkSubmission.id)) is None
 
