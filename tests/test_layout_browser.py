@@ -186,7 +186,10 @@ def seed(admin_id: int) -> Seeded:
     bulk.confirm(user(admin_id), sent.id, skip_invalid=True)
     link, link_token = publish_link(admin, None, template_id=template.id, company_id=company.id,
                                     title="Договор оказания услуг — стандартная оферта",
-                                    max_uses=50, allowed_domains="north.example")
+                                    max_uses=50, allowed_domains="north.example",
+                                    values={"place": "Москва", "vat_rate": "20", "items": [
+                                        {"name": "Разработка фирменного стиля", "quantity": "1",
+                                         "unit": "усл.", "price": "125000"}]})
     offer, _not_asked = presigning.publish(admin, None, template_id=template.id,
                                            company_id=company.id, title="Оферта студии",
                                            presigned=True)
@@ -247,6 +250,7 @@ def back_office(seeded: Seeded) -> list[tuple[str, str]]:
         ("public links", "/links/"),
         ("public link", f"/links/{seeded.link}"),
         ("publish link", f"/links/new/{seeded.template}"),
+        ("link values", f"/links/{seeded.link}/values"),
         ("public link visitor", seeded.link_path),
         ("pre-signed link", f"/links/{seeded.presigned_link}"),
         ("pre-sign invitation", seeded.presign_path),

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from portal.api.auth import api_user
 from portal.api.blueprint import bp
+from portal.api.documents import _items
 from portal.api.errors import ApiError
 from portal.api.meta import api_meta
 from portal.api.parsing import Reader, json_object
@@ -74,6 +75,11 @@ def publish_link():
         "allowed_domains": _domains(reader),
         "per_address_limit": reader.integer("per_address_limit") or 3,
         "presigned": _flag(reader, "presigned"),
+        # What every document says besides the client, as POST /v1/documents takes it.
+        "values": {"place": reader.text("place", max_length=200) or "",
+                   "items": _items(reader) or [],
+                   "vat_rate": reader.decimal("vat_rate", maximum=100),
+                   "currency": reader.text("currency", max_length=3) or ""},
     }
     reader.check()
     link, _not_asked = presign.publish(api_user(), api_meta(), **values)

@@ -356,6 +356,10 @@ SCHEMAS = {
             "per_address_limit": {"type": "integer"}, "active": {"type": "boolean"},
             "presigned": {"type": "boolean",
                           "description": "Our company's signer signs once for the link."},
+            "document_values": {
+                "type": "object", "description": "What every document it makes says besides "
+                                                 "the client: place, items, vat_rate (null: "
+                                                 "no VAT), currency."},
             "state": {"enum": ["open", "paused", "expired", "used_up", "unsigned"],
                       "description": "unsigned: a pre-signed link waiting for our signer."},
             "created_at": {"type": "string", "format": "date-time"},
@@ -379,6 +383,12 @@ SCHEMAS = {
             "presigned": {"type": "boolean", "default": False,
                           "description": "Ask our company's signer to sign once for the "
                                          "link (an offer); it takes visitors once signed."},
+            "place": {"type": "string", "maxLength": 200},
+            "items": {"type": "array", "items": ref("Item"), "maxItems": 500,
+                      "description": "Every document's items (its price)."},
+            "vat_rate": {**DECIMAL, "description": "Percent, e.g. 23; left out: no VAT."},
+            "currency": {"type": "string", "maxLength": 3,
+                         "description": "By the template's language when left out."},
         },
     },
     "Company": {

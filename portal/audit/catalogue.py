@@ -271,7 +271,10 @@ DOCUMENT_DEADLINE_CHANGED = declare("document.deadline_changed", _l("Deadline ch
 _LINK = (field("link_id", int), field("title", str), field("template_id", int))
 LINK_PUBLISHED = declare("link.published", _l("Public link published"), *_LINK,
                          field("channel", str), optional("expires_at", datetime),
-                         optional("max_uses", int), field("allowed_domains", list))
+                         optional("max_uses", int), field("allowed_domains", list),
+                         optional("document_values", dict))
+LINK_VALUES_CHANGED = declare("link.values_changed", _l("Public link's document values changed"),
+                              *_LINK, field("document_values", dict), field("previous", dict))
 LINK_PAUSED = declare("link.paused", _l("Public link paused"), *_LINK)
 LINK_RESUMED = declare("link.resumed", _l("Public link resumed"), *_LINK)
 LINK_DELETED = declare("link.deleted", _l("Public link deleted"), *_LINK, field("uses", int))

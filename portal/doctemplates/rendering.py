@@ -26,7 +26,12 @@ from portal.doctemplates.sandbox import (
     format_number,
     render_html,
 )
-from portal.doctemplates.variables import build_context, compute_totals, item_rows
+from portal.doctemplates.variables import (
+    REQUISITE_FIELDS,
+    build_context,
+    compute_totals,
+    item_rows,
+)
 from portal.pdfs.bounded import run_bounded
 from portal.pdfs.errors import PdfRejected
 
@@ -77,3 +82,27 @@ __all__ = [
     "render_template_html",
     "resolve_layout",
 ]
+
+
+def _marker(index: int) -> str:
+    return f"QZ{index}REQUISITEQZ"  # letters and digits: no filter or escaping changes it
+
+
+def printed_requisites(template) -> tuple[str, ...]:
+    """The client's requisites a template prints (REQUISITE_FIELDS order): those its HTML shows
+    for a company client whose every requisite is a marker (a template may print them through a
+    macro, under another name), or all of them when its layout gives the client a requisites
+    field. () when it cannot render (no document could be made from it either)."""
+    if any(isinstance(entry, dict) and entry.get("role") == "client"
+           and entry.get("type") == "requisites" for entry in template.default_layout or []):
+        return REQUISITE_FIELDS
+    probe = {"kind": "company", "name": "Probe", "representative_name": "Probe",
+             **{name: _marker(index) for index, name in enumerate(REQUISITE_FIELDS)}}
+    context = build_context(None, probe, number="1", title="", date=None, place="", items=[],
+                            vat_rate=None, currency="", language=template.language)
+    try:
+        html, _recorder = render_template_html(template, context)
+    except TemplateRefused:
+        return ()
+    html = html.upper()
+    return tuple(name for index, name in enumerate(REQUISITE_FIELDS) if _marker(index) in html)

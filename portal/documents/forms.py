@@ -119,14 +119,15 @@ class ItemForm(Form):
         return not any((self[name].data or "").strip() for name in ("name", "price"))
 
 
-class TemplateDocumentForm(ServiceErrorsMixin, ClientFieldsMixin, FlaskForm):
-    company_id = SelectField(_l("Our company"), validate_choice=False)
-    template_id = SelectField(_l("Template"), validate_choice=False)
-    title = StringField(_l("Title"),
-                        description=_l("Leave empty to use the template's name."))
+ITEM_KEYS = ("name", "quantity", "unit", "price")
+
+
+class DocumentValuesMixin:
+    """A document's own values: place, currency, VAT rate and the items table (the new-document
+    form, and a public link's values for every document it makes)."""
+
     place = StringField(_l("Place"),
                         description=_l("The city where the document is drawn up."))
-    date = DateField(_l("Date"), validators=[Optional()])
     currency = StringField(_l("Currency"), default="RUB")
     vat_rate = StringField(_l("VAT, %"), render_kw={"inputmode": "decimal"},
                            description=_l("Leave empty when VAT does not apply."))
@@ -134,8 +135,40 @@ class TemplateDocumentForm(ServiceErrorsMixin, ClientFieldsMixin, FlaskForm):
 
     def item_values(self) -> list[dict]:
         """Rows that are not entirely empty, keyed by their position in the form."""
-        return [{name: entry.form[name].data for name in ("name", "quantity", "unit", "price")}
+        return [{name: entry.form[name].data for name in ITEM_KEYS}
                 for entry in self.items.entries if not entry.form.is_blank()]
+
+    def item_aliases(self) -> dict:
+        """Service keys count non-empty rows only; map them to the rows of the form."""
+        rows = [entry for entry in self.items.entries if not entry.form.is_blank()]
+        return {f"items.{index}.{name}": f"{entry.name}-{name}"
+                for index, entry in enumerate(rows) for name in ITEM_KEYS}
+
+    def document_values(self) -> dict:
+        """As documents.services.create.document_values takes them."""
+        return {"place": self.place.data, "items": self.item_values(),
+                "vat_rate": (self.vat_rate.data or "").strip() or None,
+                "currency": self.currency.data}
+
+    def fill_document_values(self, values: dict) -> None:
+        """Show stored values (Document.variables' form) for editing."""
+        self.place.data = values.get("place", "")
+        self.currency.data = values.get("currency", self.currency.data)
+        self.vat_rate.data = values.get("vat_rate") or ""
+        items = values.get("items") or []
+        if items:
+            while len(self.items.entries):
+                self.items.pop_entry()
+            for item in items:
+                self.items.append_entry({name: item.get(name, "") for name in ITEM_KEYS})
+
+
+class TemplateDocumentForm(ServiceErrorsMixin, ClientFieldsMixin, DocumentValuesMixin, FlaskForm):
+    company_id = SelectField(_l("Our company"), validate_choice=False)
+    template_id = SelectField(_l("Template"), validate_choice=False)
+    title = StringField(_l("Title"),
+                        description=_l("Leave empty to use the template's name."))
+    date = DateField(_l("Date"), validators=[Optional()])
 
 
 class UploadDocumentForm(ServiceErrorsMixin, ClientFieldsMixin, FlaskForm):

@@ -15,10 +15,13 @@ from wtforms import (
 )
 from wtforms.validators import NumberRange, Optional
 
-from portal.documents.forms import SelectChoice, ServiceErrorsMixin
+from portal.documents.forms import DocumentValuesMixin, SelectChoice, ServiceErrorsMixin
+from portal.parties.models import RequisitesMixin
+
+REQUISITE_FIELDS = RequisitesMixin.REQUISITE_FIELDS
 
 
-class PublishForm(ServiceErrorsMixin, FlaskForm):
+class PublishForm(ServiceErrorsMixin, DocumentValuesMixin, FlaskForm):
     title = StringField(_l("Title"), description=_l("Shown to visitors and given to every "
                                                     "document; the template's name if empty."))
     company_id = SelectField(_l("Our company"), validate_choice=False)
@@ -49,7 +52,14 @@ class PublishForm(ServiceErrorsMixin, FlaskForm):
                 "expires_at": expires.replace(tzinfo=UTC) if expires else None,
                 "max_uses": self.max_uses.data, "allowed_domains": self.allowed_domains.data,
                 "per_address_limit": self.per_address_limit.data or 3,
-                "presigned": bool(self.presigned.data)}
+                "presigned": bool(self.presigned.data), "values": self.document_values()}
+
+
+class LinkValuesForm(ServiceErrorsMixin, DocumentValuesMixin, FlaskForm):
+    """A link's title and the values of the documents it makes from now on."""
+
+    title = StringField(_l("Title"), description=_l("Shown to visitors and given to every "
+                                                    "document; the template's name if empty."))
 
 
 KIND_CHOICES = [SelectChoice("person", _l("A person")),
@@ -70,10 +80,21 @@ class VisitorForm(ServiceErrorsMixin, FlaskForm):
     phone = StringField(_l("Phone"), render_kw={"autocomplete": "tel", "inputmode": "tel",
                                                "type": "tel"})
 
+    # A company's requisites; the page shows those the template prints (visitors.asked).
+    tax_id = StringField(_l("Tax ID (INN / VAT / NIF)"))
+    kpp = StringField(_l("KPP"), description=_l("Russian companies only: 9 characters."))
+    registration_number = StringField(_l("Registration number (OGRN / company no.)"))
+    address = TextAreaField(_l("Legal address"), render_kw={"rows": 2,
+                                                           "autocomplete": "street-address"})
+    bank_name = StringField(_l("Bank"))
+    bank_account = StringField(_l("Bank account / IBAN"))
+    correspondent_account = StringField(_l("Correspondent account"))
+    bank_code = StringField(_l("Bank code (BIK / SWIFT)"))
+
     def values(self) -> dict:
         return {name: getattr(self, name).data or "" for name in (
             "kind", "name", "representative_name", "representative_position", "email",
-            "phone")}
+            "phone", *REQUISITE_FIELDS)}
 
 
 class CodeForm(ServiceErrorsMixin, FlaskForm):

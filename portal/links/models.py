@@ -42,6 +42,9 @@ class PublicLink(TimestampMixin, db.Model):
     # Pre-signed (offers): our company's signer signs once for the link and every document
     # it makes carries that signature; the link takes visitors only while a signature holds.
     presigned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What every document it makes says besides the client: place, items, VAT rate, currency,
+    # as Document.variables keeps them (documents.services.create.document_values).
+    document_values: Mapped[dict] = mapped_column(JSON, default=dict)
 
     template = relationship("DocumentTemplate")
     company = relationship("Company")

@@ -8,15 +8,27 @@ documents it makes (the documents' "send" scope, the link's creator being its re
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal import unit
-from portal.audit.catalogue import LINK_DELETED, LINK_PAUSED, LINK_PUBLISHED, LINK_RESUMED
+from portal.audit.catalogue import (
+    LINK_DELETED,
+    LINK_PAUSED,
+    LINK_PUBLISHED,
+    LINK_RESUMED,
+    LINK_VALUES_CHANGED,
+)
 from portal.audit.service import record
 from portal.auth.permissions import can, visible
 from portal.doctemplates.models import DocumentTemplate
+from portal.doctemplates.sandbox import format_money, format_number
+from portal.doctemplates.variables import compute_totals, item_rows
+from portal.documents.errors import DocumentRefused
 from portal.documents.models import Document
+from portal.documents.services.common import default_currency
+from portal.documents.services.create import document_values
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.links.models import (
@@ -182,9 +194,25 @@ def _expiry(value, errors: dict) -> datetime | None:
     return moment
 
 
+def _document_values(values: dict | None, template: DocumentTemplate | None,
+                     errors: dict) -> dict:
+    """Place, items, VAT rate and currency for every document, cleaned as a new document's
+    (`documents.services.create.document_values`); the currency by the template's language
+    when none is given."""
+    given = dict(values or {})
+    if not str(given.get("currency") or "").strip():
+        given["currency"] = default_currency(getattr(template, "language", None))
+    try:
+        return document_values(place=given.get("place", ""), items=given.get("items") or (),
+                               vat_rate=given.get("vat_rate"), currency=given["currency"])
+    except DocumentRefused as refused:
+        errors.update(refused.errors)
+        return {}
+
+
 def publish(actor, meta, *, template_id, company_id, title="", channel="email",
             expires_at=None, max_uses=None, allowed_domains=(), per_address_limit=3,
-            presigned=False) -> tuple[PublicLink, str]:
+            presigned=False, values=None) -> tuple[PublicLink, str]:
     """A new link for the template: (the link, its raw token, shown in its URL).
 
     A pre-signed link takes no visitors until our signer signed it (`presign`)."""
@@ -203,6 +231,7 @@ def publish(actor, meta, *, template_id, company_id, title="", channel="email",
     uses = _positive(max_uses, "max_uses", MAX_USES_LIMIT, errors)
     per_address = _positive(per_address_limit, "per_address_limit", PER_ADDRESS_MAX, errors)
     domains = clean_domains(allowed_domains, errors)
+    terms = _document_values(values, template, errors)
     if domains and channel != "email":
         errors["allowed_domains"] = _("Allowed domains need codes sent by email.")
     if errors:
@@ -213,12 +242,12 @@ def publish(actor, meta, *, template_id, company_id, title="", channel="email",
                       title=title, token_hash=hashed, token_sealed=seal(raw, PUBLIC_LINK),
                       channel=channel, expires_at=expiry, max_uses=uses,
                       allowed_domains=domains, per_address_limit=per_address or 3, uses=0,
-                      active=True, presigned=bool(presigned))
+                      active=True, presigned=bool(presigned), document_values=terms)
     db.session.add(link)
     db.session.flush()
     audit_link(LINK_PUBLISHED, link, actor, meta, channel=channel,
-           expires_at=expiry.isoformat() if expiry else None, max_uses=uses,
-           allowed_domains=domains)
+               expires_at=expiry.isoformat() if expiry else None, max_uses=uses,
+               allowed_domains=domains, document_values=terms)
     unit.commit()
     return link, raw
 
@@ -227,6 +256,54 @@ def audit_link(event_type, link: PublicLink, actor, meta, **details) -> None:
     """A link's own event (no document): who changed it, and how."""
     record(event_type, None, actor, meta, via_api=bool(getattr(meta, "via_api", False)),
            link_id=link.id, title=link.title, template_id=link.template_id, **details)
+
+
+class ValuesLocked(DomainError):
+    status = 409
+
+    def __init__(self):
+        super().__init__(_("Our signer pre-signed these terms: revoke the pre-signature or stop "
+                           "pre-signing before changing them."))
+
+
+def set_values(actor, meta, link_id, *, title="", values=None) -> PublicLink:
+    """New title and document values for the documents the link makes from now on (those made
+    keep theirs). Not while a pre-signature holds: our signer signed the terms as they are."""
+    link = link_for(actor, link_id)
+    if valid_presign(link) is not None:
+        unit.rollback()
+        raise ValuesLocked()
+    errors: dict = {}
+    title = " ".join(str(title or "").split()) or link.template.name
+    if len(title) > TITLE_MAX:
+        errors["title"] = _("At most %(count)s characters.", count=TITLE_MAX)
+    terms = _document_values(values, link.template, errors)
+    if errors:
+        unit.rollback()
+        raise LinkRefused(errors)
+    previous = dict(link.document_values or {})
+    link.title, link.document_values = title, terms
+    audit_link(LINK_VALUES_CHANGED, link, actor, meta, document_values=terms, previous=previous)
+    unit.commit()
+    return link
+
+
+def terms_of(link: PublicLink) -> dict:
+    """What the link's documents say besides the client, for its pages: the items with their
+    amounts, the totals, the currency and place, and the total written out."""
+    values = link.document_values or {}
+    rows = item_rows(values.get("items") or ())
+    totals = compute_totals(rows, values.get("vat_rate"))
+    currency = values.get("currency") or default_currency(link.template.language)
+    language = str(get_locale() or "en")
+    for row in rows:
+        row["text"] = "{name}: {quantity}{unit} × {price}".format(
+            name=row["name"], quantity=format_number(row["quantity"], language),
+            unit=f" {row['unit']}" if row["unit"] else "",
+            price=format_money(row["price"], language, currency))
+    return {"rows": rows, "totals": totals, "currency": currency,
+            "place": values.get("place", ""), "vat_rate": values.get("vat_rate"),
+            "total_text": format_money(totals["gross"], language, currency)}
 
 
 # --- pause, resume, delete -------------------------------------------------------------------
@@ -261,7 +338,7 @@ def link_json(link: PublicLink) -> dict:
         "max_uses": link.max_uses, "uses": link.uses,
         "allowed_domains": list(link.allowed_domains or []),
         "per_address_limit": link.per_address_limit, "active": link.active,
-        "presigned": link.presigned,
+        "presigned": link.presigned, "document_values": dict(link.document_values or {}),
         "state": state_of(link), "created_at": link.created_at.isoformat(),
     }
 

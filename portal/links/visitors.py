@@ -25,6 +25,7 @@ from portal.audit.catalogue import PARTY_CODE_CONFIRMED
 from portal.auth.models import User
 from portal.config import LANGUAGES
 from portal.delivery.services import dispatch, queue_email, queue_sms
+from portal.doctemplates.rendering import printed_requisites
 from portal.documents.display import mask_contact
 from portal.documents.errors import DocumentRefused
 from portal.documents.links import current_link_token
@@ -124,12 +125,25 @@ CLIENT_KEYS = ("kind", "name", "representative_name", "representative_position",
                "phone")
 
 
+# Requisites only Russian companies have: a template in another language asks nobody for them.
+RUSSIAN_ONLY = ("kpp", "correspondent_account")
+
+
+def asked(link: PublicLink) -> tuple[str, ...]:
+    """The company requisites a visitor is asked for: those the link's template prints (a
+    form on a phone stays short)."""
+    template = link.template
+    return tuple(name for name in printed_requisites(template)
+                 if template.language == "ru" or name not in RUSSIAN_ONLY)
+
+
 def _clean_details(link: PublicLink, form: dict) -> tuple[dict, str]:
     """The client as create_from_template takes it, and the address the code goes to.
 
-    The checks are the documents' own (`clean_new_client`); what a visitor left out is said
-    in words meant for them rather than for a sender."""
-    typed = {key: str(form.get(key) or "").strip() for key in CLIENT_KEYS}
+    The checks are the documents' own (`clean_new_client`: a company's requisites by the
+    directory's rules, a person has none); what a visitor left out is said in words meant for
+    them rather than for a sender. Requisites the template does not print are not taken."""
+    typed = {key: str(form.get(key) or "").strip() for key in (*CLIENT_KEYS, *asked(link))}
     contact_key = "phone" if link.channel == "sms" else "email"
     errors = {}
     if not typed["name"]:
@@ -343,7 +357,18 @@ def _make_document(link: PublicLink, submission: PublicLinkSubmission) -> Docume
     return create_from_template(
         creator, None, company_id=link.company_id, template_id=link.template_id,
         client=submission.details, title=link.title, before_commit=client_first,
-        origin={"public_link_id": link_id})
+        origin={"public_link_id": link_id}, **_document_arguments(link))
+
+
+def _document_arguments(link: PublicLink) -> dict:
+    """The link's document values as create_from_template takes them (a link published before
+    it had any makes the documents it always made)."""
+    values = link.document_values or {}
+    arguments = {"place": values.get("place", ""), "items": values.get("items") or ()}
+    for key in ("vat_rate", "currency"):
+        if key in values:
+            arguments[key] = values[key]
+    return arguments
 
 
 def _send(link: PublicLink, document_id: int) -> None:

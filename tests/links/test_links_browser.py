@@ -21,10 +21,12 @@ def _fits_both(page) -> None:
 
 def test_a_visitor_signs_through_a_public_link(app, admin, phone):
     with app.app_context():
-        published = publish(admin["id"], title="Standard offer")
+        published = publish(admin["id"], title="Standard offer", values={
+            "currency": "EUR", "items": [{"name": "Logo", "quantity": "1", "price": "1250"}]})
     phone.goto(published.url)
     phone.get_by_role("heading", name="Standard offer").wait_for()
     _fits_both(phone)
+    assert "1,250.00\u00a0EUR" in phone.locator("#visitor-terms").inner_text()  # what it costs
     phone.get_by_label("A company").check()
     assert phone.get_by_label("Who signs for the company").is_visible()
     phone.get_by_label("A person").check()

@@ -115,9 +115,14 @@ def test_the_api_publishes_and_lists_links(app, admin, client):
     created = client.post("/api/v1/links", headers=headers, json={
         "template_id": template_id, "company_id": company_id, "title": "API offer",
         "channel": "email", "expires_at": expires, "max_uses": 5,
-        "allowed_domains": ["example.com"]})
+        "allowed_domains": ["example.com"], "place": "Lisboa", "vat_rate": 23,
+        "items": [{"name": "Logo", "quantity": 2, "price": "600.00"}]})
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
+    # The template is Russian: its currency unless one is given.
+    assert body["document_values"] == {"place": "Lisboa", "vat_rate": "23", "currency": "RUB",
+                                       "items": [{"name": "Logo", "quantity": "2", "unit": "",
+                                                  "price": "600.00"}]}
     assert body["url"].startswith("http") and "/p/" in body["url"]
     assert (body["max_uses"], body["uses"], body["state"]) == (5, 0, "open")
     assert client.get("/p/" + body["url"].split("/p/", 1)[1]).status_code == 200
@@ -142,6 +147,11 @@ def test_the_api_publishes_and_lists_links(app, admin, client):
         "template_id": template_id, "company_id": company_id, "presigned": "yes"})
     assert not_a_flag.status_code == 422
     assert set(not_a_flag.get_json()["error"]["fields"]) == {"presigned"}
+    unpriced = client.post("/api/v1/links", headers=headers, json={
+        "template_id": template_id, "company_id": company_id,
+        "items": [{"name": "", "price": "-1"}]})
+    assert unpriced.status_code == 422, unpriced.get_json()
+    assert {"items.0.name", "items.0.price"} <= set(unpriced.get_json()["error"]["fields"])
 
 
 def test_the_api_refuses_a_user_without_the_right(app, client):

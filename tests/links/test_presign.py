@@ -125,6 +125,11 @@ def test_revoking_pauses_the_link_until_the_signer_signs_again_or_the_mode_ends(
     first = invitation_path(app)
     _presign(app.test_client(), app, first)
     assert link_state(app, published.link_id) == "open"
+    # Our signer signed these terms: they are not changed under the signature.
+    locked = post(admin_client, f"/links/{published.link_id}/values",
+                  {"title": "Cheaper", "currency": "RUB", "items-0-name": "Logo",
+                   "items-0-quantity": "1", "items-0-price": "1"})
+    assert locked.status_code == 409 and "revoke the pre-signature" in text_of(locked)
 
     revoked = post(admin_client, f"/links/{published.link_id}/presign/revoke")
     assert revoked.status_code == 302 and link_state(app, published.link_id) == "unsigned"

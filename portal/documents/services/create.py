@@ -41,6 +41,7 @@ from portal.pdfs.findings import as_records
 from portal.storage import store
 
 ITEM_LIMIT = 200
+PLACE_MAX = 200
 
 
 def _company(company_id, errors: dict) -> Company | None:
@@ -118,6 +119,27 @@ def _clean_terms(vat_rate, currency, errors: dict) -> tuple[Decimal | None, str]
     return rate, currency
 
 
+def _clean_values(place, items, vat_rate, currency, errors: dict) -> tuple:
+    """(place, item rows, VAT rate, currency) of a new document, cleaned."""
+    place = tidy(place, PLACE_MAX, "place", errors)
+    rows = clean_items(items, errors)
+    vat_rate, currency = _clean_terms(vat_rate, currency, errors)
+    return place, rows, vat_rate, currency
+
+
+def document_values(*, place="", items=(), vat_rate=None, currency="RUB") -> dict:
+    """A new document's own values cleaned as create_from_template cleans them, in the form
+    Document.variables keeps them (without the date); DocumentRefused if any is wrong. A public
+    link keeps them and hands them to create_from_template for every document it makes."""
+    errors: dict = {}
+    place, rows, vat_rate, currency = _clean_values(place, items, vat_rate, currency, errors)
+    if errors:
+        raise DocumentRefused(errors)
+    values = _variables(place, None, rows, vat_rate, currency)
+    values.pop("date")
+    return values
+
+
 def _new_document(actor, company: Company, title: str, language: str, counterparty_id,
                   number: str, template_id=None) -> Document:
     document = Document(
@@ -151,8 +173,8 @@ def _template(template_id, errors: dict) -> DocumentTemplate | None:
     return template
 
 
-def _variables(place, day: Date, items: list[dict], vat_rate, currency) -> dict:
-    return {"place": place, "date": day.isoformat(),
+def _variables(place, day: Date | None, items: list[dict], vat_rate, currency) -> dict:
+    return {"place": place, "date": day.isoformat() if day else None,
             "vat_rate": None if vat_rate is None else str(vat_rate),
             "currency": currency,
             "items": [{**item, "quantity": str(item["quantity"]), "price": str(item["price"])}
@@ -177,9 +199,7 @@ def create_from_template(actor, meta, *, company_id, template_id, counterparty_i
     title = clean_title(title if title not in (None, "") else getattr(template, "name", ""),
                         errors)
     language = clean_language(language, errors, getattr(template, "language", "en"))
-    place = tidy(place, 200, "place", errors)
-    rows = clean_items(items, errors)
-    vat_rate, currency = _clean_terms(vat_rate, currency, errors)
+    place, rows, vat_rate, currency = _clean_values(place, items, vat_rate, currency, errors)
     if date is not None and not isinstance(date, Date):
         errors["date"] = _("Enter a date.")
     _refuse_if(errors)

@@ -11,6 +11,7 @@ from portal.documents.services.common import editable_draft, tidy
 from portal.documents.trail import audit
 from portal.extensions import db
 from portal.parties.models import PARTY_KINDS, Company, Counterparty, RequisitesMixin
+from portal.parties.rules import REQUISITE_RULES, clean_fields
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
 
 KEEP = "keep"
@@ -73,7 +74,8 @@ def client_from_counterparty(counterparty: Counterparty) -> Party:
 
 
 def clean_new_client(client: dict) -> dict:
-    """A client typed in on the spot: kind, name, representative, email, phone."""
+    """A client typed in on the spot: kind, name, representative, email, phone and, for a
+    company, the requisites given."""
     errors, data = {}, dict(client or {})
     kind = data.get("kind") or "person"
     if kind not in PARTY_KINDS:
@@ -90,12 +92,23 @@ def clean_new_client(client: dict) -> dict:
         "email": _contact(data.get("email"), "email", "client_email", errors),
         "phone": _contact(data.get("phone"), "phone", "client_phone", errors),
     }
+    cleaned.update(_clean_requisites(data, kind, errors))
     if not (cleaned["email"] or cleaned["phone"]) and not (
             "client_email" in errors or "client_phone" in errors):
         errors["client_email"] = _(
             "Add an email or a phone: signing links are sent by email or SMS.")
     if errors:
         raise DocumentRefused(errors)
+    return cleaned
+
+
+def _clean_requisites(data: dict, kind: str, errors: dict) -> dict:
+    """A company client's requisites when given (tax id, KPP, address, bank...), by the
+    directory's rules; a person has none, as in the directory."""
+    if kind != "company":
+        return dict.fromkeys(REQUISITE_RULES, "")
+    cleaned, refused = clean_fields(data, REQUISITE_RULES)
+    errors.update({f"client_{name}": message for name, message in refused.items()})
     return cleaned
 
 
@@ -106,7 +119,7 @@ def client_from_dict(client: dict) -> tuple[Party, Counterparty]:
         kind=cleaned["kind"], name=cleaned["name"], email=cleaned["email"],
         phone=cleaned["phone"], representative_name=cleaned["representative_name"],
         representative_position=cleaned["representative_position"], notes="",
-        **dict.fromkeys(RequisitesMixin.REQUISITE_FIELDS, ""),
+        **{name: cleaned[name] for name in RequisitesMixin.REQUISITE_FIELDS},
     )
     party = client_from_counterparty(record)
     party.counterparty_id = None

@@ -93,21 +93,12 @@ def _created(document):
     return redirect(url_for("documents.show", document_id=document.id))
 
 
-def _item_aliases(form: TemplateDocumentForm) -> dict:
-    """Service keys count non-empty rows only; map them to the rows of the form."""
-    rows = [entry for entry in form.items.entries if not entry.form.is_blank()]
-    return {f"items.{index}.{name}": f"{entry.name}-{name}"
-            for index, entry in enumerate(rows) for name in ("name", "quantity", "unit", "price")}
-
-
 def _create_from_template(form: TemplateDocumentForm):
     counterparty_id, client = form.client_values()
     return services.create_from_template(
         _actor(), request_meta(), company_id=form.company_id.data,
         template_id=form.template_id.data, counterparty_id=counterparty_id, client=client,
-        title=form.title.data, place=form.place.data, date=form.date.data,
-        items=form.item_values(), vat_rate=(form.vat_rate.data or "").strip() or None,
-        currency=form.currency.data)
+        title=form.title.data, date=form.date.data, **form.document_values())
 
 
 def _template_form() -> TemplateDocumentForm:
@@ -135,7 +126,7 @@ def new():
         try:
             return _created(_create_from_template(form))
         except DocumentRefused as refused:
-            form.show_errors(refused.errors, _item_aliases(form))
+            form.show_errors(refused.errors, form.item_aliases())
         except (TemplateRefused, DomainError) as refused:
             form.add_form_error(refused.message)
     return render_template("documents/new.html", form=form, source="template",

@@ -7,13 +7,14 @@ from flask_login import current_user, login_required
 from portal.audit.service import request_meta
 from portal.auth.two_factor.totp import qr_data_uri
 from portal.doctemplates.models import DocumentTemplate
+from portal.documents.services.common import default_currency
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.links import presign as presigning
 from portal.links import services
-from portal.links.forms import PublishForm
+from portal.links.forms import LinkValuesForm, PublishForm
 from portal.links.services import LinkNotFound, LinkRefused
-from portal.parties.services import list_companies
+from portal.parties.services import company_for_language, list_companies
 
 bp = Blueprint("links", __name__, url_prefix="/links")
 
@@ -44,6 +45,14 @@ def _publish_page(form: PublishForm, template: DocumentTemplate, status: int = 2
     return render_template("links/new.html", form=form, template=template), status
 
 
+def _publish_defaults(form: PublishForm, template: DocumentTemplate) -> None:
+    """As a new document from the template starts: the company and currency of its language."""
+    form.title.data = template.name
+    company = company_for_language(template.language)
+    form.company_id.data = str(company.id) if company else None
+    form.currency.data = default_currency(template.language)
+
+
 @bp.route("/new/<int:template_id>", methods=["GET", "POST"])
 @login_required
 def new(template_id: int):
@@ -54,13 +63,13 @@ def new(template_id: int):
     form.company_id.choices = [(str(c.id), c.display_name) for c in list_companies()]
     if request.method == "GET" or not form.validate_on_submit():
         if request.method == "GET":
-            form.title.data = template.name
+            _publish_defaults(form, template)
         return _publish_page(form, template, 200 if request.method == "GET" else 422)
     try:
         link, not_asked = presigning.publish(current_user, request_meta(),
                                              template_id=template.id, **form.values())
     except LinkRefused as refused:
-        form.show_errors(refused.errors)
+        form.show_errors(refused.errors, form.item_aliases())
         return _publish_page(form, template, 422)
     if not_asked:
         flash(not_asked, "error")
@@ -81,8 +90,40 @@ def view(link_id: int):
     return render_template("links/view.html", link=link, url=url,
                            qr=qr_data_uri(url) if url else None,
                            state=services.state_of(link),
-                           presign=presigning.pending_of(link),
+                           presign=presigning.pending_of(link), terms=services.terms_of(link),
                            documents=services.recent_documents(current_user, link))
+
+
+def _values_page(link, form: LinkValuesForm, status: int = 200):
+    return render_template("links/values.html", link=link, form=form), status
+
+
+@bp.route("/<int:link_id>/values", methods=["GET", "POST"])
+@login_required
+def values(link_id: int):
+    """The title and document values of the documents the link makes from now on."""
+    link = _link_or_404(link_id)
+    form = LinkValuesForm()
+    if request.method == "GET":
+        form.title.data = link.title
+        form.fill_document_values(link.document_values or {})
+        if not (link.document_values or {}).get("currency"):
+            form.currency.data = default_currency(link.template.language)
+        return _values_page(link, form)
+    if not form.validate_on_submit():
+        return _values_page(link, form, 422)
+    try:
+        services.set_values(current_user, request_meta(), link.id, title=form.title.data,
+                            values=form.document_values())
+    except LinkRefused as refused:
+        form.show_errors(refused.errors, form.item_aliases())
+        return _values_page(link, form, 422)
+    except DomainError as refused:
+        form.add_form_error(refused.message)
+        return _values_page(link, form, refused.status)
+    flash(_("Saved. Documents made from now on get these values; those made keep theirs."),
+          "success")
+    return redirect(url_for("links.view", link_id=link.id))
 
 
 def _change(link_id: int, change, message: str):

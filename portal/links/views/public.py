@@ -25,6 +25,7 @@ from portal.links import presign as presigning
 from portal.links import visitors
 from portal.links.forms import CodeForm, VisitorForm
 from portal.links.presign import PresignClosed, PresignRefused
+from portal.links.services import terms_of
 from portal.links.visitors import LinkUnavailable, VisitorRefused
 from portal.signing import ceremony as sessions
 from portal.signing.filling import FieldInput
@@ -70,7 +71,11 @@ def _key() -> str:
 
 
 def _details_page(link, form: VisitorForm, status: int = 200):
-    return render_template("links/public/details.html", link=link, form=form), status
+    """What the visitor signs (title, total) and their details: the requisites the template
+    prints, shown for a company only."""
+    return render_template("links/public/details.html", link=link, form=form,
+                           terms=terms_of(link),
+                           requisites=[form[name] for name in visitors.asked(link)]), status
 
 
 @bp.get("/<token>")
