@@ -11,8 +11,6 @@ from io import BytesIO
 from flask import (
     Blueprint,
     abort,
-    current_app,
-    g,
     make_response,
     redirect,
     render_template,
@@ -33,42 +31,21 @@ from portal.signing.access import LinkInvalid, StepRefused, state_of
 from portal.signing.agreement import agreement_paragraphs
 from portal.signing.codes import CODE_LIFETIME
 from portal.signing.filling import FieldInput
+from portal.signing.link_pages import image_limit, page_limit, serve_link_pages
 from portal.signing.preview import preview_pdf
 from portal.storage import BlobMissing
 
 bp = Blueprint("bundles", __name__, url_prefix="/b")
 
 
-def _page_limit() -> str:
-    # Links carry a secret: limit guessing and hammering per address (as the signing pages).
-    return current_app.config.get("SIGNET_SIGNING_LIMIT", "60 per minute")
-
-
-def _image_limit() -> str:
-    return current_app.config.get("SIGNET_SIGNING_IMAGE_LIMIT", "300 per minute")
-
-
-@bp.before_request
-def speak_the_signers_language():
-    token = (request.view_args or {}).get("token")
+def _bundle_speaks(token: str) -> str | None:
     try:
-        g.page_locale = bundles.find_bundle(token).speaks
+        return bundles.find_bundle(token).speaks
     except LinkInvalid:
-        return
+        return None
 
 
-@bp.context_processor
-def language_for_this_link():
-    token = (request.view_args or {}).get("token")
-    if not token or g.get("page_locale") is None:
-        return {}
-    return {"language_action": url_for("bundles.choose_language", token=token)}
-
-
-@bp.after_request
-def keep_out_of_caches(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+serve_link_pages(bp, _bundle_speaks, "bundles.choose_language")
 
 
 def _cookie():
@@ -126,7 +103,7 @@ def _page(token: str, status=200, **extra):
 
 
 @bp.get("/<token>")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @bundle_view
 def page(token: str):
     """The batch's documents and the current step."""
@@ -134,7 +111,7 @@ def page(token: str):
 
 
 @bp.post("/<token>/consent")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @bundle_view
 def consent(token: str):
     """Accept the agreement once; the first code goes out at once."""
@@ -146,7 +123,7 @@ def consent(token: str):
 
 
 @bp.post("/<token>/code/send")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @bundle_view
 def resend_code(token: str):
     try:
@@ -157,7 +134,7 @@ def resend_code(token: str):
 
 
 @bp.post("/<token>/code")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @bundle_view
 def confirm_code(token: str):
     """Check the typed code; on success this browser may sign the chosen documents."""
@@ -173,7 +150,7 @@ def confirm_code(token: str):
 
 
 @bp.post("/<token>/sign")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @bundle_view
 def sign(token: str):
     """Sign every chosen document with the one signature (and stamp); then say what was done."""
@@ -192,7 +169,7 @@ def sign(token: str):
 
 
 @bp.get("/<token>/documents/<int:party_id>.pdf")
-@limiter.limit(_image_limit)
+@limiter.limit(image_limit)
 @bundle_view
 def document_pdf(token: str, party_id: int):
     """One document of the batch as it stands, marked "not yet signed" on each page."""
@@ -218,7 +195,7 @@ def document_pdf(token: str, party_id: int):
 
 
 @bp.post("/<token>/language")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @bundle_view
 def choose_language(token: str):
     """The signer's language for these pages and the batch's later messages to them."""

@@ -6,8 +6,6 @@ from io import BytesIO
 from flask import (
     Blueprint,
     abort,
-    current_app,
-    g,
     make_response,
     redirect,
     render_template,
@@ -26,6 +24,7 @@ from portal.signing import ceremony as sessions
 from portal.signing import pages, services
 from portal.signing.access import LinkInvalid, SigningClosed, StepRefused, find_party, state_of
 from portal.signing.filling import FieldInput, fields_of
+from portal.signing.link_pages import image_limit, page_limit, serve_link_pages
 from portal.signing.preview import preview_page, preview_pdf
 from portal.storage import BlobMissing, read
 
@@ -34,39 +33,15 @@ bp = Blueprint("signing", __name__, url_prefix="/s")
 PREVIEW_WIDTHS = (600, 1000, 1400)
 
 
-def _page_limit() -> str:
-    # Links carry a secret: limit guessing and hammering per address.
-    return current_app.config.get("SIGNET_SIGNING_LIMIT", "60 per minute")
-
-
-def _image_limit() -> str:
-    return current_app.config.get("SIGNET_SIGNING_IMAGE_LIMIT", "300 per minute")
-
-
-@bp.before_request
-def speak_the_signers_language():
+def _party_speaks(token: str) -> str | None:
     """The party's language (its own pick, else the document's), not the browser's."""
-    token = (request.view_args or {}).get("token")
     try:
-        party = find_party(token)
+        return find_party(token).speaks
     except LinkInvalid:
-        return
-    g.page_locale = party.speaks
+        return None
 
 
-@bp.context_processor
-def language_for_this_link():
-    token = (request.view_args or {}).get("token")
-    if not token or g.get("page_locale") is None:
-        return {}
-    return {"language_action": url_for("signing.choose_language", token=token)}
-
-
-@bp.after_request
-def keep_out_of_caches(response):
-    # Addressed by a secret: no shared cache or back-button copy should keep the pages.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+serve_link_pages(bp, _party_speaks, "signing.choose_language")
 
 
 def _ceremony_cookie():
@@ -118,7 +93,7 @@ def _state_page(party, state):
 
 
 @bp.get("/<token>")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def page(token: str):
     """The signing page, or a page saying why this link cannot be used now."""
@@ -130,7 +105,7 @@ def page(token: str):
 
 
 @bp.post("/<token>/consent")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def consent(token: str):
     """Accept the agreement; the first code goes out at once."""
@@ -142,7 +117,7 @@ def consent(token: str):
 
 
 @bp.post("/<token>/code/send")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def resend_code(token: str):
     """Send a new code (limited: one a minute, five an hour)."""
@@ -154,7 +129,7 @@ def resend_code(token: str):
 
 
 @bp.post("/<token>/code")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def confirm_code(token: str):
     """Check the typed code; on success this browser gets its signing session and the fields."""
@@ -185,7 +160,7 @@ def _field_response(party, token, field_id, error=None, editing=False):
 
 
 @bp.get("/<token>/fields/<int:field_id>")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def edit_field(token: str, field_id: int):
     """The form of one field again (to change a value already saved)."""
@@ -205,7 +180,7 @@ def _field_input() -> FieldInput:
 
 
 @bp.post("/<token>/fields/<int:field_id>")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def save_field(token: str, field_id: int):
     """Save one field's value and answer with its fragment (errors beside it, status 200)."""
@@ -223,7 +198,7 @@ def save_field(token: str, field_id: int):
 
 
 @bp.get("/<token>/fields/<int:field_id>/image")
-@limiter.limit(_image_limit)
+@limiter.limit(image_limit)
 @signing_view
 def field_image(token: str, field_id: int):
     """The image saved in one of the party's own fields (signature, initials, stamp)."""
@@ -244,7 +219,7 @@ def field_image(token: str, field_id: int):
 
 
 @bp.post("/<token>/sign")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def sign(token: str):
     """Sign; then the page says so (a second click finds it signed already)."""
@@ -256,7 +231,7 @@ def sign(token: str):
 
 
 @bp.post("/<token>/decline")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def decline(token: str):
     """Decline with a reason; the sender is told."""
@@ -270,7 +245,7 @@ def decline(token: str):
 
 
 @bp.get("/<token>/pages/<int:page_number>.img")
-@limiter.limit(_image_limit)
+@limiter.limit(image_limit)
 @signing_view
 def page_image(token: str, page_number: int):
     """One page as it stands (values filled so far drawn in), only for a party whose turn it is.
@@ -302,7 +277,7 @@ def page_image(token: str, page_number: int):
 
 
 @bp.post("/<token>/language")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @signing_view
 def choose_language(token: str):
     """The signer's language for this page and every later message to them."""
@@ -311,7 +286,7 @@ def choose_language(token: str):
 
 
 @bp.get("/<token>/document.pdf")
-@limiter.limit(_image_limit)
+@limiter.limit(image_limit)
 @signing_view
 def document_pdf(token: str):
     """The whole document with every value filled so far, marked "not yet signed" on each page."""

@@ -29,6 +29,7 @@ from portal.links.services import terms_of
 from portal.links.visitors import LinkUnavailable, VisitorRefused
 from portal.signing import ceremony as sessions
 from portal.signing.filling import FieldInput
+from portal.signing.link_pages import page_limit, serve_link_pages
 
 bp = Blueprint("public_links", __name__, url_prefix="/p")
 
@@ -38,20 +39,12 @@ STATE_STATUS = {"invalid": 404, "paused": 410, "expired": 410, "used_up": 410,
                 "unsigned": 410}
 
 
-def _page_limit() -> str:
-    return current_app.config.get("SIGNET_SIGNING_LIMIT", "60 per minute")
-
-
 def _code_limit() -> str:
     # Every code is a message sent somewhere: few per visitor's address, few per IP.
     return current_app.config.get("SIGNET_PUBLIC_LINK_CODE_LIMIT", "10 per hour")
 
 
-@bp.after_request
-def keep_out_of_caches(response):
-    # Addressed by a secret: no shared cache or back-button copy should keep the pages.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
+serve_link_pages(bp)
 
 
 def public_view(view):
@@ -79,7 +72,7 @@ def _details_page(link, form: VisitorForm, status: int = 200):
 
 
 @bp.get("/<token>")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @public_view
 def page(token: str):
     """The visitor's details: who signs and where the code goes."""
@@ -92,7 +85,7 @@ def _code_went_out(response) -> bool:
 
 
 @bp.post("/<token>")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @limiter.limit(_code_limit, deduct_when=_code_went_out)
 @public_view
 def start(token: str):
@@ -119,7 +112,7 @@ def _code_page(link, form: CodeForm, status: int = 200, notice: str | None = Non
 
 
 @bp.get("/<token>/code")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @public_view
 def code(token: str):
     """Type the code that was sent."""
@@ -130,7 +123,7 @@ def code(token: str):
 
 
 @bp.post("/<token>/code")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @public_view
 def confirm(token: str):
     """The right code makes the document; the visitor goes on to sign it."""
@@ -151,7 +144,7 @@ def confirm(token: str):
 
 
 @bp.post("/<token>/code/send")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @limiter.limit(_code_limit, deduct_when=_code_went_out)
 @public_view
 def resend(token: str):
@@ -206,7 +199,7 @@ def _presign_page(token: str, error: str | None = None, notice: str | None = Non
 
 
 @bp.get("/sign/<token>")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @presign_view
 def presign(token: str):
     """Our company's signer: the agreement, a code, then the signature for the link."""
@@ -226,7 +219,7 @@ def _presign_step(token: str, step, notice: str | None = None):
 
 
 @bp.post("/sign/<token>/consent")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @limiter.limit(_code_limit, deduct_when=_code_went_out)
 @presign_view
 def presign_consent(token: str):
@@ -236,7 +229,7 @@ def presign_consent(token: str):
 
 
 @bp.post("/sign/<token>/code/send")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @limiter.limit(_code_limit, deduct_when=_code_went_out)
 @presign_view
 def presign_resend(token: str):
@@ -246,7 +239,7 @@ def presign_resend(token: str):
 
 
 @bp.post("/sign/<token>/code")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @presign_view
 def presign_code(token: str):
     def confirm():
@@ -260,7 +253,7 @@ def presign_code(token: str):
 
 
 @bp.post("/sign/<token>/sign")
-@limiter.limit(_page_limit)
+@limiter.limit(page_limit)
 @presign_view
 def presign_sign(token: str):
     signature = FieldInput(method=request.form.get("method", ""),
