@@ -136,21 +136,6 @@ def _require_create(values: dict | None = None) -> None:
         raise ApiError(403)
 
 
-def _api_error_names(refused: DocumentRefused) -> DocumentRefused:
-    """Rename the services' form-style keys after the JSON paths ("items[0].price")."""
-    def rename(name: str) -> str:
-        if name.startswith("client_"):
-            return "client." + name.removeprefix("client_")
-        head, dot, rest = name.partition(".")
-        index, dot2, field = rest.partition(".")
-        if head == "items" and dot and index.isdigit():
-            return f"items[{index}]" + (f".{field}" if dot2 else "")
-        return name
-
-    refused.errors = {rename(str(name)): text for name, text in refused.errors.items()}
-    return refused
-
-
 @bp.post("/v1/documents")
 def create_document():
     """Create a draft from a template, with its variables and items."""
@@ -169,11 +154,7 @@ def create_document():
     values = {name: value for name, value in values.items() if value is not None}
     if "vat_rate" in reader.data and reader.data["vat_rate"] is None:
         values["vat_rate"] = None  # null: VAT does not apply ("without VAT")
-    try:
-        document = services.create_from_template(api_user(), api_meta(), **values)
-    except DocumentRefused as refused:
-        raise _api_error_names(refused) from None
-    return _created(document)
+    return _created(services.create_from_template(api_user(), api_meta(), **values))
 
 
 def _upload_bytes(upload) -> bytes:
@@ -200,13 +181,8 @@ def upload_document():
     reader.check()
     filename = upload.filename
     values.setdefault("title", filename.rsplit(".", 1)[0].strip()[:300] or filename[:300])
-    try:
-        document = services.create_from_upload(
-            api_user(), api_meta(), data=_upload_bytes(upload), filename=filename, **values
-        )
-    except DocumentRefused as refused:
-        raise _api_error_names(refused) from None
-    return _created(document)
+    return _created(services.create_from_upload(
+        api_user(), api_meta(), data=_upload_bytes(upload), filename=filename, **values))
 
 
 # --- one document ------------------------------------------------------------------------

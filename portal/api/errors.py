@@ -72,12 +72,24 @@ def error_response(status: int, message: str | None = None, fields: dict | None 
     return response
 
 
+def json_path(name: str) -> str:
+    """A service's form-style field name as the JSON path the API takes it at:
+    "items.0.price" -> "items[0].price", "client_email" -> "client.email"."""
+    if name.startswith("client_"):
+        return "client." + name.removeprefix("client_")
+    head, dot, rest = name.partition(".")
+    index, dot2, field = rest.partition(".")
+    if head == "items" and dot and index.isdigit():
+        return f"items[{index}]" + (f".{field}" if dot2 else "")
+    return name
+
+
 def _domain_fields(error: DomainError) -> dict | None:
     # Services name the offending field in different ways: a dict of messages, or one name.
     errors = getattr(error, "errors", None)
     if isinstance(errors, dict):
         # An unnamed ("") entry is the overall message, already in "message".
-        return {str(name): text for name, text in errors.items() if name} or None
+        return {json_path(str(name)): text for name, text in errors.items() if name} or None
     field = getattr(error, "field", None)
     if isinstance(field, str) and field:
         return {field: error.message}

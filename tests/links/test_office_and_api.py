@@ -151,7 +151,7 @@ def test_the_api_publishes_and_lists_links(app, admin, client):
         "template_id": template_id, "company_id": company_id,
         "items": [{"name": "", "price": "-1"}]})
     assert unpriced.status_code == 422, unpriced.get_json()
-    assert {"items.0.name", "items.0.price"} <= set(unpriced.get_json()["error"]["fields"])
+    assert {"items[0].name", "items[0].price"} <= set(unpriced.get_json()["error"]["fields"])
 
 
 def test_the_api_refuses_a_user_without_the_right(app, client):
