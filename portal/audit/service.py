@@ -1,16 +1,14 @@
 """Recording audit events, each chained to the previous event of the same document."""
 
-import hashlib
-import json
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from sqlalchemy import column, select, table
 
 from portal.audit.catalogue import AUTOMATION_DEPTH, EventType, checked
+from portal.audit.chain import event_hash
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -55,31 +53,6 @@ def _actor_fields(actor, via_api: bool) -> dict:
     if kind == "user" and via_api:
         kind = "api"
     return {"actor_type": kind, "actor_id": actor_id, "actor_label": label}
-
-
-def _utc_iso(moment: datetime) -> str:
-    # SQLite hands back naive datetimes: they are UTC, as everything we store.
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="microseconds")
-
-
-def event_hash(event: AuditEvent) -> str:
-    """sha256 over the event's content and the previous hash: any later edit breaks the chain."""
-    content = {
-        "prev_hash": event.prev_hash,
-        "document_id": event.document_id,
-        "created_at": _utc_iso(event.created_at),
-        "type": event.type,
-        "actor_type": event.actor_type,
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "ip": event.ip,
-        "user_agent": event.user_agent,
-        "details": event.details or {},
-    }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _chain_head(document_id: int | None) -> str:
