@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.auth.models import User
@@ -141,7 +141,7 @@ def _start_of(day) -> datetime:
 def _with_card_data(query):
     return query.options(
         selectinload(Document.parties), joinedload(Document.counterparty),
-        joinedload(Document.responsible), joinedload(Document.company))
+        joinedload(Document.responsible))
 
 
 # --- the board -------------------------------------------------------------------------------
@@ -170,15 +170,31 @@ def board_stages(counts: dict[str, int]) -> list[str]:
 def column_cards(user, board: BoardFilter, stage: str, after: str | None = None,
                  size: int = COLUMN_SIZE) -> tuple[list[Document], str | None]:
     """The newest cards of one column after the `after` cursor, and the next cursor."""
-    query = select(Document).where(*conditions(user, board), Document.stage == stage)
-    position = parse_cursor(after)
+    query = _column_ids(conditions(user, board), stage, parse_cursor(after), size)
+    return _cut(_loaded(db.session.execute(query).scalars().all()), size)
+
+
+def _column_ids(where: list, stage: str, position: tuple[datetime, int] | None, size: int):
+    """Ids of a column's newest documents (one more than shown: is there a next page?)."""
+    query = select(Document.id).where(*where, Document.stage == stage)
     if position is not None:
         moment, document_id = position
         query = query.where(or_(Document.updated_at < moment,
                                 and_(Document.updated_at == moment, Document.id < document_id)))
-    query = _with_card_data(query.order_by(Document.updated_at.desc(), Document.id.desc())
-                            .limit(size + 1))
-    cards = list(db.session.execute(query).unique().scalars())
+    return query.order_by(Document.updated_at.desc(), Document.id.desc()).limit(size + 1)
+
+
+def _loaded(ids) -> list[Document]:
+    """The documents with what their cards show, newest first (as the columns order them)."""
+    if not ids:
+        return []
+    query = _with_card_data(select(Document).where(Document.id.in_(ids)))
+    documents = db.session.execute(query).unique().scalars().all()
+    return sorted(documents, key=lambda document: (document.updated_at, document.id),
+                  reverse=True)
+
+
+def _cut(cards: list[Document], size: int) -> tuple[list[Document], str | None]:
     if len(cards) <= size:
         return cards, None
     cards = cards[:size]
@@ -186,11 +202,25 @@ def column_cards(user, board: BoardFilter, stage: str, after: str | None = None,
 
 
 def board_columns(user, board: BoardFilter) -> list[Column | ClosedColumn]:
-    """The board's columns left to right, the closed stages gathered into the last one."""
+    """The board's columns left to right, the closed stages gathered into the last one.
+
+    Every column's first cards come in one round trip: a union of per-stage keyset reads
+    (each served by the (stage, updated_at) index), then one load of those documents.
+    """
     counts = stage_counts(user, board)
+    stages = board_stages(counts)
+    where = conditions(user, board)
+    filled = [stage for stage in stages if counts[stage]]
+    by_stage: dict[str, list[Document]] = {stage: [] for stage in stages}
+    if filled:
+        reads = [_column_ids(where, stage, None, COLUMN_SIZE).subquery().select()
+                 for stage in filled]
+        ids = db.session.execute(union_all(*reads)).scalars().all()
+        for document in _loaded(ids):
+            by_stage[document.stage].append(document)
     columns, closed = [], []
-    for stage in board_stages(counts):
-        cards, cursor = column_cards(user, board, stage) if counts[stage] else ([], None)
+    for stage in stages:
+        cards, cursor = _cut(by_stage[stage], COLUMN_SIZE)
         (closed if stage in CLOSED_STAGES else columns).append(
             Column(stage, counts[stage], cards, cursor))
     return [*columns, ClosedColumn(closed)]
