@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.parties.models import Counterparty
 from portal.parties.search import like_pattern
+from portal.pipeline import keyset
 from portal.pipeline.cards import DEADLINE_WARNING
 from portal.pipeline.filters import BoardFilter
 from portal.pipeline.search import contains
@@ -245,15 +246,77 @@ def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
 
 # --- the list --------------------------------------------------------------------------------
 
-def list_page(user, board: BoardFilter, per_page: int = LIST_PAGE_SIZE):
-    """One page of the filtered documents, sorted as asked."""
+@dataclass(frozen=True)
+class ListPage:
+    """One page of the list, with the cursors its Previous and Next links carry."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+
+def list_page(user, board: BoardFilter, per_page: int = LIST_PAGE_SIZE) -> ListPage:
+    """One page of the filtered documents, sorted as asked.
+
+    Previous and Next carry the cursor of the row next to the page (keyset paging): page 400
+    reads 25 rows like page 1. A page number alone (a typed URL) is read by offset.
+    """
     descending = board.sort.startswith("-")
     column = SORT_COLUMNS[board.sort.lstrip("-")]
-    order = column.desc() if descending else column.asc()
-    tiebreak = Document.id.desc() if descending else Document.id.asc()
-    query = _with_card_data(select(Document).where(*conditions(user, board))
-                            .order_by(order.nulls_last(), tiebreak))
-    return db.paginate(query, page=board.page, per_page=per_page, error_out=False)
+    is_time = column.key.endswith("_at")
+    where = conditions(user, board)
+    total = db.session.scalar(select(func.count()).select_from(Document).where(*where))
+    query = select(Document.id).where(*where)
+    after = keyset.parse_position(board.after, is_time) if board.after else None
+    before = keyset.parse_position(board.before, is_time) if board.before else None
+    page = board.page
+    if after is not None:
+        query = query.where(keyset.after(column, Document.id, descending, after)) \
+            .order_by(*keyset.ordering(column, Document.id, descending))
+    elif before is not None:
+        query = query.where(keyset.before(column, Document.id, descending, before)) \
+            .order_by(*keyset.ordering(column, Document.id, descending, reverse=True))
+    else:
+        page = min(page, max((total + per_page - 1) // per_page, 1))
+        query = query.order_by(*keyset.ordering(column, Document.id, descending)) \
+            .offset((page - 1) * per_page)
+    ids = db.session.execute(query.limit(per_page + 1)).scalars().all()
+    more = len(ids) > per_page
+    ids = ids[:per_page]
+    if before is not None:
+        ids.reverse()
+    loaded = {document.id: document for document in db.session.execute(
+        _with_card_data(select(Document).where(Document.id.in_(ids)))).unique().scalars()}
+    items = [loaded[document_id] for document_id in ids if document_id in loaded]
+    attribute = column.key
+
+    def cursor(document):
+        return keyset.cursor_of(getattr(document, attribute), document.id)
+
+    reading_back = before is not None
+    has_next = (more and not reading_back) or (reading_back and bool(items))
+    has_prev = (more and reading_back) or \
+        (not reading_back and (after is not None or page > 1) and bool(items))
+    if reading_back and not more:
+        page = 1  # read back to the very first row
+    return ListPage(items=items, total=total, page=page, per_page=per_page,
+                    next_cursor=cursor(items[-1]) if has_next and items else None,
+                    prev_cursor=cursor(items[0]) if has_prev and items else None)
 
 
 # --- refresh ---------------------------------------------------------------------------------
