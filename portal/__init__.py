@@ -8,7 +8,7 @@ from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal import sandbox
+from portal import ratelimits, sandbox
 from portal.config import REPO_ROOT, build_config, instance_path
 from portal.models_base import DATABASE_INT_MAX
 
@@ -26,7 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(build_config(folder))
     app.config.update(config)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI",
+                          app.config["REDIS_URL"] or f"{ratelimits.SCHEME}://")
     # Redis away must not take the site down: count per process meanwhile, and give up on a
     # dead server fast rather than hang each request.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
