@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench import goals  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.audit.models import AuditEvent  # noqa: E402
 from portal.auth.models import Department, User  # noqa: E402
@@ -234,16 +235,13 @@ GROWTH_LIMIT = 1.2
 
 def print_goals(smallest: int, largest: int, first: dict, last: dict) -> None:
     board = "board (admin, all)"
-    p95 = last[board][1]
-    growth = last[board][0] / first[board][0]
-    deep = last["list view, last page by deadline"][0] / last["list view, page 1 by deadline"][0]
-    print("goals")
-    print(f"  board p95 at {largest} docs        {p95:6.1f} ms  limit {BOARD_P95_LIMIT_MS} ms"
-          f"   ratio {p95 / BOARD_P95_LIMIT_MS:4.2f} (at most 1)")
-    print(f"  board median {largest}/{smallest}           {growth:6.2f}     limit {GROWTH_LIMIT}"
-          f"    ratio {growth / GROWTH_LIMIT:4.2f} (at most 1)")
-    print(f"  list last page / page 1         {deep:6.2f}     limit {GROWTH_LIMIT}"
-          f"    ratio {deep / GROWTH_LIMIT:4.2f} (at most 1)")
+    first_page, last_page = "list view, page 1 by deadline", "list view, last page by deadline"
+    goals.at_most(f"board p95 at {largest:,} documents", last[board][1], BOARD_P95_LIMIT_MS,
+                  " ms")
+    goals.at_most(f"board median, {largest:,} / {smallest:,} documents",
+                  last[board][0] / first[board][0], GROWTH_LIMIT)
+    goals.at_most(f"list, last page / page 1 at {largest:,} documents",
+                  last[last_page][0] / last[first_page][0], GROWTH_LIMIT)
 
 
 def main() -> None:
