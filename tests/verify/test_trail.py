@@ -155,7 +155,7 @@ def test_the_page_shows_the_trail(client, issued):
 
 def test_the_page_speaks_russian_and_portuguese(client, issued):
     for language, words in (("ru", "Журнал событий внутри файла"),
-                            ("pt", "Registo de eventos dentro do ficheiro")):
+                            ("pt", "Registo de auditoria dentro do ficheiro")):
         page = text_of(client.post("/verify", data={"file": (_stream(issued["pdf"]), "a.pdf")},
                                    headers={"Accept-Language": language}))
         assert words in page, language
