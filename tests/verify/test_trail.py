@@ -129,15 +129,24 @@ def test_an_unregistered_file_only_says_whether_its_chain_holds(app, issued):
     assert report.trail.compared_with == "" and report.trail.head_matches is None
 
 
-def test_a_file_sealed_before_trails_existed_is_not_blamed(app, admin):
+def test_a_file_sealed_before_trails_existed_is_not_blamed(app, client, admin, tmp_path):
     with app.app_context():
         pdf = sealed_by_portal()
         register_final(admin["id"], pdf)
 
     report = report_on(app, pdf)
-
     assert report.verdict == "authentic"
     assert report.trail.status == "none" and not report.trail.failed
+
+    page = text_of(client.post("/verify", data={"file": (_stream(pdf), "old.pdf")}))
+    assert 'data-verdict="authentic"' in page and 'data-trail="none"' in page
+    assert "documents sealed before the portal attached one to the final PDF have none" in page
+    path = tmp_path / "old.pdf"
+    path.write_bytes(pdf)
+    printed = app.test_cli_runner().invoke(args=["signet", "verify", str(path)])
+    assert printed.exit_code == 0
+    assert "Audit trail: none inside (documents sealed before final PDFs carried one)" \
+        in printed.output
 
 
 def test_the_page_shows_the_trail(client, issued):
