@@ -31,6 +31,7 @@ from portal.parties.rules import (
     Check,
 )
 from portal.parties.stamps import InvalidStamp, check_stamp, read_upload
+from portal.parties.zones import default_time_zone, zone_names
 from portal.validation import EmailAddress, PhoneNumber
 
 NEED_A_CONTACT = _l("Add an email or a phone: signing links are sent by email or SMS.")
@@ -113,9 +114,20 @@ class CompanyForm(RequisitesForm):
                  *(SelectChoice(code, name) for code, name in LANGUAGES.items())],
         description=_l("A new document from a template in this language starts with this "
                        "company."))
+    time_zone = SelectField(
+        _l("Time zone"), validators=[Check(COMPANY_RULES["time_zone"])], validate_choice=False,
+        description=_l("The signing certificate and the audit trail of its documents show "
+                       "every time in this zone, with its offset from UTC."))
     # The help text names the configured size limit: the template writes it.
     stamp = FileField(_l("Stamp image"), render_kw={"accept": "image/png,image/jpeg"})
     remove_stamp = BooleanField(_l("Remove the current stamp"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form: the portal's default zone is a setting of the running app.
+        self.time_zone.choices = [
+            SelectChoice("", _l("The portal's default (%(zone)s)", zone=default_time_zone())),
+            *(SelectChoice(name, name.replace("_", " ")) for name in zone_names())]
 
     def uploaded_stamp(self):
         """The chosen stamp file, or None when the field was left empty."""

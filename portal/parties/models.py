@@ -51,6 +51,9 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     signer_phone: Mapped[str] = mapped_column(String(32), default="")
     # The language of its documents ("" for any): a template in it starts with this company.
     language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # IANA name ("Europe/Moscow") its documents' times are shown in; "" for the portal's
+    # default (BABEL_DEFAULT_TIMEZONE). See portal.parties.zones.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     stamp_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     # Document numbers: {type} (ACT, INV, CON, DOC), {year}, {month}, {seq} with a format

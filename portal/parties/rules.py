@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation
 
 from portal.config import LANGUAGES
+from portal.parties.zones import is_zone_name
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
 
 TEXT = "text"  # one line: surrounding and repeated spaces removed
@@ -20,6 +21,7 @@ MULTILINE = "multiline"  # notes: line breaks kept
 COMPACT = "compact"  # codes and account numbers: no spaces, upper case
 EMAIL = "email"
 PHONE = "phone"
+ZONE = "zone"  # an IANA time zone name from portal.parties.zones
 
 
 class InvalidValue(ValueError):
@@ -74,6 +76,7 @@ COMPANY_RULES = {
     "signer_phone": rule(32, PHONE),
     "language": rule(8, pattern="|".join(LANGUAGES), pattern_message=_l(
         "Choose one of the offered languages.")),
+    "time_zone": rule(64, ZONE),
 }
 
 COUNTERPARTY_RULES = {
@@ -118,6 +121,8 @@ def clean_value(checked: Rule, value) -> str:
             _("Too long: at most %(max)d characters, this has %(length)d.",
               max=checked.max_length, length=len(text))
         )
+    if checked.style == ZONE and not is_zone_name(text):
+        raise InvalidValue(_("Choose one of the offered time zones."))
     if checked.pattern and not re.fullmatch(checked.pattern, text):
         raise InvalidValue(str(checked.pattern_message))
     return text

@@ -9,7 +9,8 @@ as displayed, whatever the page's rotation or boxes.
 import html
 import re
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime
 from io import BytesIO
 
@@ -49,10 +50,11 @@ from portal.audit.catalogue import (
 from portal.audit.labels import event_label, presigned_note
 from portal.audit.models import AuditEvent
 from portal.config import LANGUAGES
-from portal.documents.display import format_moment, mask_contact
+from portal.documents.display import format_zoned_moment, mask_contact
 from portal.documents.labels import CHANNEL_LABELS, ROLE_LABELS, STAGE_LABELS
 from portal.documents.models import Document, Party
 from portal.models_base import end_read_before_slow_work
+from portal.parties.zones import default_time_zone, document_time_zone
 from portal.pdfs.bounded import run_bounded
 from portal.sealing.burn import (
     BOLD_FONT_NAME,
@@ -88,6 +90,9 @@ EMPTY = "—"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A signer seen from outside the company: "Our signer" would read wrong on the certificate.
 CERTIFICATE_ROLE_LABELS = {**ROLE_LABELS, "company": _l("Company signer")}
+# The zone of the document being printed (its company's): every time on its certificate is
+# in it. Set around one rendering rather than passed through every table that prints a time.
+_printed_zone: ContextVar[str] = ContextVar("printed_zone", default="")
 
 
 # --- the whole final PDF ---------------------------------------------------------------------
@@ -152,7 +157,7 @@ def certificate_pages(document: Document, *, original_sha256: str, events: list[
                       chain_head: str, verify_url: str) -> bytes:
     """The signing certificate of a document as a standalone A4 PDF, in its language."""
     register_font()
-    with force_locale(language_of(document)):
+    with force_locale(language_of(document)), _times_in(document_time_zone(document)):
         story = _story(document, original_sha256, events, chain_head, verify_url)
         return _rendered(story, _("Signing certificate"), document.number)
 
@@ -248,8 +253,18 @@ def _p(value, style: ParagraphStyle) -> Paragraph:
     return Paragraph(html.escape(_clean(value), quote=False) or EMPTY, style)
 
 
+@contextmanager
+def _times_in(zone_name: str):
+    token = _printed_zone.set(zone_name)
+    try:
+        yield
+    finally:
+        _printed_zone.reset(token)
+
+
 def _when(moment) -> str:
-    return format_moment(moment) or EMPTY
+    """ "Dec 3, 2026, 10:15:04 PM (UTC+03:00, Europe/Moscow)" in the document's zone."""
+    return format_zoned_moment(moment, _printed_zone.get() or default_time_zone()) or EMPTY
 
 
 def _section(title: str) -> list:
@@ -279,6 +294,9 @@ def _summary(document: Document, original_sha256: str, verify_url: str) -> Table
         (_("Pages"), _p(document.page_count or EMPTY, STYLES["value"])),
         (_("Sent for signing"), _p(_when(document.sent_at), STYLES["value"])),
         (_("Completed"), _p(_when(document.completed_at), STYLES["value"])),
+        (_("Time zone"), _p(_("%(zone)s: every time here is shown in it, with its offset "
+                              "from UTC", zone=_printed_zone.get() or default_time_zone()),
+                            STYLES["value"])),
     ]
     details = Table([[_p(label, STYLES["label"]), value] for label, value in rows],
                     colWidths=[label_column, value_column])

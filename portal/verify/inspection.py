@@ -18,8 +18,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
+from portal.audit.chain import TrailCheck
 from portal.pdfs import active
 from portal.sealing.pades import SealCheck, SignatureCheck, check_signature
+from portal.verify.attached_trail import attached_trail
 from portal.verify.verdicts import (
     CHANGE_ANNOTATIONS,
     CHANGE_FORM,
@@ -58,6 +60,9 @@ class Inspection:
     # Scripts, actions, attachments, media the file carries (portal.pdfs.active findings);
     # None when the file could not be examined for them.
     active_content: tuple[active.Finding, ...] | None = ()
+    # The audit trail attached as audit-trail.json, recomputed; None when the file has none
+    # (or could not be read at all).
+    trail: TrailCheck | None = None
 
 
 def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
@@ -93,6 +98,19 @@ def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
         embedded, broken = _embedded_signatures(reader)
     except UNREADABLE:
         return Inspection(problem=PROBLEM_DAMAGED)
+    return replace(_sealed(reader, embedded, broken, pdf_bytes, roots_der, timestamp_roots_der),
+                   trail=_trail_of(reader))
+
+
+def _trail_of(reader) -> TrailCheck | None:
+    try:
+        return attached_trail(reader.root)
+    except UNREADABLE:  # a broken attachment is a broken trail, not a broken file
+        return TrailCheck(readable=False)
+
+
+def _sealed(reader, embedded, broken: int, pdf_bytes: bytes, roots_der: tuple[bytes, ...],
+            timestamp_roots_der: tuple[bytes, ...]) -> Inspection:
     if not embedded and not broken:
         return Inspection(seal=SealCheck(signed=False))
     roots = [x509.load_der_x509_certificate(der) for der in roots_der]

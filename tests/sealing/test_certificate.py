@@ -124,7 +124,8 @@ def test_the_certificate_lists_the_document_parties_events_and_hashes(light):
                      "198.51.100.7", USER_AGENT, "Copies sent to", "Carl Copy",
                      "Agreement accepted", "Code confirmed", "Invitation sent: Maria Silva",
                      "Other event", "203.0.113.9",
-                     "March 5, 2026, 1:00:00 PM UTC",  # the client's signature, with its zone
+                     # The client's signature, with its offset and zone.
+                     "March 5, 2026, 1:00:00 PM (UTC+00:00, UTC)",
                      "each event", ):
         assert expected.lower() in text.lower(), expected
 
