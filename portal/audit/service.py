@@ -112,11 +112,39 @@ def events_for(document_id: int) -> list[AuditEvent]:
     ).scalars())
 
 
+def link_holds(event: AuditEvent, previous_hash: str) -> bool:
+    """Does the event follow `previous_hash`, and does its hash still match its content?
+
+    A masked event (retention replaced its ip and user agent) cannot be hashed again: it is
+    held to its link only. Its own hash stays as it was, so the next event's link still checks
+    it, and retention masks a document's events only after seeing its whole chain hold.
+    """
+    if event.prev_hash != previous_hash:
+        return False
+    return event.masked_at is not None or event.hash == event_hash(event)
+
+
 def broken_links(document_id: int, events: list[AuditEvent] | None = None) -> list[int]:
     """Ids of events whose hash or link to the previous event does not hold."""
     broken, previous = [], ""
     for event in events if events is not None else events_for(document_id):
-        if event.prev_hash != previous or event.hash != event_hash(event):
+        if not link_holds(event, previous):
             broken.append(event.id)
         previous = event.hash
     return broken
+
+
+def mask_events(document_id: int, mask: str, now) -> int:
+    """Replace the ip and user agent of a document's events with `mask`; how many changed.
+
+    The caller has checked the chain first (broken_links): masking a broken chain would hide
+    the break behind the link-only rule of link_holds."""
+    masked = 0
+    for event in events_for(document_id):
+        if event.masked_at is not None or not (event.ip or event.user_agent):
+            continue
+        event.ip = mask if event.ip else ""
+        event.user_agent = mask if event.user_agent else ""
+        event.masked_at = now
+        masked += 1
+    return masked
