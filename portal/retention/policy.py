@@ -12,12 +12,11 @@ from sqlalchemy import select
 from portal.documents.models import Document
 from portal.extensions import db
 from portal.parties.models import Company
+from portal.parties.rules import RETENTION_MAX_DAYS
 
 FILES = "files"  # delete the final and source PDFs
 MASK = "mask"  # mask the signers' contacts and the trail's addresses and browsers
 ACTIONS = (FILES, MASK)
-# Longest period a company may set: about a century (ranges are checked by the form too).
-MAX_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -35,12 +34,26 @@ class Due:
 
 def _period(company: Company, action: str) -> int:
     days = company.retention_files_days if action == FILES else company.retention_mask_days
-    return days if days and 0 < days <= MAX_DAYS else 0
+    return days if days and 0 < days <= RETENTION_MAX_DAYS else 0
 
 
 def _not_done(action: str):
     return Document.files_purged_at.is_(None) if action == FILES \
         else Document.contacts_masked_at.is_(None)
+
+
+def _conditions(company: Company, action: str, now: datetime) -> list:
+    return [Document.company_id == company.id, Document.stage == "completed",
+            Document.final_sha256.is_not(None), Document.legal_hold.is_(False),
+            Document.completed_at <= now - timedelta(days=_period(company, action)),
+            _not_done(action)]
+
+
+def _companies(company_id: int | None):
+    query = select(Company).order_by(Company.id)
+    if company_id is not None:
+        query = query.where(Company.id == company_id)
+    return db.session.execute(query).scalars()
 
 
 def due(now: datetime, limit: int, action: str, company_id: int | None = None) -> list[Due]:
@@ -49,24 +62,27 @@ def due(now: datetime, limit: int, action: str, company_id: int | None = None) -
     Never a document under legal hold, nor one whose final PDF was not issued yet (its source
     is still needed to seal it)."""
     found: list[Due] = []
-    companies = select(Company).order_by(Company.id)
-    if company_id is not None:
-        companies = companies.where(Company.id == company_id)
-    for company in db.session.execute(companies).scalars():
-        days = _period(company, action)
-        if not days or len(found) >= limit:
+    for company in _companies(company_id):
+        if not _period(company, action) or len(found) >= limit:
             continue
         rows = db.session.execute(
             select(Document.id, Document.number, Document.completed_at)
-            .where(Document.company_id == company.id, Document.stage == "completed",
-                   Document.final_sha256.is_not(None), Document.legal_hold.is_(False),
-                   Document.completed_at <= now - timedelta(days=days), _not_done(action))
+            .where(*_conditions(company, action, now))
             .order_by(Document.completed_at, Document.id)
             .limit(limit - len(found))
         )
         found += [Due(document_id, number, company.id, company.display_name, action,
-                      completed_at, days) for document_id, number, completed_at in rows]
+                      completed_at, _period(company, action))
+                  for document_id, number, completed_at in rows]
     return found
+
+
+def count_due(now: datetime, action: str, company_id: int | None = None) -> int:
+    """How many documents `action` is due for at `now` (unbounded, for the company page)."""
+    return sum(
+        db.session.execute(select(db.func.count(Document.id))
+                           .where(*_conditions(company, action, now))).scalar_one()
+        for company in _companies(company_id) if _period(company, action))
 
 
 def everything_due(now: datetime, limit: int, company_id: int | None = None) -> list[Due]:
@@ -75,7 +91,7 @@ def everything_due(now: datetime, limit: int, company_id: int | None = None) -> 
 
 
 def held_count(company_id: int) -> int:
-    """Completed documents of the company kept by a legal hold."""
+    """Documents of the company kept by a legal hold."""
     return db.session.execute(
         select(db.func.count(Document.id))
         .where(Document.company_id == company_id, Document.legal_hold.is_(True))
