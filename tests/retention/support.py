@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from portal.audit.catalogue import DOCUMENT_COMPLETED, PARTY_OPENED
+from portal.audit.catalogue import DOCUMENT_COMPLETED, PARTY_INVITED, PARTY_OPENED
 from portal.audit.service import RequestMeta, record
 from portal.documents.models import Party
 from portal.extensions import db
@@ -40,6 +40,9 @@ def completed_document(user_id: int, company, *, number: str, final: bytes | Non
               requisites={"tax_id": "PT123456789", "address": "Rua Augusta 1, Lisboa"}),
     ]
     db.session.flush()
+    client = document.parties[1]
+    record(PARTY_INVITED, document.id, party_id=client.id, name=client.name, channel="sms",
+           contact=client.phone, role="client", message_id=1)
     record(PARTY_OPENED, document.id, actor=document.parties[1], meta=SIGNER_META)
     record(DOCUMENT_COMPLETED, document.id, previous_stage="client_signing")
     db.session.commit()

@@ -122,6 +122,10 @@ def test_masking_replaces_contacts_and_the_chain_still_holds(app, admin):
         events = events_for(document_id)
         opened = next(event for event in events if event.type == "party.opened")
         assert (opened.ip, opened.user_agent) == ("***", "***")
+        assert opened.actor_label == "Maria Silva <***>"
+        invited = next(event for event in events if event.type == "party.invited")
+        assert (invited.details["contact"], invited.details["name"]) == ("***", "Maria Silva")
+        assert invited.masked_at is not None
         assert opened.masked_at is not None
         assert events[-1].type == "document.contacts_masked"
         assert broken_links(document_id) == []
