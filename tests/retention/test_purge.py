@@ -175,3 +175,36 @@ def test_the_sweep_queues_the_purge(app, admin):
         db.session.expire_all()
         assert db.session.get(Document, document_id).files_purged_at is not None
         assert run_sweep(NOW)["retention"] == 0
+
+
+def test_two_runs_at_once_handle_each_document_once(app, admin):
+    import threading
+
+    with app.app_context():
+        company = retention_company(files_days=30, mask_days=30)
+        ids = [completed_document(admin["id"], company, number=f"ACT-P{n}").id for n in range(4)]
+    start, reports, errors = threading.Barrier(2), [], []
+
+    def one_run():
+        try:
+            with app.app_context():
+                start.wait(timeout=10)
+                reports.append(purge.run(NOW))
+        except Exception as error:  # reported below: a thread's failure must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    done = sorted((item.number, item.action) for report in reports for item in report.done)
+    assert done == sorted((f"ACT-P{n}", action) for n in range(4) for action in (FILES, MASK))
+    with app.app_context():
+        for document_id in ids:
+            kinds = [event.type for event in events_for(document_id)]
+            assert kinds.count("document.files_purged") == 1
+            assert kinds.count("document.contacts_masked") == 1
+            assert broken_links(document_id) == []
