@@ -197,3 +197,20 @@ def test_retention_settings_need_the_settings_right(app, employee_client):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(Company, company_id).retention_files_days == 0
+
+
+def test_the_vault_and_the_api_say_a_purged_pdf_is_gone(app, admin, admin_client, purged):
+    from tests.api.support import bearer, error_of, make_token
+
+    listing = shown(admin_client.get("/vault"))
+    assert "ACT-2026-1" in listing and "(retention)" in listing
+    assert f'id="pick-{purged["id"]}"' not in listing  # nothing to put in a zip
+    assert admin_client.get(f"/vault/{purged['id']}/signed.pdf").status_code == 410
+
+    api = app.test_client()
+    headers = bearer(make_token(app, admin["id"]))
+    final = api.get(f"/api/v1/documents/{purged['id']}/final.pdf", headers=headers)
+    assert final.status_code == 410
+    assert "no longer stores this file" in error_of(final)["message"]
+    assert api.get(f"/api/v1/documents/{purged['id']}/source.pdf",
+                   headers=headers).status_code == 410
