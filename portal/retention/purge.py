@@ -21,7 +21,9 @@ from portal.documents.models import Document, Field, Party
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.parties.models import Company
+from portal.pdfs.preview import forget_previews
 from portal.retention.policy import FILES, MASK, Due, due, everything_due
+from portal.signing.preview import forget_drafts
 from portal.storage import BlobMissing, path_for
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,10 @@ def _unlink(digest: str) -> None:
         path_for(digest).unlink(missing_ok=True)
     except BlobMissing:
         log.warning("Retention skipped a malformed digest %r", digest)
+        return
+    # Pictures of its pages are its content too.
+    forget_previews(digest)
+    forget_drafts(digest)
 
 
 def mask_contacts(item: Due, now: datetime) -> str:

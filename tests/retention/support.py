@@ -27,7 +27,7 @@ def completed_document(user_id: int, company, *, number: str, final: bytes | Non
     source = source or fixture_bytes("plain.pdf") + f"\n% source of {number}\n".encode()
     final = final or source + f"\n% sealed {number}\n".encode()
     document = make_document_row(user_id, company=company, number=number, stage="completed",
-                                 completed_at=completed_at)
+                                 completed_at=completed_at, page_count=1)
     document.source_sha256 = store(source, "application/pdf").sha256
     document.final_sha256 = store(final, "application/pdf").sha256
     document.parties = [

@@ -214,3 +214,19 @@ def test_the_vault_and_the_api_say_a_purged_pdf_is_gone(app, admin, admin_client
     assert "no longer stores this file" in error_of(final)["message"]
     assert api.get(f"/api/v1/documents/{purged['id']}/source.pdf",
                    headers=headers).status_code == 410
+
+
+def test_pictures_of_purged_pages_go_with_the_pdf(app, admin, admin_client):
+    from portal.pdfs.preview import preview_dir
+
+    with app.app_context():
+        document = completed_document(admin["id"], retention_company(30), number="ACT-IMG")
+        document_id, source = document.id, document.source_sha256
+    image = f"/documents/{document_id}/pages/1.img?w=400"
+    assert admin_client.get(image).status_code == 200
+    with app.app_context():
+        cached = list((preview_dir() / source[:2]).glob(f"{source}-p*"))
+        assert cached
+        purge.run(NOW)
+        assert list((preview_dir() / source[:2]).glob(f"{source}-p*")) == []
+    assert admin_client.get(image).status_code == 410

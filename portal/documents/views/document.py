@@ -125,6 +125,7 @@ def page_image(document_id: int, page: int):
     """One page as an image for the placement editor (cached privately by the browser)."""
 
     document = document_for(document_id)
+    require_files_kept(document)
     if not document.source_sha256 or not 1 <= page <= document.page_count:
         abort(404)
     wanted = request.args.get("w", 1000, type=int) or 1000
