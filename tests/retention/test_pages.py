@@ -230,3 +230,14 @@ def test_pictures_of_purged_pages_go_with_the_pdf(app, admin, admin_client):
         purge.run(NOW)
         assert list((preview_dir() / source[:2]).glob(f"{source}-p*")) == []
     assert admin_client.get(image).status_code == 410
+
+
+def test_the_api_stops_offering_a_purged_pdf(app, admin, purged):
+    from tests.api.support import bearer, make_token
+
+    api = app.test_client()
+    headers = bearer(make_token(app, admin["id"]))
+    status = api.get(f"/api/v1/documents/{purged['id']}/status", headers=headers).get_json()
+    assert status["final_pdf"] is False
+    document = api.get(f"/api/v1/documents/{purged['id']}", headers=headers).get_json()
+    assert document["links"]["final_pdf"] is None and document["links"]["source_pdf"] is None
