@@ -137,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.links.views.public import bp as public_links_bp
     from portal.parties.views import bp as parties_bp
     from portal.pipeline import bp as pipeline_bp
+    from portal.retention.views import bp as retention_bp
     from portal.sealing.admin_views import bp as sealing_admin_bp
     from portal.sealing.views import bp as downloads_bp
     from portal.signing.bundle_views import bp as bundles_bp
@@ -148,7 +149,7 @@ def _register_blueprints(app: Flask) -> None:
                       parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
                       downloads_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp,
                       pipeline_bp, automation_bp, webhooks_bp, sso_bp,
-                      two_factor_bp, bulk_bp, links_bp, public_links_bp, bundles_bp):
+                      two_factor_bp, bulk_bp, links_bp, public_links_bp, bundles_bp, retention_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

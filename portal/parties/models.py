@@ -1,6 +1,6 @@
 """Companies (our side) and counterparties (people and companies we sign with)."""
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -61,6 +61,11 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     number_pattern: Mapped[str] = mapped_column(String(64), default="{type}-{year}-{seq:05d}")
     # The e-signature agreement a signer accepts; empty means the built-in text (3 languages).
     signing_agreement: Mapped[str] = mapped_column(Text, default="")
+    # Retention, in days after a document's completion (0: never). The final and source PDFs
+    # go after the first; the signers' contacts, addresses and browsers are masked after the
+    # second. The document row and its digests stay: they are what /verify answers from.
+    retention_files_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retention_mask_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def display_name(self) -> str:

@@ -89,6 +89,26 @@ COUNTERPARTY_RULES = {
     **REQUISITE_RULES,
 }
 
+# Retention periods of a company, in days after completion (0 or empty: never); about a century
+# at most, so a typo of extra digits is refused rather than read as "forever".
+RETENTION_FIELDS = ("retention_files_days", "retention_mask_days")
+RETENTION_MAX_DAYS = 36500
+
+
+def clean_days(value) -> int:
+    """A retention period as stored (0: off), or InvalidValue."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise InvalidValue(_("Enter a whole number of days.")) from None
+    if not 0 <= days <= RETENTION_MAX_DAYS:
+        raise InvalidValue(_("Enter a number of days from %(low)d to %(high)d (0 or empty: "
+                             "never).", low=0, high=RETENTION_MAX_DAYS))
+    return days
+
+
 # Only a company counterparty has these; a person's are emptied on save.
 COMPANY_ONLY_FIELDS = ("representative_name", "representative_position", *REQUISITE_RULES)
 

@@ -23,6 +23,7 @@ from portal.parties.models import PARTY_KINDS, Company, Counterparty
 from portal.parties.services import PartyRefused
 from portal.parties.stamps import size_text
 from portal.parties.zones import default_time_zone
+from portal.retention.preview import retention_preview
 from portal.storage import BlobMissing, read
 from portal.storage.models import Blob
 from portal.validation import format_phone
@@ -86,8 +87,10 @@ def company_edit(company_id: int):
 @require("view", "settings")
 def company(company_id: int):
     """One company: requisites, signer and stamp."""
-    return render_template("parties/company.html", company=db.get_or_404(Company, company_id),
-                           default_time_zone=default_time_zone())
+    company = db.get_or_404(Company, company_id)
+    return render_template("parties/company.html", company=company,
+                           default_time_zone=default_time_zone(),
+                           retention=retention_preview(company.id))
 
 
 @bp.get("/companies/<int:company_id>/stamp")

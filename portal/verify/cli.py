@@ -114,6 +114,10 @@ def _document_lines(match) -> list[str]:
     lines = [f"  document {match.number} \"{match.title}\" (id {match.document_id}), "
              f"{match.company_name}, completed {completed}",
              f"  verification code {match.verification_code}"]
+    if match.files_purged_at is not None:
+        lines.append(f"  the portal no longer stores this file: deleted on "
+                     f"{match.files_purged_at.isoformat()} under the issuer's retention period "
+                     f"(a kept copy still verifies)")
     for party in match.parties:
         signed = party.signed_at.isoformat() if party.signed_at else "not signed"
         who = f"{party.name} ({party.organization})" if party.organization else party.name

@@ -58,6 +58,9 @@ class RegistryMatch:
     # (the sealing itself, the mail): the certificate's head stays a link of the chain.
     certificate_chain_head: str = ""
     events_after_certificate: int = 0
+    # When the issuer's retention deleted the portal's copy of the file (None: still stored).
+    # The digest stays registered: a kept copy is still authentic.
+    files_purged_at: datetime | None = None
 
 
 def sha256_of(data: bytes) -> str:
@@ -96,6 +99,7 @@ def match_for(document: Document, digest: str) -> RegistryMatch:
         verification_code=document.verification_code,
         sha256=digest,
         parties=parties,
+        files_purged_at=document.files_purged_at,
         **_audit_trail(document.id),
     )
 
