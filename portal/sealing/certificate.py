@@ -104,7 +104,8 @@ def assemble_final(pdf: bytes, document: Document, *, original_sha256: str,
 
     The pages are composed in the sandbox (the source is a file someone uploaded);
     PdfRejected if that is too much for its bounds. Call inside an app context: the texts are
-    in the document's language, the times in the app's time zone (BABEL_DEFAULT_TIMEZONE).
+    in the document's language, the times in the company's time zone with their UTC offset
+    (parties.zones).
     """
     certificate = certificate_pages(document, original_sha256=original_sha256, events=events,
                                     chain_head=chain_head, verify_url=verify_url)
