@@ -74,8 +74,9 @@ def make_archival(pdf_bytes: bytes, archive: Archive) -> tuple[bytes, tuple[str,
         out = BytesIO()
         # qpdf writes the binary comment after the header and a trailer /ID; object streams
         # off: a PDF/A-1 reader (and some validators) expect classic cross-reference tables.
-        pdf.save(out, force_version=PDF_VERSION, object_stream_mode=pikepdf.ObjectStreamMode.disable,
-                 compress_streams=True, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+        pdf.save(out, force_version=PDF_VERSION, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                 stream_decode_level=pikepdf.StreamDecodeLevel.none)
     return out.getvalue(), obstacles
 
 
@@ -123,7 +124,7 @@ def _check_resources(holder, where: str, found: list, seen: set, depth: int) -> 
     resources = holder.get("/Resources", Dictionary())
     if not isinstance(resources, Dictionary):
         return
-    for name, font in _items(resources.get("/Font")):
+    for _name, font in _items(resources.get("/Font")):
         problem = _font_problem(font)
         if problem:
             found.append(f"font {_font_name(font)} on {where}: {problem}")
@@ -293,7 +294,8 @@ def _describe(pdf: Pdf, archive: Archive, claim_pdfa: bool) -> None:
     pdf.docinfo.Author = archive.author
     pdf.docinfo.Subject = archive.description
     pdf.docinfo.Creator = "Signet"
-    pdf.docinfo.Producer = "Signet"
+    # No Producer: the seal's library writes its own name into the XMP packet and appends it
+    # to an Info producer, and the two would then differ (PDF/A wants them equal).
     pdf.docinfo.CreationDate = moment
     pdf.docinfo.ModDate = moment
     pdf.Root.Lang = String(archive.language)
@@ -301,6 +303,8 @@ def _describe(pdf: Pdf, archive: Archive, claim_pdfa: bool) -> None:
         del pdf.Root.Metadata
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta.load_from_docinfo(pdf.docinfo)
+        if "pdf:Producer" in meta:
+            del meta["pdf:Producer"]
         meta["dc:identifier"] = archive.identifier
         meta["dc:language"] = [archive.language]
         meta["xmp:MetadataDate"] = _xmp_date(archive.created)
