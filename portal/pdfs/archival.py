@@ -35,6 +35,7 @@ CMYK_OPERATORS = "k K"
 # (no claim) rather than parse a bomb.
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
 MAX_FORM_DEPTH = 12
+MAX_REASONS = 8
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ def pdfa_obstacles(pdf: Pdf) -> tuple[str, ...]:
             found.append("form fields without appearances (NeedAppearances)")
         if "/XFA" in acroform:
             found.append("an XFA form")
-    return tuple(dict.fromkeys(found))  # each reason once, in the order found
+    # Each reason once, in the order found; a file failing on every page says so a few times.
+    return tuple(dict.fromkeys(found))[:MAX_REASONS]
 
 
 def _check_resources(holder, where: str, found: list, seen: set, depth: int) -> None:
@@ -127,7 +129,7 @@ def _check_resources(holder, where: str, found: list, seen: set, depth: int) -> 
     for _name, font in _items(resources.get("/Font")):
         problem = _font_problem(font)
         if problem:
-            found.append(f"font {_font_name(font)} on {where}: {problem}")
+            found.append(f"font {_font_name(font)}: {problem}")
         if font.get("/Subtype") == "/Type3":
             _check_resources(font, where, found, seen, depth + 1)
     for _name, xobject in _items(resources.get("/XObject")):

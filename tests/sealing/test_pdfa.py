@@ -89,8 +89,11 @@ def _assert_archival(final: bytes, document_id: int, language: str, number: str,
         intents = pdf.Root.OutputIntents
         assert len(intents) == 1 and intents[0].S == "/GTS_PDFA1"
         profile = intents[0].DestOutputProfile
-        assert profile.N == 3 and profile.read_bytes() == srgb_profile()
-        assert profile.read_bytes()[36:40] == b"acsp"  # an ICC profile's signature
+        header = profile.read_bytes()[:128]
+        assert profile.N == 3 and len(profile.read_bytes()) == len(srgb_profile())
+        # An ICC profile of a display, in RGB, to the PCS in XYZ, version 4.
+        assert header[36:40] == b"acsp" and header[12:24] == b"mntrRGB XYZ "
+        assert header[8] == 4
 
         fonts = [font for page in pdf.pages for font in _fonts(page.obj)]
         assert fonts and all(_embedded(font) for font in fonts), \
@@ -154,8 +157,7 @@ def test_an_upload_whose_fonts_are_not_embedded_keeps_its_trail_but_claims_no_pd
 
 def test_the_decision_names_each_obstacle_and_passes_an_embedded_font():
     with pikepdf.open(io.BytesIO(_pdf_with_text("Helvetica"))) as pdf:
-        assert pdfa_obstacles(pdf) == ("font Helvetica on page 1: not embedded (no font "
-                                       "descriptor)",)
+        assert pdfa_obstacles(pdf) == ("font Helvetica: not embedded (no font descriptor)",)
     with pikepdf.open(io.BytesIO(_pdf_with_text(FONT_NAME, FONT_NAME))) as pdf:
         assert pdfa_obstacles(pdf) == ()
     with pikepdf.open(io.BytesIO(fixture_bytes("encrypted-empty-password.pdf"))) as pdf:
