@@ -8,10 +8,13 @@ claims PDF/A-3b (pdfaid in the XMP) only when `pdfa_obstacles` finds nothing in 
 uploaded source may use fonts that are not embedded, CMYK without a CMYK output intent, LZW,
 and so on, and such a file is given honestly without the claim.
 
-The checks are the ones that can be made here without a full validator (none is reachable
-from this machine's package sources; see docs/pdfa.md): they cover what our own pages
-(xhtml2pdf templates, reportlab certificate and overlays) could get wrong and the common
-failures of uploaded files, not every clause of ISO 19005-3.
+The checks are the ones that can be made here without a full validator (veraPDF is on none of
+the package sources this project installs from): they cover what our own pages (xhtml2pdf
+templates, reportlab certificate and overlays) could get wrong and the common failures of
+uploaded files, not every clause of ISO 19005-3. PDFBox's preflight (Debian's
+libpdfbox2-java) checks PDF/A-1b only; run on our final PDF it finds nothing beyond what
+PDF/A-1 forbids and PDF/A-3 allows (attachments, ICC v4, soft masks, the seal's zero-size
+widget without an appearance); tests/sealing/test_pdfa.py runs it when it is installed.
 """
 
 import functools
@@ -88,8 +91,9 @@ def pdfa_obstacles(pdf: Pdf) -> tuple[str, ...]:
 
     Checked: encryption, every font embedded (page, form, annotation appearance and Type 3
     resources, descendant fonts too), no LZW, no CMYK colour in content or images (the
-    output intent is sRGB), no annotation without an appearance, no form asking the viewer to
-    draw the fields, no XFA.
+    output intent is sRGB), no interpolated image, no transfer function or halftone, no
+    annotation without an appearance (but zero-size ones), no form asking the viewer to draw
+    the fields, no XFA.
     """
     if pdf.is_encrypted:
         return ("the file is encrypted",)
@@ -137,8 +141,14 @@ def _check_resources(holder, where: str, found: list, seen: set, depth: int) -> 
             continue
         if xobject.get("/Subtype") == "/Image" and _is_cmyk(xobject.get("/ColorSpace")):
             found.append(f"a CMYK image on {where}")
+        elif xobject.get("/Subtype") == "/Image" and xobject.get("/Interpolate") is True:
+            found.append(f"an image asking to be interpolated on {where}")
         elif xobject.get("/Subtype") == "/Form":
             _check_resources(xobject, where, found, seen, depth + 1)
+    for _name, state in _items(resources.get("/ExtGState")):
+        if isinstance(state, Dictionary) and ("/TR" in state or "/HTP" in state or
+                                              state.get("/TR2", Name.Default) != Name.Default):
+            found.append(f"a transfer function or halftone on {where}")
     if _uses_cmyk(holder, resources):
         found.append(f"CMYK colour on {where}")
 

@@ -9,9 +9,15 @@ final PDF of the shipped templates, sealed.
 import io
 import json
 import logging
+import re
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
 
 import pikepdf
 import pytest
+from pikepdf.models.metadata import decode_pdf_date
 from reportlab.pdfgen import canvas
 
 from portal.audit.chain import TRAIL_FILENAME, TRAIL_MIME, check_trail
@@ -25,6 +31,15 @@ from tests.progress.support import fill_signatures, load, sent_document, sign
 from tests.verify.support import seal_verdict
 
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
+# PDFBox's preflight (Debian: libpdfbox2-java, libactivation-java, libjaxb-api-java) checks
+# PDF/A-1b, the only part it knows. What PDF/A-1 forbids and PDF/A-3 allows is expected:
+# attached files (1.2.9, 1.4.7), an ICC v4 profile (2.1.6), soft masks (2.2.2), part 3 in
+# the XMP (7.11.2), the seal's zero-size widget without an appearance (5.3.1).
+JAVA_LIBRARIES = Path("/usr/share/java")
+PREFLIGHT_JARS = ("preflight.jar", "pdfbox2.jar", "xmpbox.jar", "fontbox2.jar",
+                  "commons-logging.jar", "javax.activation.jar", "jaxb-api.jar")
+ALLOWED_BY_PDFA_3 = {"1.2.9", "1.4.7", "2.1.6", "2.2.2", "7.11.2", "5.3.1"}
+PREFLIGHT_ERROR = re.compile(r"^(\d+(?:\.\d+)+) : (.*)$", re.MULTILINE)
 
 
 def _pdf_with_text(font_name: str, initial_font: str | None = None) -> bytes:
@@ -39,8 +54,6 @@ def _pdf_with_text(font_name: str, initial_font: str | None = None) -> bytes:
 
 
 def _archive() -> Archive:
-    from datetime import datetime
-
     return Archive(title="Act", author="Signet Demo LLC", description="Signed by: A; B",
                    identifier="ACT-1", language="en", created=datetime(2026, 12, 3, 20, 0),
                    trail=b'{"format": "x"}', trail_filename=TRAIL_FILENAME,
@@ -85,6 +98,11 @@ def _assert_archival(final: bytes, document_id: int, language: str, number: str,
         assert "Signed by" in meta["dc:description"] or "Подписали" in meta["dc:description"]
         assert str(pdf.Root.Lang) == language
         assert "/Producer" not in pdf.docinfo or str(pdf.docinfo.Producer) == meta["pdf:Producer"]
+        assert list(meta["dc:creator"]) == [str(pdf.docinfo.Author)]
+        for info_key, xmp_key in (("/CreationDate", "xmp:CreateDate"),
+                                  ("/ModDate", "xmp:ModifyDate")):
+            assert decode_pdf_date(str(pdf.docinfo[info_key])) == \
+                datetime.fromisoformat(meta[xmp_key])
 
         intents = pdf.Root.OutputIntents
         assert len(intents) == 1 and intents[0].S == "/GTS_PDFA1"
@@ -122,7 +140,7 @@ def _assert_archival(final: bytes, document_id: int, language: str, number: str,
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(("template_key", "language"), [("act-ru", "ru"), ("contract-en", "en")])
 def test_the_final_pdf_of_a_shipped_template_is_pdfa_3b_with_its_trail(app, admin, template_key,
-                                                                        language):
+                                                                        language, tmp_path):
     with app.app_context():
         document_id, final = _sealed_from(template_key, admin["id"])
         number = load(document_id).number
@@ -131,6 +149,23 @@ def test_the_final_pdf_of_a_shipped_template_is_pdfa_3b_with_its_trail(app, admi
         roots = trust_roots()
 
     _assert_archival(final, document_id, language, number, head, roots)
+    _assert_only_pdfa_1_differences(final, tmp_path)
+
+
+def _assert_only_pdfa_1_differences(final: bytes, folder: Path) -> None:
+    jars = [JAVA_LIBRARIES / name for name in PREFLIGHT_JARS]
+    if shutil.which("java") is None or not all(jar.exists() for jar in jars):
+        return  # no PDFBox here: the checks above stand alone
+    path = folder / "final.pdf"
+    path.write_bytes(final)
+    report = subprocess.run(
+        ["java", "-cp", ":".join(map(str, jars)), "org.apache.pdfbox.preflight.Validator_A1b",
+         str(path)], capture_output=True, text=True, timeout=120).stdout
+    errors = PREFLIGHT_ERROR.findall(report)
+    assert report.strip() and errors, report  # it ran, and found part 3 not 1 at least
+    unexpected = [(code, text) for code, text in errors if code not in ALLOWED_BY_PDFA_3]
+    assert unexpected == [], unexpected
+    assert all("widget" in text for code, text in errors if code == "5.3.1")
 
 
 def test_an_upload_whose_fonts_are_not_embedded_keeps_its_trail_but_claims_no_pdfa(
