@@ -93,7 +93,8 @@ def pdfa_obstacles(pdf: Pdf) -> tuple[str, ...]:
     resources, descendant fonts too), no LZW, no CMYK colour in content or images (the
     output intent is sRGB), no interpolated image, no transfer function or halftone, no
     annotation without an appearance (but zero-size ones), no form asking the viewer to draw
-    the fields, no XFA.
+    the fields, no XFA, named optional content. Not checked: inline images, shadings and
+    transparency groups in CMYK, fonts' glyph widths against their programs.
     """
     if pdf.is_encrypted:
         return ("the file is encrypted",)
@@ -107,6 +108,9 @@ def pdfa_obstacles(pdf: Pdf) -> tuple[str, ...]:
         if isinstance(obj, Stream) and FORBIDDEN_FILTER in _filters(obj):
             found.append("an LZW-compressed stream")
             break
+    layers = pdf.Root.get("/OCProperties")
+    if isinstance(layers, Dictionary) and not str(layers.get("/D", Dictionary()).get("/Name", "")):
+        found.append("optional content without a configuration name")
     acroform = pdf.Root.get("/AcroForm")
     if isinstance(acroform, Dictionary):
         if acroform.get("/NeedAppearances") is True:
@@ -268,12 +272,11 @@ def _attach_trail(pdf: Pdf, archive: Archive) -> None:
         filename=archive.trail_filename, mime_type=archive.trail_mime,
         creation_date=moment, mod_date=moment, relationship=Name.Data)
     pdf.attachments[archive.trail_filename] = spec
-    reference = spec.obj if spec.obj.is_indirect else pdf.make_indirect(spec.obj)
-    stored = pdf.Root.Names.EmbeddedFiles.Names
-    # The name tree holds the spec qpdf made; /AF must point at that very dictionary.
-    for index in range(0, len(stored), 2):
-        if str(stored[index]) == archive.trail_filename:
-            reference = stored[index + 1]
+    # The name tree's entry (qpdf keeps file specifications indirect): /AF names that very
+    # dictionary, not a copy.
+    reference = pdf.attachments[archive.trail_filename].obj
+    if not reference.is_indirect:
+        raise ValueError("the attached file's specification is not an indirect object")
     pdf.Root.AF = Array([reference])
 
 
