@@ -18,6 +18,7 @@ widget without an appearance); tests/sealing/test_pdfa.py runs it when it is ins
 """
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -34,6 +35,8 @@ NO_APPEARANCE_NEEDED = ("/Popup", "/Link")
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 FORBIDDEN_FILTER = "/LZWDecode"
 CMYK_OPERATORS = "k K"
+# A k or K operator, or the CMYK colour space by name, as it can appear in content bytes.
+CMYK_HINT = re.compile(rb"(?:^|[\s\])>])[kK](?=[\s%]|$)|DeviceCMYK")
 # A content stream is parsed to find CMYK colour operators; past this the check gives up
 # (no claim) rather than parse a bomb.
 MAX_CONTENT_BYTES = 32 * 1024 * 1024
@@ -153,7 +156,8 @@ def _check_resources(holder, where: str, found: list, seen: set, depth: int) -> 
         if isinstance(state, Dictionary) and ("/TR" in state or "/HTP" in state or
                                               state.get("/TR2", Name.Default) != Name.Default):
             found.append(f"a transfer function or halftone on {where}")
-    if _uses_cmyk(holder, resources):
+    # The costly check (the content is read) only while the claim still stands.
+    if not found and _uses_cmyk(holder, resources):
         found.append(f"CMYK colour on {where}")
 
 
@@ -237,11 +241,15 @@ def _uses_cmyk(holder, resources: Dictionary) -> bool:
     """Whether the content paints in DeviceCMYK (k, K, or a CMYK colour space set by name)."""
     if any(_is_cmyk(space) for _name, space in _items(resources.get("/ColorSpace"))):
         return True
-    size = _content_size(holder)
-    if size > MAX_CONTENT_BYTES:
+    streams = _content_streams(holder)
+    if sum(int(stream.get("/Length", 0)) for stream in streams) > MAX_CONTENT_BYTES:
         return True  # not looked at: no claim
     try:
-        operators = pikepdf.parse_content_stream(holder, "k K cs CS")
+        content = b"\n".join(stream.read_bytes() for stream in streams)
+        # Tokenising is the slow part: only content that may set CMYK at all is parsed.
+        if not CMYK_HINT.search(content):
+            return False
+        operators = pikepdf.parse_content_stream(holder, CMYK_OPERATORS + " cs CS")
     except pikepdf.PdfError:
         return True
     for operands, operator in operators:
@@ -252,15 +260,12 @@ def _uses_cmyk(holder, resources: Dictionary) -> bool:
     return False
 
 
-def _content_size(holder) -> int:
-    """The declared (encoded) length of the content: inflated size is bounded by the sandbox."""
+def _content_streams(holder) -> list[Stream]:
     if isinstance(holder, Stream):
-        streams = [holder]
-    else:
-        contents = holder.get("/Contents")
-        streams = list(contents) if isinstance(contents, Array) else [contents]
-    return sum(int(stream.get("/Length", 0)) for stream in streams
-               if isinstance(stream, Stream))
+        return [holder]
+    contents = holder.get("/Contents")
+    items = list(contents) if isinstance(contents, Array) else [contents]
+    return [item for item in items if isinstance(item, Stream)]
 
 
 # --- what every final PDF gets --------------------------------------------------------------
