@@ -18,7 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-from portal.audit.chain import TrailCheck
+from portal.audit.chain import TRAIL_FILENAME, TrailCheck
 from portal.pdfs import active
 from portal.sealing.pades import SealCheck, SignatureCheck, check_signature
 from portal.verify.attached_trail import attached_trail
@@ -79,7 +79,19 @@ def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
     inspection = _signatures_of(_from_header(pdf_bytes), roots_der, timestamp_roots_der)
     if inspection.problem == PROBLEM_ENCRYPTED:
         return replace(inspection, active_content=None)
-    return replace(inspection, active_content=active_content)
+    return replace(inspection, active_content=_besides_the_trail(active_content,
+                                                                 inspection.trail))
+
+
+def _besides_the_trail(findings, trail: TrailCheck | None):
+    """The active content less the audit trail itself: a final PDF carries its trail as an
+    attached JSON file (PDF/A-3), which no reader runs. Only a file that reads as a trail is
+    let off; anything else attached, or a trail that is not one, is still reported."""
+    if findings is None or trail is None or not trail.readable:
+        return findings
+    ours = f"'{TRAIL_FILENAME}'"
+    return tuple(finding for finding in findings
+                 if not (finding.kind == active.EMBEDDED_FILES and finding.detail.endswith(ours)))
 
 
 def _from_header(pdf_bytes: bytes) -> bytes:

@@ -376,4 +376,5 @@ def test_the_final_pdf_says_what_it_is_in_its_properties(light, language, subjec
     root = final.trailer["/Root"]
     assert root["/Lang"] == language
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
-    assert "/Metadata" not in root  # no uploaded XMP left to contradict the title
+    # The XMP packet is the final PDF's own (no uploaded one left to contradict the title).
+    assert final.xmp_metadata.dc_title == {"x-default": "Act of completed work"}

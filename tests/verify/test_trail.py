@@ -202,3 +202,34 @@ def _stream(data: bytes):
     import io
 
     return io.BytesIO(data)
+
+
+def test_the_final_pdf_as_finalizing_stored_it_carries_a_trail_and_nothing_active(app, admin):
+    """The trail is the one attachment of a final PDF: /verify does not count it as active
+    content, and it holds; an extra attachment is still reported."""
+    from portal.documents.models import Document
+    from portal.extensions import db
+    from portal.storage import read
+
+    with app.app_context():
+        document_id = completed_document(admin["id"])
+        final = read(db.session.get(Document, document_id).final_sha256)
+    report = report_on(app, final)
+    assert report.verdict == "authentic"
+    assert report.trail.status == "holds" and report.trail.head_matches is True
+    assert not report.active_content
+    extra = _with_another_attachment(final)
+    kinds = {record["kind"] for record in report_on(app, extra).active_content}
+    assert "embedded_files" in kinds
+
+
+def _with_another_attachment(pdf: bytes) -> bytes:
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.attachments["invoice.exe"] = pikepdf.AttachedFileSpec(document, b"MZ")
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
