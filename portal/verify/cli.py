@@ -12,6 +12,7 @@ from portal.verify.verdicts import AUTHENTIC
 VERDICT_LINES = {
     "authentic": "authentic and unchanged: this exact file was issued by this portal",
     "modified": "changed after signing: the portal's seal is in it, but the file differs",
+    "revoked": "sealed with a certificate this portal had revoked before the seal's time",
     "foreign": "signed, but not by this portal",
     "unsigned": "not signed",
     "invalid": "not a PDF / unreadable",
@@ -113,4 +114,10 @@ def _seal_lines(seal) -> list[str]:
         if check.timestamp:
             trust = "trusted" if check.timestamp_trusted else "not trusted"
             lines.append(f"     timestamp {check.timestamp.isoformat()} ({trust})")
+        if check.level:
+            lines.append(f"     PAdES level {check.level}, {check.document_timestamps} document "
+                         f"time stamp(s) after it")
+        if check.revoked_at:
+            lines.append(f"     REVOKED: its certificate was revoked at "
+                         f"{check.revoked_at.isoformat()}, before the seal's time")
     return lines

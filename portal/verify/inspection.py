@@ -2,9 +2,12 @@
 
 Everything here trusts nothing in the file: the caller runs it in a separate process with a
 memory and time limit (portal/sandbox.py). It needs no app and no database: the trust
-roots come in as DER bytes and the answer goes back as plain picklable values.
+roots and the portal's CRLs come in as DER bytes and the answer goes back as plain picklable
+values. Document time stamps and validation data (DSS) added after our seal are long-term
+updates, not changes: the seal still covers the whole file when nothing else follows.
 """
 
+import datetime as dt
 import io
 import logging
 from dataclasses import dataclass, field, replace
@@ -19,7 +22,15 @@ from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from portal.pdfs import active
-from portal.sealing.pades import SealCheck, SignatureCheck, check_signature
+from portal.sealing.pades import (
+    LEVEL_B_B,
+    LEVEL_B_LT,
+    LEVEL_B_LTA,
+    LEVEL_B_T,
+    SealCheck,
+    SignatureCheck,
+    check_signature,
+)
 from portal.verify.verdicts import (
     CHANGE_ANNOTATIONS,
     CHANGE_FORM,
@@ -44,6 +55,10 @@ UNREADABLE = (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeEr
 HEADER_WINDOW = 1024
 # Catalog entries a reader may touch without it being "other" content (DSS: validation data).
 EXPLAINED_CATALOG_KEYS = {"/Pages", "/AcroForm", "/DSS", "/Perms"}
+# Objects of the validation data (DSS) walked to tell them from other changes; a DSS larger
+# than this is not one a signer writes, and what is past the bound counts as a change.
+MAX_DSS_OBJECTS = 20_000
+DOC_TIMESTAMP = "/DocTimeStamp"
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,8 @@ class Inspection:
 
 
 def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
-                timestamp_roots_der: tuple[bytes, ...] = ()) -> Inspection:
+                timestamp_roots_der: tuple[bytes, ...] = (),
+                crls_der: tuple[bytes, ...] = ()) -> Inspection:
     """Read the PDF: its active content, its signatures (capped), changes after our seal."""
     # First, and cheap: a file whose interactive layer alone passes the walk's bound would
     # keep pyHanko busy until the deadline (200,000 form fields: over 20 s).
@@ -71,7 +87,8 @@ def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
         return Inspection(problem=PROBLEM_TOO_COMPLEX, active_content=None)
     except Exception:  # qpdf cannot read it: pyHanko says what it can
         active_content = None
-    inspection = _signatures_of(_from_header(pdf_bytes), roots_der, timestamp_roots_der)
+    inspection = _signatures_of(_from_header(pdf_bytes), roots_der, timestamp_roots_der,
+                                crls_der)
     if inspection.problem == PROBLEM_ENCRYPTED:
         return replace(inspection, active_content=None)
     return replace(inspection, active_content=active_content)
@@ -85,12 +102,13 @@ def _from_header(pdf_bytes: bytes) -> bytes:
 
 
 def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
-                   timestamp_roots_der: tuple[bytes, ...]) -> Inspection:
+                   timestamp_roots_der: tuple[bytes, ...],
+                   crls_der: tuple[bytes, ...] = ()) -> Inspection:
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
         if reader.encrypted:
             return Inspection(problem=PROBLEM_ENCRYPTED)
-        embedded, broken = _embedded_signatures(reader)
+        embedded, document_stamps, broken = _embedded_signatures(reader)
     except UNREADABLE:
         return Inspection(problem=PROBLEM_DAMAGED)
     if not embedded and not broken:
@@ -98,27 +116,90 @@ def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
     roots = [x509.load_der_x509_certificate(der) for der in roots_der]
     ours = _ours(embedded, roots)
     chosen = _chosen_for_validation(embedded, ours)
-    checks = {id(signature): _validated(signature, roots_der, timestamp_roots_der)
+    # The portal's own time stamps chain to its own roots.
+    checks = {id(signature): _validated(signature, roots_der,
+                                        (*timestamp_roots_der, *roots_der))
               for signature in chosen}
     reported = ours[-1] if ours else (chosen[-1] if chosen else None)
-    seal = _seal_check(chosen, checks, reported, total=len(embedded) + broken)
     if not ours:
-        return Inspection(seal=seal)
-    changes, added_pages = _changes_after(reader, reported, checks[id(reported)], pdf_bytes)
+        return Inspection(seal=_seal_check(chosen, checks, reported,
+                                           total=len(embedded) + broken))
+    check = checks[id(reported)]
+    changes, added_pages = _changes_after(reader, reported, check, pdf_bytes)
+    checks[id(reported)] = replace(
+        check, covers_whole_file=check.covers_whole_file or (check.intact and not changes),
+        level=_level(reader, reported, check, document_stamps),
+        document_timestamps=sum(stamp.signed_revision > reported.signed_revision
+                                for stamp in document_stamps),
+        revoked_at=_revoked_at(reported, check, roots, crls_der))
+    seal = _seal_check(chosen, checks, reported, total=len(embedded) + broken)
     return Inspection(seal=seal, ours=True, changes=changes, added_pages=added_pages)
 
 
 # --- signatures ------------------------------------------------------------------------------
 
-def _embedded_signatures(reader) -> tuple[list[EmbeddedPdfSignature], int]:
-    """The readable signatures in signing order, and how many filled fields were not."""
-    readable, broken = [], 0
+def _embedded_signatures(reader) -> tuple[list[EmbeddedPdfSignature], list, int]:
+    """The readable signatures and document time stamps in signing order, and how many
+    filled fields were not readable."""
+    readable, stamps, broken = [], [], 0
     for fq_name, _value, sig_field in enumerate_sig_fields(reader, filled_status=True):
         try:
-            readable.append(EmbeddedPdfSignature(reader, sig_field, fq_name))
+            signature = EmbeddedPdfSignature(reader, sig_field, fq_name)
+            is_stamp = signature.sig_object_type == DOC_TIMESTAMP
         except UNREADABLE:
             broken += 1
-    return sorted(readable, key=lambda signature: signature.signed_revision), broken
+            continue
+        (stamps if is_stamp else readable).append(signature)
+
+    def order(signature):
+        return signature.signed_revision
+    return sorted(readable, key=order), sorted(stamps, key=order), broken
+
+
+def _level(reader, signature, check: SignatureCheck, document_stamps) -> str:
+    """The PAdES baseline level the signature reaches in this file."""
+    if check.timestamp is None:
+        return LEVEL_B_B
+    try:
+        has_dss = "/DSS" in reader.root
+    except UNREADABLE:
+        has_dss = False
+    if not has_dss:
+        return LEVEL_B_T
+    later = any(stamp.signed_revision > signature.signed_revision for stamp in document_stamps)
+    return LEVEL_B_LTA if later else LEVEL_B_LT
+
+
+def _revoked_at(signature, check: SignatureCheck, roots, crls_der) -> dt.datetime | None:
+    """When one of our CAs revoked the signer's certificate, if that was before the signature's
+    trusted time (its time stamp, else the time it claims); None otherwise."""
+    try:
+        cert = _as_cryptography(signature.signer_cert)
+    except UNREADABLE:
+        return None
+    trusted_time = check.timestamp if check.timestamp and check.timestamp_trusted \
+        else check.signed_at
+    for der in crls_der:
+        try:
+            crl = x509.load_der_x509_crl(der)
+        except ValueError:
+            continue
+        issuer = next((root for root in roots if root.subject == crl.issuer
+                       and cert.issuer == crl.issuer and _crl_signed_by(crl, root)), None)
+        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number) \
+            if issuer is not None else None
+        if entry is None:
+            continue
+        if trusted_time is None or entry.revocation_date_utc <= trusted_time:
+            return entry.revocation_date_utc
+    return None
+
+
+def _crl_signed_by(crl, root: x509.Certificate) -> bool:
+    try:
+        return crl.is_signature_valid(root.public_key())
+    except (TypeError, ValueError):
+        return False
 
 
 def _ours(embedded, roots) -> list[EmbeddedPdfSignature]:
@@ -245,7 +326,8 @@ def _changes_after(reader, signature, check: SignatureCheck,
 
 def _revision_changes(reader, signed_revision: int) -> tuple[set[str], int]:
     then = reader.get_historical_resolver(signed_revision)
-    changed = _refs_changed_after(reader, signed_revision)
+    # Validation data and document time stamps are long-term updates, not changes.
+    changed = _refs_changed_after(reader, signed_revision) - _long_term_refs(reader)
     old_pages, new_pages = _page_refs(then.root), _page_refs(reader.root)
     changes = set()
     if [ref.idnum for ref in old_pages] != [ref.idnum for ref in new_pages]:
@@ -259,6 +341,32 @@ def _revision_changes(reader, signed_revision: int) -> tuple[set[str], int]:
             _catalog_changed(then.root, reader.root):
         changes.add(CHANGE_OTHER)
     return changes, max(len(new_pages) - len(old_pages), 0)
+
+
+def _long_term_refs(reader) -> set[tuple[int, int]]:
+    """The objects of the DSS and of the document time-stamp fields (with their widgets)."""
+    refs = set()
+    for _name, value, sig_field in enumerate_sig_fields(reader, filled_status=True):
+        if isinstance(value, generic.DictionaryObject) and value.get("/Type") == DOC_TIMESTAMP:
+            refs.add(_key(sig_field))
+            raw = sig_field.get_object().raw_get("/V")
+            if isinstance(raw, generic.IndirectObject):
+                refs.add(_key(raw))
+    dss = reader.root.raw_get("/DSS") if "/DSS" in reader.root else None
+    stack, walked = [dss], 0
+    while stack and walked < MAX_DSS_OBJECTS:
+        item = stack.pop()
+        walked += 1
+        if isinstance(item, generic.IndirectObject):
+            if _key(item) in refs:
+                continue
+            refs.add(_key(item))
+            item = item.get_object()
+        if isinstance(item, generic.ArrayObject):
+            stack.extend(item)
+        elif isinstance(item, generic.DictionaryObject):
+            stack.extend(item.raw_get(key) for key in item)
+    return refs
 
 
 def _refs_changed_after(reader, revision: int) -> set[tuple[int, int]]:
