@@ -10,6 +10,7 @@ updates, not changes: the seal still covers the whole file when nothing else fol
 import datetime as dt
 import io
 import logging
+import re
 from dataclasses import dataclass, field, replace
 
 from asn1crypto import x509 as asn1_x509
@@ -125,9 +126,9 @@ def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
         return Inspection(seal=_seal_check(chosen, checks, reported,
                                            total=len(embedded) + broken))
     check = checks[id(reported)]
-    changes, added_pages = _changes_after(reader, reported, check, pdf_bytes)
+    changes, added_pages, long_term_only = _changes_after(reader, reported, check, pdf_bytes)
     checks[id(reported)] = replace(
-        check, covers_whole_file=check.covers_whole_file or (check.intact and not changes),
+        check, covers_whole_file=check.covers_whole_file or long_term_only,
         level=_level(reader, reported, check, document_stamps),
         document_timestamps=sum(stamp.signed_revision > reported.signed_revision
                                 for stamp in document_stamps),
@@ -298,6 +299,9 @@ def _seal_check(chosen, checks, reported, total: int) -> SealCheck:
         signed_at=headline.signed_at,
         timestamp=headline.timestamp,
         timestamp_trusted=headline.timestamp_trusted,
+        level=headline.level,
+        document_timestamps=headline.document_timestamps,
+        revoked_at=headline.revoked_at,
         signature_count=total,
         signatures=listed,
     )
@@ -306,22 +310,27 @@ def _seal_check(chosen, checks, reported, total: int) -> SealCheck:
 # --- what changed after our seal -------------------------------------------------------------
 
 def _changes_after(reader, signature, check: SignatureCheck,
-                   pdf_bytes: bytes) -> tuple[tuple[str, ...], int]:
-    """Kinds of change after the signed revision, and how many pages were added."""
+                   pdf_bytes: bytes) -> tuple[tuple[str, ...], int, bool]:
+    """Kinds of change after the signed revision, how many pages were added, and whether only
+    long-term updates (validation data, document time stamps) follow the signature."""
     if not check.intact:
-        return (CHANGE_OTHER,), 0  # the signed bytes themselves were altered
+        return (CHANGE_OTHER,), 0, False  # the signed bytes themselves were altered
     signed_revision = signature.signed_revision
     changes, added_pages = set(), 0
-    if signed_revision < reader.xrefs.total_revisions - 1:
+    updated = signed_revision < reader.xrefs.total_revisions - 1
+    if updated:
         try:
             changes, added_pages = _revision_changes(reader, signed_revision)
         except UNREADABLE:
             changes = {CHANGE_OTHER}
-    if not changes or _bytes_after_last_eof(pdf_bytes):
+    junk = _bytes_after_last_eof(pdf_bytes)
+    long_term_only = updated and not changes and not junk and \
+        _only_long_term_updates(reader, signed_revision)
+    if not changes or junk:
         # Also a whole-file seal whose bytes are not the issued ones (e.g. a re-padded hole).
         changes.add(CHANGE_OTHER)
     return tuple(kind for kind in (CHANGE_PAGES, CHANGE_ANNOTATIONS, CHANGE_FORM, CHANGE_OTHER)
-                 if kind in changes), added_pages
+                 if kind in changes), added_pages, long_term_only
 
 
 def _revision_changes(reader, signed_revision: int) -> tuple[set[str], int]:
@@ -347,7 +356,10 @@ def _long_term_refs(reader) -> set[tuple[int, int]]:
     """The objects of the DSS and of the document time-stamp fields (with their widgets)."""
     refs = set()
     for _name, value, sig_field in enumerate_sig_fields(reader, filled_status=True):
-        if isinstance(value, generic.DictionaryObject) and value.get("/Type") == DOC_TIMESTAMP:
+        value = value.get_object() if isinstance(value, generic.IndirectObject) else value
+        if isinstance(value, generic.DictionaryObject) and value.get("/Type") == DOC_TIMESTAMP \
+                and isinstance(sig_field, generic.IndirectObject) \
+                and not _visible(sig_field.get_object()):
             refs.add(_key(sig_field))
             raw = sig_field.get_object().raw_get("/V")
             if isinstance(raw, generic.IndirectObject):
@@ -367,6 +379,80 @@ def _long_term_refs(reader) -> set[tuple[int, int]]:
         elif isinstance(item, generic.DictionaryObject):
             stack.extend(item.raw_get(key) for key in item)
     return refs
+
+
+# Written again by every update a signer makes; nothing else in them may change.
+DATE_KEYS = {"/ModDate"}
+XMP_DATES = re.compile(rb"<xmp:(?:ModifyDate|MetadataDate)>[^<]*</xmp:(?:ModifyDate|MetadataDate)>"
+                       rb"|xmp:(?:ModifyDate|MetadataDate)=\"[^\"]*\"")
+
+
+def _only_long_term_updates(reader, signed_revision: int) -> bool:
+    """Every object written after the signed revision is validation data, a document time
+    stamp, or the few objects such an update must touch, with nothing else changed in them:
+    the catalog, the form's field list, a page's annotation list, the dates of the metadata."""
+    then = reader.get_historical_resolver(signed_revision)
+    long_term = _long_term_refs(reader)
+    for ref in _refs_changed_after(reader, signed_revision) - long_term:
+        before = _object_or_none(then, ref)
+        after = _object_or_none(reader, ref)
+        if before is None or not _same_but(before, after, ref, reader, long_term):
+            return False
+    return True
+
+
+def _same_but(before, after, ref, reader, long_term) -> bool:
+    if isinstance(before, generic.StreamObject) or isinstance(after, generic.StreamObject):
+        if not (isinstance(before, generic.StreamObject) and
+                isinstance(after, generic.StreamObject)) or after.get("/Type") != "/Metadata":
+            return False
+        return XMP_DATES.sub(b"", before.data) == XMP_DATES.sub(b"", after.data)
+    if not isinstance(before, generic.DictionaryObject) or \
+            not isinstance(after, generic.DictionaryObject):
+        return False
+    if _key(reader.root_ref) == ref:
+        return not _catalog_changed(before, after) and \
+            _raw_repr(before, "/AcroForm") == _raw_repr(after, "/AcroForm")
+    grown = {"/Annots", "/Fields"}
+    for key in set(before.keys()) | set(after.keys()):
+        if key in DATE_KEYS:
+            continue
+        if key in grown:
+            if not _grew_by_long_term_only(before.get(key), after.get(key), long_term):
+                return False
+        elif _raw_repr(before, key) != _raw_repr(after, key):
+            return False
+    return True
+
+
+def _grew_by_long_term_only(before, after, long_term) -> bool:
+    old = [_raw_item(item) for item in before] if isinstance(before, generic.ArrayObject) else []
+    new = [_raw_item(item) for item in after] if isinstance(after, generic.ArrayObject) else []
+    return new[:len(old)] == old and all(
+        isinstance(item, tuple) and item in long_term for item in new[len(old):])
+
+
+def _raw_item(item):
+    return _key(item) if isinstance(item, generic.IndirectObject) else repr(item)[:1000]
+
+
+def _object_or_none(resolver, ref):
+    try:
+        return resolver.get_object(generic.Reference(*ref))
+    except UNREADABLE:
+        return None
+
+
+def _visible(widget) -> bool:
+    """A widget with an area on the page: a time stamp that shows is content, not data."""
+    rect = widget.get("/Rect") if isinstance(widget, generic.DictionaryObject) else None
+    if not isinstance(rect, generic.ArrayObject) or len(rect) != 4:
+        return False
+    try:
+        x1, y1, x2, y2 = (float(number) for number in rect)
+    except (TypeError, ValueError):
+        return True
+    return abs(x2 - x1) > 0 and abs(y2 - y1) > 0
 
 
 def _refs_changed_after(reader, revision: int) -> set[tuple[int, int]]:
