@@ -24,8 +24,8 @@ from portal.sealing.certs import (
 from portal.sealing.certs import current_crl as _current_crl_in
 from portal.sealing.certs import revocation_lists as _revocation_lists_in
 from portal.sealing.certs import revocations as _revocations_in
-from portal.sealing.pades import LongTerm
 from portal.sealing.certs import trust_roots as _trust_roots_in
+from portal.sealing.pades import LongTerm
 
 log = logging.getLogger(__name__)
 _cache: dict[str, tuple[int, PortalCertificates]] = {}
