@@ -110,6 +110,7 @@ def _import_models() -> None:
     import portal.documents.models  # noqa: F401
     import portal.links.models  # noqa: F401
     import portal.parties.models  # noqa: F401
+    import portal.sealing.models  # noqa: F401
     import portal.signing.models  # noqa: F401
     import portal.storage.models  # noqa: F401
 

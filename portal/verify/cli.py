@@ -53,6 +53,9 @@ def report_lines(report, name: str) -> list[str]:
         lines.append(f"Problem: {report.problem}")
     if report.registry is not None:
         lines += ["Issued by this portal as:", *_document_lines(report.registry)]
+        if report.registry.current_sha256:
+            lines.append(f"  an earlier copy: the current one, with a later archive time stamp, "
+                         f"has sha256 {report.registry.current_sha256}")
     else:
         lines.append("Registry: no document issued by this portal has exactly these bytes.")
     if report.code_status:

@@ -208,4 +208,4 @@ def _code_status(named: RegistryMatch | None, status: str,
         return status
     if registry is None:
         return CODE_DIFFERS
-    return CODE_MATCHES if registry.sha256 == named.sha256 else CODE_OTHER_DOCUMENT
+    return CODE_MATCHES if registry.document_id == named.document_id else CODE_OTHER_DOCUMENT
