@@ -27,11 +27,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, general, signers, timestamps
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
@@ -405,3 +407,58 @@ def outside_event_loop(func, *args, **kwargs):
         return func(*args, **kwargs)
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(func, *args, **kwargs).result()
+
+
+# --- archive time stamps ---------------------------------------------------------------------
+
+def add_archive_timestamp(*args, **kwargs) -> bytes:
+    """Add DSS + a document time stamp (see _add_archive_timestamp); event-loop safe."""
+    return outside_event_loop(_add_archive_timestamp, *args, **kwargs)
+
+
+def _add_archive_timestamp(pdf_bytes: bytes, certificates: PortalCertificates, *,
+                           roots, long_term: LongTerm, timestamp_urls=()) -> bytes:
+    """The file with the revocation data of its last time stamp and a fresh document time
+    stamp over it all (an authority's when configured, else the portal's own)."""
+    urls = [url for url in timestamp_urls if url]
+    stampers = [timestamps.HTTPTimeStamper(url, timeout=TIMESTAMP_TIMEOUT_SECONDS)
+                for url in urls] or [own_timestamper(certificates)]
+    if stampers[0] is None:
+        raise TimestampUnavailable("No time-stamping authority: neither configured nor own.")
+    context = ValidationContext(
+        trust_roots=[to_asn1_cert(root) for root in roots]
+        + [to_asn1_cert(root) for root in long_term.timestamp_roots],
+        crls=[asn1_crl.CertificateList.load(der) for der in long_term.crls],
+        allow_fetching=bool(urls),
+        fetcher_backend=_NotFromOurselves(long_term.own_url_prefix) if urls else None,
+        # Revocation data that cannot be had must not keep the document from a new stamp.
+        revocation_mode="soft-fail",
+    )
+    for stamper in stampers:
+        reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
+        output = io.BytesIO()
+        try:
+            signers.PdfTimeStamper(stamper).update_archival_timestamp_chain(
+                reader, context, in_place=False, output=output)
+        except TIMESTAMP_ERRORS as error:
+            log.warning("Time-stamping authority did not answer: %s", error)
+            continue
+        return output.getvalue()
+    raise TimestampUnavailable("No time-stamping authority answered; nothing was stamped.")
+
+
+def last_timestamp_expiry(pdf_bytes: bytes) -> dt.datetime | None:
+    """When the certificate of the file's last time stamp (a document time stamp, else the
+    seal's signature time stamp) expires; None when the file has no time stamp."""
+    reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
+    stamps = reader.embedded_timestamp_signatures
+    if stamps:
+        return _not_after(stamps[-1].signer_cert)
+    for signature in reversed(reader.embedded_regular_signatures):
+        for token in extract_tst_data_iter(signature.signer_info, signed=False):
+            return _not_after(general.extract_certificate_info(token).signer_cert)
+    return None
+
+
+def _not_after(cert: asn1_x509.Certificate) -> dt.datetime:
+    return cert["tbs_certificate"]["validity"]["not_after"].native

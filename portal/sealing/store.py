@@ -14,6 +14,7 @@ from flask import current_app
 from portal.extensions import db
 from portal.parties.models import Company
 from portal.sealing.certs import (
+    CRL_PATH,
     PortalCertificates,
     Revocation,
     ensure_portal_certificates,
@@ -25,7 +26,7 @@ from portal.sealing.certs import current_crl as _current_crl_in
 from portal.sealing.certs import revocation_lists as _revocation_lists_in
 from portal.sealing.certs import revocations as _revocations_in
 from portal.sealing.certs import trust_roots as _trust_roots_in
-from portal.sealing.pades import LongTerm
+from portal.sealing.pades import LEVEL_B_B, LEVEL_B_LTA, LongTerm
 
 log = logging.getLogger(__name__)
 _cache: dict[str, tuple[int, PortalCertificates]] = {}
@@ -61,6 +62,30 @@ def long_term() -> LongTerm:
     portal_certificates()
     return LongTerm(crls=tuple(_revocation_lists_in(current_app.instance_path)),
                     timestamp_roots=tuple(timestamp_roots()), own_url_prefix=_base_url())
+
+
+TIME_OWN = "own"  # the portal's own time-stamping certificate, under its own CA
+TIME_EXTERNAL = "external"  # a configured time-stamping authority (SIGNET_TSA_URLS)
+TIME_NONE = ""
+
+
+def seal_level() -> tuple[str, str]:
+    """The PAdES level seals reach now and whose time they carry (TIME_*).
+
+    With an authority or an uploaded PKCS#12, B-LTA needs their revocation data to be
+    fetchable when sealing; without it a seal stays at B-T (the page says so).
+    """
+    certificates = portal_certificates()
+    if current_app.config["SIGNET_TSA_URLS"]:
+        return LEVEL_B_LTA, TIME_EXTERNAL
+    if certificates.own_ca and certificates.tsa_cert is not None:
+        return LEVEL_B_LTA, TIME_OWN
+    return LEVEL_B_B, TIME_NONE
+
+
+def crl_url() -> str:
+    """Where the CRL of the portal's CA is published."""
+    return _base_url().rstrip("/") + CRL_PATH
 
 
 def current_crl() -> bytes | None:
