@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField, SelectField
+from wtforms import PasswordField, SelectChoice, SelectField
 
 from portal import unit
 from portal.audit.catalogue import SEAL_CERTIFICATE_REPLACED, SEAL_CERTIFICATE_REVOKED
@@ -59,8 +59,8 @@ REVOCATION_LABELS = {
 
 
 class RevokeForm(FlaskForm):
-    reason = SelectField(_l("Reason"), choices=list(REVOCATION_LABELS.items()),
-                         default="key_compromise")
+    reason = SelectField(_l("Reason"), default="key_compromise", choices=[
+        SelectChoice(value, label) for value, label in REVOCATION_LABELS.items()])
 
 
 def readable_name(name) -> str:

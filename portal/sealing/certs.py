@@ -473,9 +473,7 @@ def revoke_seal_certificate(instance_path: str | os.PathLike, reason: str,
                                 "authority: ask its issuer to revoke it."))
         ca_cert, ca_key = _load_ca(directory)
         old = x509.load_pem_x509_certificate((directory / SEAL_FILE).read_bytes())
-        revocation = Revocation(serial=old.serial_number,
-                                revoked_at=(when or dt.datetime.now(dt.UTC)).replace(
-                                    microsecond=0),
+        revocation = Revocation(serial=old.serial_number, revoked_at=_next_second(when),
                                 reason=reason, subject=old.subject.rfc4514_string())
         listed = [item.as_record() for item in revocations(instance_path)]
         _write_atomically(directory / REVOKED_FILE,
@@ -488,6 +486,13 @@ def revoke_seal_certificate(instance_path: str | os.PathLike, reason: str,
                           cert.public_bytes(serialization.Encoding.PEM), 0o644)
         _write_atomically(directory / CRL_FILE, _fresh_crl(directory), 0o644)
     return revocation, cert
+
+
+def _next_second(when: dt.datetime | None) -> dt.datetime:
+    # A CRL states whole seconds: rounded up, a seal made before the revocation in the same
+    # second still counts as made before it.
+    moment = when or dt.datetime.now(dt.UTC)
+    return moment.replace(microsecond=0) + dt.timedelta(seconds=1 if moment.microsecond else 0)
 
 
 def current_crl(instance_path: str | os.PathLike) -> bytes | None:
