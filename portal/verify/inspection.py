@@ -393,6 +393,8 @@ def _only_long_term_updates(reader, signed_revision: int) -> bool:
     the catalog, the form's field list, a page's annotation list, the dates of the metadata."""
     then = reader.get_historical_resolver(signed_revision)
     long_term = _long_term_refs(reader)
+    if not _same_info(then, reader):
+        return False
     for ref in _refs_changed_after(reader, signed_revision) - long_term:
         before = _object_or_none(then, ref)
         if before is None or isinstance(before, generic.NullObject):
@@ -402,6 +404,25 @@ def _only_long_term_updates(reader, signed_revision: int) -> bool:
         if not _same_but(before, _object_or_none(reader, ref), ref, reader, long_term):
             return False
     return True
+
+
+def _same_info(then, reader) -> bool:
+    """The document information (title, author...) is the same, a new modification date aside,
+    even when a later update points the trailer at a new dictionary."""
+    before, after = _info_of(then), _info_of(reader)
+    if not isinstance(before, generic.DictionaryObject) or \
+            not isinstance(after, generic.DictionaryObject):
+        return before is None and after is None
+    keys = (set(before.keys()) | set(after.keys())) - DATE_KEYS
+    return all(_raw_repr(before, key) == _raw_repr(after, key) for key in keys)
+
+
+def _info_of(resolver):
+    trailer = resolver.trailer_view
+    info = trailer.raw_get("/Info") if "/Info" in trailer else None
+    if isinstance(info, generic.IndirectObject):
+        return resolver.get_object(info.reference)
+    return info
 
 
 def _same_but(before, after, ref, reader, long_term) -> bool:
