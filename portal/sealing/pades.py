@@ -46,6 +46,17 @@ from portal.sealing.certs import PortalCertificates
 
 log = logging.getLogger(__name__)
 
+
+class _OfflineOnPurpose(logging.Filter):
+    """pyHanko warns on every seal that embeds validation data without fetching: ours does
+    so on purpose (the portal's own CRL is handed over), so the warning says nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_OfflineOnPurpose())
+
 SEAL_FIELD_NAME = "SignetSeal"
 DIGEST = "sha256"
 TIMESTAMP_TIMEOUT_SECONDS = 10

@@ -31,14 +31,15 @@ from portal.documents.models import Document
 from portal.extensions import db
 from portal.sealing import certs
 from portal.sealing.pades import LongTerm, seal_pdf, to_asn1_cert
-from portal.sealing.store import current_crl, portal_certificates, trust_roots
+from portal.sealing.store import current_crl, portal_certificates, seal_level, trust_roots
 from portal.storage import read
 from portal.sweep.run import run_sweep
 from tests.fixtures import fixture_bytes
 from tests.helpers import post_form, text_of
 from tests.progress.support import load, sent_document
-from tests.sealing.test_finalize import _complete, _final_of
-from tests.verify.support import register_final, sealed_by_portal
+from tests.sealing.test_finalize import _complete, _final_of, admin_of  # noqa: F401 -- a fixture
+from tests.sealing.tsa import TimestampServer
+from tests.verify.support import register_final, seal_verdict, sealed_by_portal
 
 REQUIRED = RevocationCheckingPolicy(RevocationCheckingRule.CRL_OR_OCSP_REQUIRED,
                                     RevocationCheckingRule.CRL_OR_OCSP_REQUIRED)
@@ -114,7 +115,7 @@ def test_seal_certificates_name_the_crl_and_the_issuer(app):
 
 
 def test_revoking_marks_later_seals_revoked_and_keeps_earlier_ones_authentic(
-        app, admin, admin_client, client):
+        app, admin, admin_client, client, tmp_path):
     with app.app_context():
         before_id = sent_document(admin["id"])
         _complete(before_id)
@@ -122,6 +123,7 @@ def test_revoking_marks_later_seals_revoked_and_keeps_earlier_ones_authentic(
         revoked_set = portal_certificates()
     page = admin_client.get("/admin/sealing")
     assert "B-LTA" in text_of(page) and "/pki/ca.crl" in text_of(page)
+    assert "No external time-stamping authority is configured" in text_of(page)
 
     done = post_form(admin_client, "/admin/sealing/revoke", {"reason": "key_compromise"},
                      follow_redirects=True)
@@ -147,6 +149,11 @@ def test_revoking_marks_later_seals_revoked_and_keeps_earlier_ones_authentic(
     page = client.post("/verify", data={"file": (io.BytesIO(forged), "forged.pdf")})
     assert "Sealed with a revoked certificate" in text_of(page)
     assert "Revoked" in text_of(admin_client.get("/admin/sealing"))
+    forged_file = tmp_path / "forged.pdf"
+    forged_file.write_bytes(forged)
+    printed = app.test_cli_runner().invoke(args=["signet", "verify", str(forged_file)])
+    assert printed.exit_code == 1 and "Verdict: revoked" in printed.output
+    assert "REVOKED" in printed.output
 
 
 def test_revoking_from_the_command_line(app):
@@ -248,3 +255,42 @@ def test_an_instance_whose_ca_key_was_thrown_away_gets_a_new_ca_and_old_seals_ve
     assert old_report["verdict"] == "authentic" and old_report["seal"]["trusted"]
     new_report = _verify(client, new_final)
     assert new_report["verdict"] == "authentic" and new_report["seal"]["level"] == "B-LTA"
+
+
+def _tsa_roots_file(tmp_path, tsa) -> str:
+    path = tmp_path / "tsa-root.pem"
+    path.write_bytes(tsa.root.public_bytes(serialization.Encoding.PEM))
+    return str(path)
+
+
+def test_an_outside_authority_with_a_known_root_gives_b_lta_with_its_time(
+        make_app, admin_of, tmp_path):
+    with TimestampServer() as tsa:
+        app = make_app(SIGNET_TSA_URLS=[tsa.url], SIGNET_TSA_ROOTS=_tsa_roots_file(tmp_path, tsa))
+        with app.app_context():
+            document_id = sent_document(admin_of(app))
+            _complete(document_id)
+            final = _final_of(document_id)
+            check = seal_verdict(final, trust_roots(), [tsa.root])
+            page_level = seal_level()
+
+    assert check.trusted and check.covers_whole_file and check.timestamp_trusted
+    assert check.level == "B-LTA"
+    assert page_level == ("B-LTA", "external")
+    stamp = PdfFileReader(io.BytesIO(final)).embedded_timestamp_signatures[-1]
+    assert stamp.signer_cert.subject.human_friendly.endswith("Test TSA")
+
+
+def test_an_outside_authority_whose_chain_cannot_be_checked_still_seals_at_b_t(
+        make_app, admin_of):
+    with TimestampServer() as tsa:
+        # No SIGNET_TSA_ROOTS: the authority's chain cannot be validated, so no revocation
+        # data can be gathered for it: the seal is made all the same, with its time stamp.
+        app = make_app(SIGNET_TSA_URLS=[tsa.url])
+        with app.app_context():
+            document_id = sent_document(admin_of(app))
+            _complete(document_id)
+            check = seal_verdict(_final_of(document_id), trust_roots(), [tsa.root])
+
+    assert check.trusted and check.covers_whole_file and check.timestamp_trusted
+    assert check.level == "B-T"
