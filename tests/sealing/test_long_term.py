@@ -37,7 +37,8 @@ from portal.sweep.run import run_sweep
 from tests.fixtures import fixture_bytes
 from tests.helpers import post_form, text_of
 from tests.progress.support import load, sent_document
-from tests.sealing.test_finalize import _complete, _final_of, admin_of  # noqa: F401 -- a fixture
+from tests.factories import make_user
+from tests.sealing.test_finalize import _complete, _final_of
 from tests.sealing.tsa import TimestampServer
 from tests.verify.support import register_final, seal_verdict, sealed_by_portal
 
@@ -264,11 +265,11 @@ def _tsa_roots_file(tmp_path, tsa) -> str:
 
 
 def test_an_outside_authority_with_a_known_root_gives_b_lta_with_its_time(
-        make_app, admin_of, tmp_path):
+        make_app, tmp_path):
     with TimestampServer() as tsa:
         app = make_app(SIGNET_TSA_URLS=[tsa.url], SIGNET_TSA_ROOTS=_tsa_roots_file(tmp_path, tsa))
         with app.app_context():
-            document_id = sent_document(admin_of(app))
+            document_id = sent_document(make_user(email="root@example.com", is_admin=True).id)
             _complete(document_id)
             final = _final_of(document_id)
             check = seal_verdict(final, trust_roots(), [tsa.root])
@@ -282,13 +283,13 @@ def test_an_outside_authority_with_a_known_root_gives_b_lta_with_its_time(
 
 
 def test_an_outside_authority_whose_chain_cannot_be_checked_still_seals_at_b_t(
-        make_app, admin_of):
+        make_app):
     with TimestampServer() as tsa:
         # No SIGNET_TSA_ROOTS: the authority's chain cannot be validated, so no revocation
         # data can be gathered for it: the seal is made all the same, with its time stamp.
         app = make_app(SIGNET_TSA_URLS=[tsa.url])
         with app.app_context():
-            document_id = sent_document(admin_of(app))
+            document_id = sent_document(make_user(email="root@example.com", is_admin=True).id)
             _complete(document_id)
             check = seal_verdict(_final_of(document_id), trust_roots(), [tsa.root])
 
