@@ -34,10 +34,10 @@ from portal.sealing.pades import LongTerm, seal_pdf, to_asn1_cert
 from portal.sealing.store import current_crl, portal_certificates, seal_level, trust_roots
 from portal.storage import read
 from portal.sweep.run import run_sweep
+from tests.factories import make_user
 from tests.fixtures import fixture_bytes
 from tests.helpers import post_form, text_of
 from tests.progress.support import load, sent_document
-from tests.factories import make_user
 from tests.sealing.test_finalize import _complete, _final_of
 from tests.sealing.tsa import TimestampServer
 from tests.verify.support import register_final, seal_verdict, sealed_by_portal
