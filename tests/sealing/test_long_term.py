@@ -30,7 +30,7 @@ from portal.audit.service import events_for
 from portal.documents.models import Document
 from portal.extensions import db
 from portal.sealing import certs
-from portal.sealing.pades import LongTerm, seal_pdf, to_asn1_cert
+from portal.sealing.pades import LongTerm, outside_event_loop, seal_pdf, to_asn1_cert
 from portal.sealing.store import current_crl, portal_certificates, seal_level, trust_roots
 from portal.storage import read
 from portal.sweep.run import run_sweep
@@ -73,9 +73,10 @@ def test_a_final_pdf_passes_ades_lta_validation_now_and_after_the_seal_certifica
     signature = PdfFileReader(io.BytesIO(final)).embedded_regular_signatures[0]
     spec = _only_trusting(ca_cert)
 
-    now = asyncio.run(ades.ades_lta_validation(signature, spec))
+    # A browser test of the same worker may leave an event loop running in this thread.
+    now = outside_event_loop(asyncio.run, ades.ades_lta_validation(signature, spec))
     later = seal_cert.not_valid_after_utc + timedelta(days=30)
-    future = asyncio.run(ades.simulate_future_ades_lta_validation(
+    future = outside_event_loop(asyncio.run, ades.simulate_future_ades_lta_validation(
         signature, spec, future_validation_time=later))
 
     assert now.ades_subindic.status.name == "PASSED"
