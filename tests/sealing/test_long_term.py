@@ -296,3 +296,19 @@ def test_an_outside_authority_whose_chain_cannot_be_checked_still_seals_at_b_t(
 
     assert check.trusted and check.covers_whole_file and check.timestamp_trusted
     assert check.level == "B-T"
+
+
+def test_revoking_needs_the_form_token_and_the_settings_permission(
+        app, admin_client, employee_client):
+    with app.app_context():
+        serial = portal_certificates().seal_cert.serial_number
+
+    forged = admin_client.post("/admin/sealing/revoke", data={"reason": "key_compromise"})
+    employee = post_form(employee_client, "/admin/sealing/revoke", {"reason": "superseded"})
+    unknown = post_form(admin_client, "/admin/sealing/revoke", {"reason": "bored"})
+
+    assert forged.status_code == 400 and employee.status_code == 403
+    assert unknown.status_code == 400
+    with app.app_context():
+        assert portal_certificates().seal_cert.serial_number == serial
+        assert certs.revocations(app.instance_path) == []
