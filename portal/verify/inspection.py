@@ -324,8 +324,11 @@ def _changes_after(reader, signature, check: SignatureCheck,
         except UNREADABLE:
             changes = {CHANGE_OTHER}
     junk = _bytes_after_last_eof(pdf_bytes)
-    long_term_only = updated and not changes and not junk and \
-        _only_long_term_updates(reader, signed_revision)
+    try:
+        long_term_only = updated and not changes and not junk and \
+            _only_long_term_updates(reader, signed_revision)
+    except UNREADABLE:
+        long_term_only = False
     if not changes or junk:
         # Also a whole-file seal whose bytes are not the issued ones (e.g. a re-padded hole).
         changes.add(CHANGE_OTHER)
