@@ -5,6 +5,8 @@ import asyncio
 import hashlib
 import io
 import os
+import shutil
+import subprocess
 import time
 from datetime import timedelta
 
@@ -171,7 +173,8 @@ def test_revoking_from_the_command_line(app):
     assert listed == [old] and new != old
 
 
-def test_restamp_adds_an_archive_time_stamp_and_both_files_stay_authentic(app, admin, client):
+def test_restamp_adds_an_archive_time_stamp_and_both_files_stay_authentic(
+        app, admin, client, tmp_path):
     with app.app_context():
         due_id = sent_document(admin["id"])
         _complete(due_id)
@@ -208,6 +211,12 @@ def test_restamp_adds_an_archive_time_stamp_and_both_files_stay_authentic(app, a
     assert new_report["verdict"] == "authentic"
     assert new_report["seal"]["level"] == "B-LTA" and new_report["seal"]["covers_whole_file"]
     assert new_report["seal"]["document_timestamps"] == 2
+    if shutil.which("pdfsig"):  # installed by .ci/run
+        (tmp_path / "restamped.pdf").write_bytes(second)
+        listing = subprocess.run(["pdfsig", str(tmp_path / "restamped.pdf")],
+                                 capture_output=True, text=True, check=True).stdout
+        seal_part = listing.split("Signature #2:")[0]
+        assert "Signature is Valid." in seal_part and "Signature #3:" in listing
 
 
 def _sha(data: bytes) -> str:
