@@ -270,7 +270,7 @@ class OwnTimeStamper(DummyTimeStamper):
         return info
 
     def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, moment):
-        _unused, attributes = _unsigned_attributes(self, tst_info_data, md_algorithm, moment)
+        attributes = _signed_attributes(self, tst_info_data, md_algorithm, moment)
         digest = _hash(md_algorithm)
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
             signature = self._key.sign(attributes.dump(), ec.ECDSA(digest))
@@ -292,19 +292,18 @@ def _hash(md_algorithm: str):
             "sha512": hashes.SHA512()}[md_algorithm.lower()]
 
 
-def _unsigned_attributes(stamper: DummyTimeStamper, tst_info_data: bytes, md_algorithm: str,
-                         moment):
+def _signed_attributes(stamper: DummyTimeStamper, tst_info_data: bytes, md_algorithm: str,
+                       moment) -> cms.CMSAttributes:
     """The signed attributes DummyTimeStamper builds, without its RSA-only signing step."""
     digest = hashes.Hash(_hash(md_algorithm))
     digest.update(tst_info_data)
-    attributes = cms.CMSAttributes([
+    return cms.CMSAttributes([
         general.simple_cms_attribute("content_type", "tst_info"),
         general.simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(moment)})),
         general.simple_cms_attribute("signing_certificate",
                                      general.as_signing_certificate(stamper.tsa_cert)),
         general.simple_cms_attribute("message_digest", digest.finalize()),
     ])
-    return None, attributes
 
 
 _own_stampers: "weakref.WeakKeyDictionary[PortalCertificates, OwnTimeStamper]" = (

@@ -26,7 +26,7 @@ from portal.sealing.certs import current_crl as _current_crl_in
 from portal.sealing.certs import revocation_lists as _revocation_lists_in
 from portal.sealing.certs import revocations as _revocations_in
 from portal.sealing.certs import trust_roots as _trust_roots_in
-from portal.sealing.pades import LEVEL_B_B, LEVEL_B_LTA, LongTerm
+from portal.sealing.pades import LEVEL_B_B, LEVEL_B_LTA, LEVEL_B_T, LongTerm
 
 log = logging.getLogger(__name__)
 _cache: dict[str, tuple[int, PortalCertificates]] = {}
@@ -76,8 +76,10 @@ def seal_level() -> tuple[str, str]:
     fetchable when sealing; without it a seal stays at B-T (the page says so).
     """
     certificates = portal_certificates()
-    if current_app.config["SIGNET_TSA_URLS"]:
-        return LEVEL_B_LTA, TIME_EXTERNAL
+    config = current_app.config
+    if config["SIGNET_TSA_URLS"]:
+        # Without the authority's root its chain, and so its revocation data, cannot be checked.
+        return (LEVEL_B_LTA if config["SIGNET_TSA_ROOTS"].strip() else LEVEL_B_T), TIME_EXTERNAL
     if certificates.own_ca and certificates.tsa_cert is not None:
         return LEVEL_B_LTA, TIME_OWN
     return LEVEL_B_B, TIME_NONE

@@ -302,9 +302,10 @@ def test_an_outside_authority_whose_chain_cannot_be_checked_still_seals_at_b_t(
             document_id = sent_document(make_user(email="root@example.com", is_admin=True).id)
             _complete(document_id)
             check = seal_verdict(_final_of(document_id), trust_roots(), [tsa.root])
+            page_level = seal_level()
 
     assert check.trusted and check.covers_whole_file and check.timestamp_trusted
-    assert check.level == "B-T"
+    assert check.level == "B-T" and page_level == ("B-T", "external")
 
 
 def test_revoking_needs_the_form_token_and_the_settings_permission(
