@@ -8,7 +8,7 @@ from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal import sandbox
+from portal import ratelimits, sandbox
 from portal.config import REPO_ROOT, build_config, instance_path
 from portal.models_base import DATABASE_INT_MAX
 
@@ -26,7 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(build_config(folder))
     app.config.update(config)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI",
+                          app.config["REDIS_URL"] or f"{ratelimits.SCHEME}://")
     # Redis away must not take the site down: count per process meanwhile, and give up on a
     # dead server fast rather than hang each request.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
@@ -137,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.links.views.public import bp as public_links_bp
     from portal.parties.views import bp as parties_bp
     from portal.pipeline import bp as pipeline_bp
+    from portal.retention.views import bp as retention_bp
     from portal.sealing.admin_views import bp as sealing_admin_bp
     from portal.sealing.views import bp as downloads_bp
     from portal.sealing.views import pki_bp
@@ -149,7 +151,7 @@ def _register_blueprints(app: Flask) -> None:
                       parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
                       downloads_bp, pki_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp,
                       vault_bp, pipeline_bp, automation_bp, webhooks_bp, sso_bp,
-                      two_factor_bp, bulk_bp, links_bp, public_links_bp, bundles_bp):
+                      two_factor_bp, bulk_bp, links_bp, public_links_bp, bundles_bp, retention_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

@@ -238,6 +238,8 @@ def build_config(folder: Path) -> dict:
         # The periodic sweep (reminders, expiry, stuck sealing and mail): RQ schedules it with
         # Redis, a timer thread in the web process runs it without; 0 turns it off.
         "SIGNET_SWEEP_SECONDS": _env_int("SIGNET_SWEEP_SECONDS", 300),
+        # Retention: documents handled per action and purge run (the next run takes the rest).
+        "SIGNET_RETENTION_BATCH": _env_int("SIGNET_RETENTION_BATCH", 200),
         # A worker's scheduler lock lapses this long after the worker died; another takes over.
         "SIGNET_SCHEDULER_LOCK_SECONDS": _env_int("SIGNET_SCHEDULER_LOCK_SECONDS", 30),
         # Automation: how deep rules may set off rules, and the waits between retries.

@@ -14,6 +14,7 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
     404: (_l("Not found"), _l("There is nothing here. The link may be wrong or out of date.")),
     405: (_l("Not available"), _l("This action is not available here.")),
+    410: (_l("No longer available"), _l("This is no longer stored here.")),
     413: (
         _l("File too large"),
         _l("The upload is larger than this portal accepts. Choose a smaller file."),

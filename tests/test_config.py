@@ -67,7 +67,7 @@ def test_embedded_default_needs_nothing(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'signet.db'}"
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "signet-memory://"
     assert (tmp_path / "secret_key").exists()
     assert app.template_folder.endswith("templates")
     assert app.static_folder.endswith("static")

@@ -513,7 +513,10 @@ def main() -> int:
     finally:
         if server is not None:
             stop_app(server)
-    shutil.rmtree(folder, ignore_errors=True)
+    if os.environ.get("SIGNET_SCREENSHOTS_KEEP"):
+        print(f"The instance and the sealed PDF are kept for a look: {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"Screenshots written to {OUT.relative_to(REPO)}/")
     return 0
 

@@ -17,7 +17,7 @@ from portal.auth.permissions import can, get_or_404, visible
 from portal.config import LANGUAGES
 from portal.documents import services
 from portal.documents.access import signed_pdf_document
-from portal.documents.errors import DocumentRefused
+from portal.documents.errors import DocumentRefused, require_files_kept
 from portal.documents.models import STAGES, Document
 from portal.documents.payloads import document_json, document_status, document_summary
 from portal.documents.services.create import ITEM_LIMIT
@@ -283,6 +283,7 @@ def _missing_from_storage(sha256: str | None) -> ApiError:
 def source_pdf(document_id: int):
     """The PDF as sent for signing."""
     document = _document(document_id)
+    require_files_kept(document)
     return _pdf(document.source_sha256, f"{document.number}.pdf",
                 _("This document has no PDF yet."))
 

@@ -265,7 +265,8 @@ SCHEMAS = {
             "deadline": TIMESTAMP,
             "sent_at": TIMESTAMP,
             "completed_at": TIMESTAMP,
-            "final_pdf": {"type": "boolean", "description": "Whether final.pdf is ready."},
+            "final_pdf": {"type": "boolean", "description": "Whether final.pdf is ready (false "
+                          "again once the company's retention deleted it)."},
             "parties": {
                 "type": "array",
                 "items": {

@@ -267,6 +267,19 @@ DOCUMENT_REASSIGNED = declare("document.reassigned", _l("Responsible changed"),
 DOCUMENT_DEADLINE_CHANGED = declare("document.deadline_changed", _l("Deadline changed"),
                                     optional("previous", datetime), field("deadline", datetime),
                                     webhook=True)
+# retention: a legal hold keeps a document whole; the company's periods delete its PDFs and
+# mask its signers' contacts (the document row and its digests stay for /verify)
+DOCUMENT_LEGAL_HOLD_SET = declare("document.legal_hold_set", _l("Legal hold set"),
+                                  field("reason", str))
+DOCUMENT_LEGAL_HOLD_LIFTED = declare("document.legal_hold_lifted", _l("Legal hold lifted"),
+                                     field("reason", str))
+DOCUMENT_FILES_PURGED = declare("document.files_purged", _l("PDF files deleted (retention)"),
+                                field("files", list), field("days", int),
+                                field("completed_at", datetime))
+DOCUMENT_CONTACTS_MASKED = declare("document.contacts_masked",
+                                   _l("Contacts masked (retention)"),
+                                   field("parties", int), field("events", int),
+                                   field("days", int), field("completed_at", datetime))
 # public links
 _LINK = (field("link_id", int), field("title", str), field("template_id", int))
 LINK_PUBLISHED = declare("link.published", _l("Public link published"), *_LINK,

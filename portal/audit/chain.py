@@ -75,7 +75,9 @@ def trail_payload(document: dict, events: list, zone_name: str) -> bytes:
     """The trail as the JSON file attached to the final PDF.
 
     `document`: what identifies it (id, number, title, verification_code, language,
-    source_sha256); `events`: AuditEvents oldest first; `zone_name`: the company's time zone.
+    source_sha256); `events`: AuditEvents oldest first; `zone_name`: the IANA zone the
+    document's times are shown in, portal.parties.zones.document_time_zone(document) (its
+    company's, else the portal's default), as the certificate pages print them.
     """
     zone = zone_or_utc(zone_name)
     listed = []

@@ -33,3 +33,6 @@ class AuditEvent(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64))
+    # When retention replaced ip and user_agent with a mask: the hash can no longer be
+    # recomputed, so the chain check holds such an event to its links only (service.py).
+    masked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

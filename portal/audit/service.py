@@ -1,5 +1,6 @@
 """Recording audit events, each chained to the previous event of the same document."""
 
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -112,11 +113,69 @@ def events_for(document_id: int) -> list[AuditEvent]:
     ).scalars())
 
 
+def link_holds(event: AuditEvent, previous_hash: str) -> bool:
+    """Does the event follow `previous_hash`, and does its hash still match its content?
+
+    A masked event (retention replaced its ip and user agent) cannot be hashed again: it is
+    held to its link only. Its own hash stays as it was, so the next event's link still checks
+    it, and retention masks a document's events only after seeing its whole chain hold.
+    """
+    if event.prev_hash != previous_hash:
+        return False
+    return event.masked_at is not None or event.hash == event_hash(event)
+
+
 def broken_links(document_id: int, events: list[AuditEvent] | None = None) -> list[int]:
     """Ids of events whose hash or link to the previous event does not hold."""
     broken, previous = [], ""
     for event in events if events is not None else events_for(document_id):
-        if event.prev_hash != previous or event.hash != event_hash(event):
+        if not link_holds(event, previous):
             broken.append(event.id)
         previous = event.hash
     return broken
+
+
+# Details that carry a person's address or number, at any depth (party.invited's contact,
+# document.sent's list of parties, a resent invitation's previous contact).
+CONTACT_DETAILS = frozenset({"contact", "previous_contact", "email", "phone", "address"})
+# A signer is named "Name <contact>" in the trail: the part in angle brackets is masked.
+_LABEL_CONTACT = re.compile(r"<[^<>]*>\s*$")
+
+
+def _masked_details(value, mask: str):
+    if isinstance(value, dict):
+        return {key: mask if key in CONTACT_DETAILS and item else _masked_details(item, mask)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_details(item, mask) for item in value]
+    return value
+
+
+def _masked_label(event: AuditEvent, mask: str) -> str:
+    if event.actor_type != "party":
+        return event.actor_label
+    return _LABEL_CONTACT.sub(f"<{mask}>", event.actor_label or "")
+
+
+def mask_events(document_id: int, mask: str, now) -> int:
+    """Replace what in a document's events names a person's whereabouts (ip, user agent, a
+    signer's contact in the label and the details) with `mask`; how many events changed.
+
+    The caller has checked the chain first (broken_links): masking a broken chain would hide
+    the break behind the link-only rule of link_holds."""
+    masked = 0
+    for event in events_for(document_id):
+        if event.masked_at is not None:
+            continue
+        changed = {"ip": mask if event.ip else "",
+                   "user_agent": mask if event.user_agent else "",
+                   "actor_label": _masked_label(event, mask),
+                   "details": _masked_details(event.details, mask) if event.details
+                   else event.details}
+        if all(getattr(event, name) == value for name, value in changed.items()):
+            continue
+        for name, value in changed.items():
+            setattr(event, name, value)
+        event.masked_at = now
+        masked += 1
+    return masked

@@ -13,6 +13,7 @@ called through portal.pdfs.bounded.run_bounded and needs no app.
 import base64
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,12 +22,16 @@ import pypdfium2.raw as pdfium_c
 from flask_babel import gettext as _
 from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
+from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 from portal.doctemplates.sandbox import TemplateRefused
 from portal.documents.models import FIELD_TYPES
 from portal.pdfs.active import remove_active_content
+from portal.pdfs.fitting import FONT_NAME, FONT_PATH, register_font
 from portal.pdfs.isolated import encode_jpeg, render_page_image
 from portal.pdfs.pdfium import open_document
 from portal.sandbox import ExpectedError, preload
@@ -53,6 +58,7 @@ RESOURCE_POLICY = ResourceAccessPolicy.server(
     max_render_seconds=30,
 )
 
+STANDARD_FONT = "Helvetica"  # what reportlab and xhtml2pdf fall back to
 ANCHOR_ROLES = ("company", "client", "approver")
 ANCHOR_NAME = re.compile(r"^(company|client|approver)\.([a-z]+)(\.[a-z0-9_]{1,30})?$")
 MAX_ANCHORS = 60
@@ -207,15 +213,43 @@ def html_to_pdf(html: str) -> bytes:
     """Render HTML to PDF bytes; xhtml2pdf's errors become RenderFailed."""
     output = io.BytesIO()
     try:
-        status = pisa.CreatePDF(_document(html), dest=output, encoding="utf-8",
-                                link_callback=_link_callback,
-                                resource_policy=RESOURCE_POLICY)
+        with _embedded_fonts_only():
+            status = pisa.CreatePDF(_document(html), dest=output, encoding="utf-8",
+                                    link_callback=_link_callback,
+                                    resource_policy=RESOURCE_POLICY)
     except Exception as error:  # xhtml2pdf raises many kinds on bad markup or limits
         raise RenderFailed(f"{type(error).__name__}: {error}"[:500]) from error
     if status.err:
         errors = [message for mode, _line, message, _fragment in status.log if mode == "error"]
         raise RenderFailed(str(errors[0] if errors else "unknown error")[:500])
     return output.getvalue()
+
+
+@contextmanager
+def _embedded_fonts_only():
+    """reportlab starts every page by selecting Helvetica, and xhtml2pdf sets Helvetica on
+    the empty text beside an image (our anchors): a standard font that is never embedded,
+    which an archival PDF (PDF/A) may not name. While xhtml2pdf renders, the canvas starts in
+    our font and "Helvetica" is DejaVu Sans, embedded (only empty text is drawn in it).
+    """
+    register_font()
+    default = rl_config.canvas_basefontname
+    standard = pdfmetrics._fonts.get(STANDARD_FONT)
+    rl_config.canvas_basefontname = FONT_NAME
+    pdfmetrics._fonts[STANDARD_FONT] = _standard_font_stand_in()
+    try:
+        yield
+    finally:
+        rl_config.canvas_basefontname = default
+        if standard is None:
+            pdfmetrics._fonts.pop(STANDARD_FONT, None)
+        else:
+            pdfmetrics._fonts[STANDARD_FONT] = standard
+
+
+@lru_cache(maxsize=1)
+def _standard_font_stand_in() -> TTFont:
+    return TTFont(STANDARD_FONT, str(FONT_PATH))
 
 
 def _image_boxes(page, page_number: int) -> dict[int, AnchorBox]:

@@ -2,6 +2,7 @@
 
 from flask_babel import gettext as _
 
+from portal.documents.display import format_moment
 from portal.errors import DomainError
 
 
@@ -41,3 +42,21 @@ class NumberPatternInvalid(DomainError):
     """A company's number pattern cannot produce numbers."""
 
     status = 422
+
+
+class FilesPurged(DomainError):
+    """The company's retention deleted the document's PDFs: the download is gone for good."""
+
+    status = 410
+
+    def __init__(self, purged_at):
+        super().__init__(_(
+            "The portal no longer stores this file: it was deleted on %(moment)s, when the "
+            "company's retention period ended. The document's record stays, and a kept copy "
+            "can still be checked on the verify page.", moment=format_moment(purged_at)))
+
+
+def require_files_kept(document) -> None:
+    """FilesPurged (410) when retention deleted this document's PDFs."""
+    if document.files_purged_at is not None:
+        raise FilesPurged(document.files_purged_at)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -104,6 +105,13 @@ class Document(TimestampMixin, db.Model):
     # worker holds the sealing until its lease ends (None: nobody is sealing).
     seal_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     seal_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Retention: a legal hold keeps the files and contacts whatever the company's periods say;
+    # the moments the PDFs were deleted and the contacts masked (the digests above stay).
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    legal_hold_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    legal_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    files_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    contacts_masked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Printed on every page and in the QR code; short, unguessable, unique.
     verification_code: Mapped[str] = mapped_column(String(32), unique=True)
 

@@ -77,11 +77,12 @@ def _links(document) -> dict:
     def link(endpoint):
         return url_for(endpoint, document_id=document.id)
 
+    stored = document.files_purged_at is None  # retention may have deleted the PDFs
     return {
         "self": link("api.document"),
         "status": link("api.document_status"),
-        "source_pdf": link("api.source_pdf") if document.source_sha256 else None,
-        "final_pdf": link("api.final_pdf") if document.final_sha256 else None,
+        "source_pdf": link("api.source_pdf") if document.source_sha256 and stored else None,
+        "final_pdf": link("api.final_pdf") if document.final_sha256 and stored else None,
     }
 
 
@@ -138,7 +139,7 @@ def document_status(document) -> dict:
         "deadline": iso(document.deadline_at),
         "sent_at": iso(document.sent_at),
         "completed_at": iso(document.completed_at),
-        "final_pdf": bool(document.final_sha256),
+        "final_pdf": bool(document.final_sha256) and document.files_purged_at is None,
         "parties": [
             {
                 "id": party.id,

@@ -7,13 +7,14 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TelField,
     TextAreaField,
 )
-from wtforms.validators import ValidationError
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 try:  # WTForms >= 3.3 wants choices as SelectChoice; older versions take (value, label)
     from wtforms import SelectChoice
@@ -28,9 +29,12 @@ from portal.parties.rules import (
     COMPANY_RULES,
     COUNTERPARTY_RULES,
     REQUISITE_RULES,
+    RETENTION_FIELDS,
+    RETENTION_MAX_DAYS,
     Check,
 )
 from portal.parties.stamps import InvalidStamp, check_stamp, read_upload
+from portal.parties.zones import default_time_zone, zone_names
 from portal.validation import EmailAddress, PhoneNumber
 
 NEED_A_CONTACT = _l("Add an email or a phone: signing links are sent by email or SMS.")
@@ -51,6 +55,15 @@ def _email(label):
 def _phone(label):
     return TelField(label, validators=[PhoneNumber()],
                     description=_l("E.g. +7 916 123-45-67 or +351 912 345 678."))
+
+
+def _days(label, description):
+    return IntegerField(
+        label, validators=[Optional(), NumberRange(min=0, max=RETENTION_MAX_DAYS, message=_l(
+            "Enter a number of days from %(min)s to %(max)s (0 or empty: never)."))],
+        description=description,
+        render_kw={"inputmode": "numeric", "min": 0, "max": RETENTION_MAX_DAYS,
+                   "placeholder": _l("Never")})
 
 
 def _blank(field) -> bool:
@@ -113,9 +126,30 @@ class CompanyForm(RequisitesForm):
                  *(SelectChoice(code, name) for code, name in LANGUAGES.items())],
         description=_l("A new document from a template in this language starts with this "
                        "company."))
+    time_zone = SelectField(
+        _l("Time zone"), validators=[Check(COMPANY_RULES["time_zone"])], validate_choice=False,
+        description=_l("The signing certificate and the audit trail of its documents show "
+                       "every time in this zone, with its offset from UTC."))
     # The help text names the configured size limit: the template writes it.
+    retention_files_days = _days(
+        _l("Delete the PDFs after (days)"),
+        _l("Days after a document is completed when the signed PDF and the PDF sent for "
+           "signing are deleted from the portal. The document's record stays, and a kept copy "
+           "still checks as authentic on the verify page. Empty or 0: keep them forever."))
+    retention_mask_days = _days(
+        _l("Mask the signers' contacts after (days)"),
+        _l("Days after completion when the signers' emails, phones and addresses, and the IP "
+           "addresses and browsers in the history, are replaced with ***. Names and signing "
+           "times stay. Empty or 0: never."))
     stamp = FileField(_l("Stamp image"), render_kw={"accept": "image/png,image/jpeg"})
     remove_stamp = BooleanField(_l("Remove the current stamp"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form: the portal's default zone is a setting of the running app.
+        self.time_zone.choices = [
+            SelectChoice("", _l("The portal's default (%(zone)s)", zone=default_time_zone())),
+            *(SelectChoice(name, name.replace("_", " ")) for name in zone_names())]
 
     def uploaded_stamp(self):
         """The chosen stamp file, or None when the field was left empty."""
@@ -143,7 +177,7 @@ class CompanyForm(RequisitesForm):
 
     def values(self) -> dict:
         """Field values for the service (the stamp travels separately)."""
-        return {name: self._fields[name].data for name in COMPANY_RULES}
+        return {name: self._fields[name].data for name in (*COMPANY_RULES, *RETENTION_FIELDS)}
 
 
 class CounterpartyForm(RequisitesForm):

@@ -1,6 +1,6 @@
 """Companies (our side) and counterparties (people and companies we sign with)."""
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -51,6 +51,9 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     signer_phone: Mapped[str] = mapped_column(String(32), default="")
     # The language of its documents ("" for any): a template in it starts with this company.
     language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    # IANA name ("Europe/Moscow") its documents' times are shown in; "" for the portal's
+    # default (BABEL_DEFAULT_TIMEZONE). See portal.parties.zones.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     stamp_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     # Document numbers: {type} (ACT, INV, CON, DOC), {year}, {month}, {seq} with a format
@@ -58,6 +61,11 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     number_pattern: Mapped[str] = mapped_column(String(64), default="{type}-{year}-{seq:05d}")
     # The e-signature agreement a signer accepts; empty means the built-in text (3 languages).
     signing_agreement: Mapped[str] = mapped_column(Text, default="")
+    # Retention, in days after a document's completion (0: never). The final and source PDFs
+    # go after the first; the signers' contacts, addresses and browsers are masked after the
+    # second. The document row and its digests stay: they are what /verify answers from.
+    retention_files_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retention_mask_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def display_name(self) -> str:

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation
 
 from portal.config import LANGUAGES
+from portal.parties.zones import is_zone_name
 from portal.validation import InvalidContact, normalise_email_address, normalise_phone
 
 TEXT = "text"  # one line: surrounding and repeated spaces removed
@@ -20,6 +21,7 @@ MULTILINE = "multiline"  # notes: line breaks kept
 COMPACT = "compact"  # codes and account numbers: no spaces, upper case
 EMAIL = "email"
 PHONE = "phone"
+ZONE = "zone"  # an IANA time zone name from portal.parties.zones
 
 
 class InvalidValue(ValueError):
@@ -74,6 +76,7 @@ COMPANY_RULES = {
     "signer_phone": rule(32, PHONE),
     "language": rule(8, pattern="|".join(LANGUAGES), pattern_message=_l(
         "Choose one of the offered languages.")),
+    "time_zone": rule(64, ZONE),
 }
 
 COUNTERPARTY_RULES = {
@@ -85,6 +88,26 @@ COUNTERPARTY_RULES = {
     "notes": rule(5000, MULTILINE),
     **REQUISITE_RULES,
 }
+
+# Retention periods of a company, in days after completion (0 or empty: never); about a century
+# at most, so a typo of extra digits is refused rather than read as "forever".
+RETENTION_FIELDS = ("retention_files_days", "retention_mask_days")
+RETENTION_MAX_DAYS = 36500
+
+
+def clean_days(value) -> int:
+    """A retention period as stored (0: off), or InvalidValue."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise InvalidValue(_("Enter a whole number of days.")) from None
+    if not 0 <= days <= RETENTION_MAX_DAYS:
+        raise InvalidValue(_("Enter a number of days from %(low)d to %(high)d (0 or empty: "
+                             "never).", low=0, high=RETENTION_MAX_DAYS))
+    return days
+
 
 # Only a company counterparty has these; a person's are emptied on save.
 COMPANY_ONLY_FIELDS = ("representative_name", "representative_position", *REQUISITE_RULES)
@@ -118,6 +141,8 @@ def clean_value(checked: Rule, value) -> str:
             _("Too long: at most %(max)d characters, this has %(length)d.",
               max=checked.max_length, length=len(text))
         )
+    if checked.style == ZONE and not is_zone_name(text):
+        raise InvalidValue(_("Choose one of the offered time zones."))
     if checked.pattern and not re.fullmatch(checked.pattern, text):
         raise InvalidValue(str(checked.pattern_message))
     return text

@@ -13,6 +13,9 @@ from portal.parties.rules import (
     COMPANY_ONLY_FIELDS,
     COMPANY_RULES,
     COUNTERPARTY_RULES,
+    RETENTION_FIELDS,
+    InvalidValue,
+    clean_days,
     clean_fields,
 )
 from portal.parties.search import fold, like_pattern, search_text_for
@@ -46,6 +49,11 @@ def save_company(data: dict, actor, company: Company | None = None, stamp_upload
                  remove_stamp: bool = False) -> Company:
     """Create (company=None) or update a company; an upload replaces the stamp."""
     cleaned, errors = clean_fields(data, COMPANY_RULES)
+    for name in (name for name in RETENTION_FIELDS if name in data):  # a caller may leave them
+        try:
+            cleaned[name] = clean_days(data.get(name))
+        except InvalidValue as refused:
+            errors[name] = refused.message
     if not (cleaned.get("signer_email") or cleaned.get("signer_phone")) and not (
         "signer_email" in errors or "signer_phone" in errors
     ):

@@ -22,6 +22,8 @@ from portal.parties.forms import CompanyForm, CounterpartyForm
 from portal.parties.models import PARTY_KINDS, Company, Counterparty
 from portal.parties.services import PartyRefused
 from portal.parties.stamps import size_text
+from portal.parties.zones import default_time_zone
+from portal.retention.preview import retention_preview
 from portal.storage import BlobMissing, read
 from portal.storage.models import Blob
 from portal.validation import format_phone
@@ -85,7 +87,10 @@ def company_edit(company_id: int):
 @require("view", "settings")
 def company(company_id: int):
     """One company: requisites, signer and stamp."""
-    return render_template("parties/company.html", company=db.get_or_404(Company, company_id))
+    company = db.get_or_404(Company, company_id)
+    return render_template("parties/company.html", company=company,
+                           default_time_zone=default_time_zone(),
+                           retention=retention_preview(company.id))
 
 
 @bp.get("/companies/<int:company_id>/stamp")

@@ -45,6 +45,16 @@ def preview_path(sha256: str, page: int, width: int) -> Path:
     return preview_dir() / sha256[:2] / f"{sha256}-p{page}-w{width}.{PREVIEW_EXTENSION}"
 
 
+def forget_previews(sha256: str) -> int:
+    """Delete every cached page image of this PDF (its file is being deleted); how many."""
+    folder = preview_dir() / sha256[:2]
+    gone = 0
+    for path in folder.glob(f"{sha256}-p*"):
+        path.unlink(missing_ok=True)
+        gone += 1
+    return gone
+
+
 def render_preview(pdf_bytes_or_sha256: bytes | str, page: int, width: int = 1000) -> bytes:
     """The image of page `page` (1-based), `width` pixels wide (clamped to 200..2000).
 

@@ -1,8 +1,11 @@
 """What a card says about a document: whom it waits for, how long, how close the deadline is."""
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.documents.models import OPEN_STAGES, Document, Party
 from portal.models_base import utcnow
@@ -47,8 +50,17 @@ def deadline_close(document: Document, now: datetime | None = None) -> bool:
 
 
 def card_context() -> dict:
-    """Helpers for the card templates."""
+    """Helpers for the card templates.
+
+    A board shows ~140 cards: their fixed labels are translated once per page, not per card
+    (a translation lookup costs as much as the rest of a card's facts).
+    """
+    stuck_days = current_app.config.get("SIGNET_STUCK_DAYS", 3)
+    labels = {"responsible": _("Responsible"), "waits_for": _("Waits for"),
+              "in_stage": _("In this stage"), "deadline": _("Deadline"),
+              "stuck": _("Longer than %(days)d days", days=stuck_days)}
     return {"current_signers": current_signers, "counterparty_name": counterparty_name,
             "days_in_stage": days_in_stage, "is_stuck": is_stuck,
-            "deadline_close": deadline_close, "stuck_days": current_app.config.get(
-                "SIGNET_STUCK_DAYS", 3)}
+            "deadline_close": deadline_close, "card_labels": labels,
+            "days_label": cache(lambda days: ngettext("%(num)d day", "%(num)d days", days)),
+            "stuck_days": stuck_days}

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from portal.auth.permissions import scope_of
 
 SEARCH_MAX = 100
+# A list cursor holds one sort value (a title is at most 300 characters) and an id.
+CURSOR_MAX = 400
 # Which "whose documents" choices a documents.view scope allows, widest last.
 WHOSE_FOR_SCOPE = {
     "none": (),
@@ -45,6 +47,9 @@ class BoardFilter:
     view: str = "board"
     sort: str = "-updated"
     page: int = 1
+    # Keyset cursors of the list (pipeline/keyset.py): the row before or after the page.
+    after: str = ""
+    before: str = ""
     errors: dict = field(default_factory=dict, compare=False)
 
     def args(self, **changes) -> dict:
@@ -60,6 +65,8 @@ class BoardFilter:
             "view": values.view if values.view != "board" else None,
             "sort": values.sort if values.view == "list" and values.sort != "-updated" else None,
             "page": values.page if values.view == "list" and values.page > 1 else None,
+            "after": values.after if values.view == "list" and values.after else None,
+            "before": values.before if values.view == "list" and values.before else None,
         }
         return {key: value for key, value in args.items() if value is not None}
 
@@ -124,5 +131,7 @@ def parse_filter(args, user) -> BoardFilter:
         view=args.get("view") if args.get("view") in VIEWS else "board",
         sort=sort,
         page=_positive_int(args.get("page")) or 1,
+        after=str(args.get("after") or "")[:CURSOR_MAX],
+        before=str(args.get("before") or "")[:CURSOR_MAX],
         errors=errors,
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.auth.models import User
@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.parties.models import Counterparty
 from portal.parties.search import like_pattern
+from portal.pipeline import keyset
 from portal.pipeline.cards import DEADLINE_WARNING
 from portal.pipeline.filters import BoardFilter
 from portal.pipeline.search import contains
@@ -141,7 +142,7 @@ def _start_of(day) -> datetime:
 def _with_card_data(query):
     return query.options(
         selectinload(Document.parties), joinedload(Document.counterparty),
-        joinedload(Document.responsible), joinedload(Document.company))
+        joinedload(Document.responsible))
 
 
 # --- the board -------------------------------------------------------------------------------
@@ -170,15 +171,31 @@ def board_stages(counts: dict[str, int]) -> list[str]:
 def column_cards(user, board: BoardFilter, stage: str, after: str | None = None,
                  size: int = COLUMN_SIZE) -> tuple[list[Document], str | None]:
     """The newest cards of one column after the `after` cursor, and the next cursor."""
-    query = select(Document).where(*conditions(user, board), Document.stage == stage)
-    position = parse_cursor(after)
+    query = _column_ids(conditions(user, board), stage, parse_cursor(after), size)
+    return _cut(_loaded(db.session.execute(query).scalars().all()), size)
+
+
+def _column_ids(where: list, stage: str, position: tuple[datetime, int] | None, size: int):
+    """Ids of a column's newest documents (one more than shown: is there a next page?)."""
+    query = select(Document.id).where(*where, Document.stage == stage)
     if position is not None:
         moment, document_id = position
         query = query.where(or_(Document.updated_at < moment,
                                 and_(Document.updated_at == moment, Document.id < document_id)))
-    query = _with_card_data(query.order_by(Document.updated_at.desc(), Document.id.desc())
-                            .limit(size + 1))
-    cards = list(db.session.execute(query).unique().scalars())
+    return query.order_by(Document.updated_at.desc(), Document.id.desc()).limit(size + 1)
+
+
+def _loaded(ids) -> list[Document]:
+    """The documents with what their cards show, newest first (as the columns order them)."""
+    if not ids:
+        return []
+    query = _with_card_data(select(Document).where(Document.id.in_(ids)))
+    documents = db.session.execute(query).unique().scalars().all()
+    return sorted(documents, key=lambda document: (document.updated_at, document.id),
+                  reverse=True)
+
+
+def _cut(cards: list[Document], size: int) -> tuple[list[Document], str | None]:
     if len(cards) <= size:
         return cards, None
     cards = cards[:size]
@@ -186,11 +203,25 @@ def column_cards(user, board: BoardFilter, stage: str, after: str | None = None,
 
 
 def board_columns(user, board: BoardFilter) -> list[Column | ClosedColumn]:
-    """The board's columns left to right, the closed stages gathered into the last one."""
+    """The board's columns left to right, the closed stages gathered into the last one.
+
+    Every column's first cards come in one round trip: a union of per-stage keyset reads
+    (each served by the (stage, updated_at) index), then one load of those documents.
+    """
     counts = stage_counts(user, board)
+    stages = board_stages(counts)
+    where = conditions(user, board)
+    filled = [stage for stage in stages if counts[stage]]
+    by_stage: dict[str, list[Document]] = {stage: [] for stage in stages}
+    if filled:
+        reads = [_column_ids(where, stage, None, COLUMN_SIZE).subquery().select()
+                 for stage in filled]
+        ids = db.session.execute(union_all(*reads)).scalars().all()
+        for document in _loaded(ids):
+            by_stage[document.stage].append(document)
     columns, closed = [], []
-    for stage in board_stages(counts):
-        cards, cursor = column_cards(user, board, stage) if counts[stage] else ([], None)
+    for stage in stages:
+        cards, cursor = _cut(by_stage[stage], COLUMN_SIZE)
         (closed if stage in CLOSED_STAGES else columns).append(
             Column(stage, counts[stage], cards, cursor))
     return [*columns, ClosedColumn(closed)]
@@ -215,15 +246,77 @@ def parse_cursor(value: str | None) -> tuple[datetime, int] | None:
 
 # --- the list --------------------------------------------------------------------------------
 
-def list_page(user, board: BoardFilter, per_page: int = LIST_PAGE_SIZE):
-    """One page of the filtered documents, sorted as asked."""
+@dataclass(frozen=True)
+class ListPage:
+    """One page of the list, with the cursors its Previous and Next links carry."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.prev_cursor is not None
+
+
+def list_page(user, board: BoardFilter, per_page: int = LIST_PAGE_SIZE) -> ListPage:
+    """One page of the filtered documents, sorted as asked.
+
+    Previous and Next carry the cursor of the row next to the page (keyset paging): page 400
+    reads 25 rows like page 1. A page number alone (a typed URL) is read by offset.
+    """
     descending = board.sort.startswith("-")
     column = SORT_COLUMNS[board.sort.lstrip("-")]
-    order = column.desc() if descending else column.asc()
-    tiebreak = Document.id.desc() if descending else Document.id.asc()
-    query = _with_card_data(select(Document).where(*conditions(user, board))
-                            .order_by(order.nulls_last(), tiebreak))
-    return db.paginate(query, page=board.page, per_page=per_page, error_out=False)
+    is_time = column.key.endswith("_at")
+    where = conditions(user, board)
+    total = db.session.scalar(select(func.count()).select_from(Document).where(*where))
+    query = select(Document.id).where(*where)
+    after = keyset.parse_position(board.after, is_time) if board.after else None
+    before = keyset.parse_position(board.before, is_time) if board.before else None
+    page = board.page
+    if after is not None:
+        query = query.where(keyset.after(column, Document.id, descending, after)) \
+            .order_by(*keyset.ordering(column, Document.id, descending))
+    elif before is not None:
+        query = query.where(keyset.before(column, Document.id, descending, before)) \
+            .order_by(*keyset.ordering(column, Document.id, descending, reverse=True))
+    else:
+        page = min(page, max((total + per_page - 1) // per_page, 1))
+        query = query.order_by(*keyset.ordering(column, Document.id, descending)) \
+            .offset((page - 1) * per_page)
+    ids = db.session.execute(query.limit(per_page + 1)).scalars().all()
+    more = len(ids) > per_page
+    ids = ids[:per_page]
+    if before is not None:
+        ids.reverse()
+    loaded = {document.id: document for document in db.session.execute(
+        _with_card_data(select(Document).where(Document.id.in_(ids)))).unique().scalars()}
+    items = [loaded[document_id] for document_id in ids if document_id in loaded]
+    attribute = column.key
+
+    def cursor(document):
+        return keyset.cursor_of(getattr(document, attribute), document.id)
+
+    reading_back = before is not None
+    has_next = (more and not reading_back) or (reading_back and bool(items))
+    has_prev = (more and reading_back) or \
+        (not reading_back and (after is not None or page > 1) and bool(items))
+    if reading_back and not more:
+        page = 1  # read back to the very first row
+    return ListPage(items=items, total=total, page=page, per_page=per_page,
+                    next_cursor=cursor(items[-1]) if has_next and items else None,
+                    prev_cursor=cursor(items[0]) if has_prev and items else None)
 
 
 # --- refresh ---------------------------------------------------------------------------------

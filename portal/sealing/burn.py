@@ -34,6 +34,7 @@ from reportlab.pdfgen import canvas
 
 from portal.pdfs import fitting
 from portal.pdfs.active import remove_active_content
+from portal.pdfs.archival import Archive, make_archival
 from portal.pdfs.fitting import (  # noqa: F401 (FONT_NAME and friends are imported from here)
     BOLD_FONT_NAME,
     FONT_NAME,
@@ -134,6 +135,14 @@ def compose(pdf_bytes: bytes, marks: Sequence[Mark], appended: bytes | None = No
     return final
 
 
+def compose_final(pdf_bytes: bytes, marks: Sequence[Mark], appended: bytes | None,
+                  footer: str | None, about: DocumentInfo, archive: Archive
+                  ) -> tuple[bytes, tuple[str, ...]]:
+    """compose(), then the archival layer (portal/pdfs/archival.py): the final PDF before its
+    seal, and why it is not PDF/A-3b (empty when it is)."""
+    return make_archival(compose(pdf_bytes, marks, appended, footer, about), archive)
+
+
 def _describe(writer: PdfWriter, about: DocumentInfo) -> None:
     # The uploaded file's own XMP packet would contradict the new title in readers that prefer
     # it: the document information dictionary is the one description the final PDF keeps.
@@ -195,7 +204,9 @@ def overlay_pages(writer: PdfWriter, numbers: Iterable[int], draw: Draw) -> None
 def _overlay_pdf(geometries: list[PageGeometry], draw: Draw) -> PdfReader:
     register_font()
     buffer = BytesIO()
-    pdf = canvas.Canvas(buffer, invariant=1, pageCompression=1)
+    # Our font from the first operator on: reportlab's default (Helvetica) would be a font
+    # the page names and does not embed, which an archival PDF may not have.
+    pdf = canvas.Canvas(buffer, invariant=1, pageCompression=1, initialFontName=FONT_NAME)
     for geometry in geometries:
         pdf.setPageSize((geometry.width, geometry.height))
         draw(pdf, geometry)

@@ -7,9 +7,11 @@ as displayed, whatever the page's rotation or boxes.
 """
 
 import html
+import logging
 import re
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import datetime
 from io import BytesIO
 
@@ -46,13 +48,16 @@ from portal.audit.catalogue import (
     PARTY_PRESIGNED,
     PARTY_SIGNED,
 )
+from portal.audit.chain import TRAIL_FILENAME, TRAIL_MIME, trail_payload
 from portal.audit.labels import event_label, presigned_note
 from portal.audit.models import AuditEvent
 from portal.config import LANGUAGES
-from portal.documents.display import format_moment, mask_contact
+from portal.documents.display import format_zoned_moment, mask_contact
 from portal.documents.labels import CHANNEL_LABELS, ROLE_LABELS, STAGE_LABELS
 from portal.documents.models import Document, Party
-from portal.models_base import end_read_before_slow_work
+from portal.models_base import end_read_before_slow_work, utcnow
+from portal.parties.zones import default_time_zone, document_time_zone
+from portal.pdfs.archival import Archive
 from portal.pdfs.bounded import run_bounded
 from portal.sealing.burn import (
     BOLD_FONT_NAME,
@@ -62,8 +67,11 @@ from portal.sealing.burn import (
     DocumentInfo,
     Mark,
     compose,
+    compose_final,
     register_font,
 )
+
+log = logging.getLogger(__name__)
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 18 * mm
@@ -88,6 +96,9 @@ EMPTY = "—"
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A signer seen from outside the company: "Our signer" would read wrong on the certificate.
 CERTIFICATE_ROLE_LABELS = {**ROLE_LABELS, "company": _l("Company signer")}
+# The zone of the document being printed (its company's): every time on its certificate is
+# in it. Set around one rendering rather than passed through every table that prints a time.
+_printed_zone: ContextVar[str] = ContextVar("printed_zone", default="")
 
 
 # --- the whole final PDF ---------------------------------------------------------------------
@@ -95,18 +106,51 @@ CERTIFICATE_ROLE_LABELS = {**ROLE_LABELS, "company": _l("Company signer")}
 def assemble_final(pdf: bytes, document: Document, *, original_sha256: str,
                    events: list[AuditEvent], chain_head: str, verify_url: str,
                    marks: Sequence[Mark] = ()) -> bytes:
-    """pdf with `marks` burned in + the certificate pages + a footer on every page.
+    """pdf with `marks` burned in + the certificate pages + a footer on every page, as an
+    archival PDF/A-3b file carrying the audit trail (portal/pdfs/archival.py).
 
     The pages are composed in the sandbox (the source is a file someone uploaded);
     PdfRejected if that is too much for its bounds. Call inside an app context: the texts are
-    in the document's language, the times in the app's time zone (BABEL_DEFAULT_TIMEZONE).
+    in the document's language, the times in the company's time zone with their UTC offset
+    (parties.zones). A source that keeps the file from being PDF/A (an upload with fonts it
+    does not embed...) gives the same file without the PDF/A claim; the log says why.
     """
     certificate = certificate_pages(document, original_sha256=original_sha256, events=events,
                                     chain_head=chain_head, verify_url=verify_url)
     footer = footer_pattern(document.id, document.verification_code, language_of(document))
     about = describe(document)
+    archive = archive_of(document, about, events)
     end_read_before_slow_work()
-    return run_bounded(compose, pdf, list(marks), certificate, footer, about)
+    final, obstacles = run_bounded(compose_final, pdf, list(marks), certificate, footer, about,
+                                   archive)
+    if obstacles:
+        log.warning("The final PDF of document %s is not PDF/A-3b: %s", document.id,
+                    "; ".join(obstacles))
+    return final
+
+
+def archive_of(document: Document, about: DocumentInfo, events: list[AuditEvent]) -> Archive:
+    """What the archival file says of itself (its XMP) and the trail it carries."""
+    trail = trail_payload(
+        {"id": document.id, "number": document.number, "title": document.title,
+         "verification_code": document.verification_code, "language": document.language,
+         "source_sha256": document.source_sha256},
+        events, document_time_zone(document))
+    signers = "; ".join(_party_line(party) for party in document.parties if party.signs)
+    with force_locale(about.language):
+        description = _("%(subject)s. Signed by: %(signers)s", subject=about.subject,
+                        signers=signers or EMPTY)
+        trail_description = _("Audit trail of document %(number)s: every event with its "
+                              "hash chain (JSON)", number=document.number)
+    return Archive(title=about.title, author=about.author, description=description,
+                   identifier=document.number or str(document.id), language=about.language,
+                   created=utcnow(), trail=trail, trail_filename=TRAIL_FILENAME,
+                   trail_mime=TRAIL_MIME, trail_description=trail_description)
+
+
+def _party_line(party: Party) -> str:
+    organization = _clean(party.organization)
+    return f"{_clean(party.name)} ({organization})" if organization else _clean(party.name)
 
 
 def describe(document: Document) -> DocumentInfo:
@@ -152,7 +196,7 @@ def certificate_pages(document: Document, *, original_sha256: str, events: list[
                       chain_head: str, verify_url: str) -> bytes:
     """The signing certificate of a document as a standalone A4 PDF, in its language."""
     register_font()
-    with force_locale(language_of(document)):
+    with force_locale(language_of(document)), _times_in(document_time_zone(document)):
         story = _story(document, original_sha256, events, chain_head, verify_url)
         return _rendered(story, _("Signing certificate"), document.number)
 
@@ -165,7 +209,9 @@ def _rendered(story: list, header: str, number: str) -> bytes:
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, CONTENT_WIDTH, PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     buffer = BytesIO()
+    # initialFontName: no page may name reportlab's unembedded Helvetica (archival PDF).
     layout = BaseDocTemplate(buffer, pagesize=A4, invariant=1, pageCompression=1,
+                             initialFontName=FONT_NAME,
                              pageTemplates=[PageTemplate(frames=[frame], onPage=decorate)],
                              title=f"{header} {number}", author="Signet", creator="Signet")
     layout.build(story)
@@ -248,14 +294,32 @@ def _p(value, style: ParagraphStyle) -> Paragraph:
     return Paragraph(html.escape(_clean(value), quote=False) or EMPTY, style)
 
 
+@contextmanager
+def _times_in(zone_name: str):
+    token = _printed_zone.set(zone_name)
+    try:
+        yield
+    finally:
+        _printed_zone.reset(token)
+
+
+def _table(rows, **options) -> Table:
+    """A reportlab table whose cells start in our font: its default, Helvetica, is named by
+    every cell (even one without text) and never embedded, which no archival PDF may do."""
+    table = Table(rows, **options)
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT_NAME)]))
+    return table
+
+
 def _when(moment) -> str:
-    return format_moment(moment) or EMPTY
+    """ "Dec 3, 2026, 10:15:04 PM (UTC+03:00, Europe/Moscow)" in the document's zone."""
+    return format_zoned_moment(moment, _printed_zone.get() or default_time_zone()) or EMPTY
 
 
 def _section(title: str) -> list:
     # A heading needs a few lines of its content under it, else it starts the next page;
     # spaceBefore is dropped at the top of a page.
-    rule = Table([[_p(title, STYLES["section"])]], colWidths=[CONTENT_WIDTH],
+    rule = _table([[_p(title, STYLES["section"])]], colWidths=[CONTENT_WIDTH],
                  spaceBefore=7 * mm, spaceAfter=2.5 * mm)
     rule.setStyle(TableStyle([
         ("LINEBELOW", (0, 0), (-1, -1), 0.6, RULE),
@@ -279,8 +343,11 @@ def _summary(document: Document, original_sha256: str, verify_url: str) -> Table
         (_("Pages"), _p(document.page_count or EMPTY, STYLES["value"])),
         (_("Sent for signing"), _p(_when(document.sent_at), STYLES["value"])),
         (_("Completed"), _p(_when(document.completed_at), STYLES["value"])),
+        (_("Time zone"), _p(_("%(zone)s: every time here is shown in it, with its offset "
+                              "from UTC", zone=_printed_zone.get() or default_time_zone()),
+                            STYLES["value"])),
     ]
-    details = Table([[_p(label, STYLES["label"]), value] for label, value in rows],
+    details = _table([[_p(label, STYLES["label"]), value] for label, value in rows],
                     colWidths=[label_column, value_column])
     details.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -291,7 +358,7 @@ def _summary(document: Document, original_sha256: str, verify_url: str) -> Table
         ("BOTTOMPADDING", (0, 3), (-1, 3), 3),
         ("VALIGN", (0, 3), (0, 3), "MIDDLE"),
     ]))
-    qr = Table([[Image(BytesIO(qr_png(verify_url)), QR_SIDE, QR_SIDE)],
+    qr = _table([[Image(BytesIO(qr_png(verify_url)), QR_SIDE, QR_SIDE)],
                 [_p(_("Scan to check this document"), STYLES["caption"])]],
                colWidths=[qr_column - 4 * mm])
     qr.setStyle(TableStyle([
@@ -302,7 +369,7 @@ def _summary(document: Document, original_sha256: str, verify_url: str) -> Table
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
     ]))
     link = _p(_("Check it at %(url)s", url=verify_url), STYLES["note"])
-    card = Table([[details, qr], [link, ""]],
+    card = _table([[details, qr], [link, ""]],
                  colWidths=[label_column + value_column + 2 * mm, qr_column - 2 * mm])
     card.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, -1), CARD),
@@ -377,7 +444,7 @@ def _signer_card(party: Party, events: list[AuditEvent]) -> Table:
         rows.append([_p(_("Session"), label), _p(_(
             "Fields filled and signed in the browser session opened by the confirmed code."),
             value), "", ""])
-    card = Table(rows, colWidths=[label_column, value_column] * 2)
+    card = _table(rows, colWidths=[label_column, value_column] * 2)
     card.setStyle(TableStyle([
         ("SPAN", (0, 0), (2, 0)),
         ("SPAN", (1, 5), (3, 5)),
@@ -412,7 +479,7 @@ def _copies_table(parties: list[Party]) -> Table:
 
 def _grid(rows: list[list], widths: list[float]) -> Table:
     """A plain table: shaded head repeated on every page, hairlines between rows."""
-    table = Table(rows, colWidths=widths, repeatRows=1)
+    table = _table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
         ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
@@ -489,7 +556,7 @@ def _integrity(original_sha256: str, chain_head: str, verify_url: str) -> KeepTo
          _p(original_sha256, STYLES["hash"])],
         [_p(_("Audit chain head (SHA-256)"), STYLES["label"]), _p(chain_head, STYLES["hash"])],
     ]
-    hashes = Table(rows, colWidths=[label_column, CONTENT_WIDTH - label_column])
+    hashes = _table(rows, colWidths=[label_column, CONTENT_WIDTH - label_column])
     hashes.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),

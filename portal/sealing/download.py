@@ -6,6 +6,7 @@ file keeps one name, one type and one caching rule whichever way it was fetched.
 
 from flask import Response, send_file
 
+from portal.documents.errors import require_files_kept
 from portal.documents.models import Document
 from portal.sealing.finalize import final_filename
 from portal.storage import BlobMissing, path_for
@@ -19,7 +20,9 @@ def final_pdf_response(document: Document, *, inline: bool = False) -> Response:
     """The document's sealed PDF, as a download or (inline) for the browser's own viewer.
 
     Raises BlobMissing when the document has no final PDF or its file is not in storage; each
-    route answers that in its own way (a page, a JSON error)."""
+    route answers that in its own way (a page, a JSON error). FilesPurged (410) when the
+    company's retention deleted it."""
+    require_files_kept(document)
     path = path_for(document.final_sha256 or "")
     if not path.is_file():
         raise BlobMissing(document.final_sha256)

@@ -4,9 +4,10 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import unit
-from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Party
+from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Document, Party
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -50,11 +51,31 @@ def find_party(token: str) -> Party:
     token = str(token or "")
     if not token or len(token) > TOKEN_MAX_LENGTH:
         raise LinkInvalid()
-    party = db.session.execute(
-        select(Party).where(Party.token_hash == hash_token(token))
-    ).scalar_one_or_none()
+    party = _party_by_token_hash(hash_token(token))
     if party is None or not party.signs or party.document.stage == "draft":
         raise LinkInvalid()
+    return party
+
+
+# The page's language hook and the page itself look one link up in one request: the second
+# lookup takes the row from the session (refreshed if a commit expired it), not a new query.
+_FOUND_PARTY_KEY = "signing_party_found"
+
+
+def _party_by_token_hash(token_hash: str) -> Party | None:
+    found = db.session.info.get(_FOUND_PARTY_KEY)
+    if found is not None and found[0] == token_hash:
+        party = db.session.get(Party, found[1])
+        if party is not None and party.token_hash == token_hash:
+            return party
+    party = db.session.execute(
+        select(Party).where(Party.token_hash == token_hash).options(
+            joinedload(Party.document).joinedload(Document.company),
+            joinedload(Party.document).selectinload(Document.parties),
+            joinedload(Party.document).selectinload(Document.fields))
+    ).unique().scalar_one_or_none()
+    if party is not None:
+        db.session.info[_FOUND_PARTY_KEY] = (token_hash, party.id)
     return party
 
 

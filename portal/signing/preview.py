@@ -178,6 +178,15 @@ def _cached(sha256: str, family: str, version: str, extension: str) -> Path:
     return drafts_dir() / sha256[:2] / f"{sha256}-{family}-{version}.{extension}"
 
 
+def forget_drafts(sha256: str) -> int:
+    """Delete the signing pages and PDFs drawn over this source (its file is being deleted)."""
+    gone = 0
+    for path in (drafts_dir() / sha256[:2]).glob(f"{sha256}-*"):
+        path.unlink(missing_ok=True)
+        gone += 1
+    return gone
+
+
 def _keep(path: Path, data: bytes) -> None:
     global _writes
     write_atomically(path, data)

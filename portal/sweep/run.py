@@ -18,8 +18,11 @@ from portal.automation.engine import (
 )
 from portal.bulk.jobs import resume_stalled_batches
 from portal.delivery.services import deliver_due_messages
-from portal.jobs import app_job, queue_for
+from portal.jobs import app_job, enqueue, queue_for
 from portal.models_base import utcnow
+from portal.retention.jobs import purge_job
+from portal.retention.policy import everything_due
+from portal.retention.purge import batch_size
 from portal.sealing.archive import restamp_documents
 from portal.sealing.finalize import seal_due
 from portal.signing.bundle_reminders import send_due_bundle_reminders
@@ -54,6 +57,7 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
              "automation_retries": lambda: _automation_retries(now),
              "lost_events": lambda: _lost_events(now),
              "automation_logs": lambda: _old_automation_logs(now),
+             "retention": lambda: _queue_retention(now),
              # On the clock sessions are checked against at each request, never a `now` given
              # to try the sweep at another time: that would end live sessions.
              "sessions": forget_old_sessions}
@@ -101,6 +105,16 @@ def _lost_events(now: datetime) -> int:
 def _old_automation_logs(now: datetime) -> int:
 
     return forget_old_logs(now)
+
+
+def _queue_retention(now: datetime) -> int:
+    """Queue the purge job when some document's retention period has passed; how many are due
+    (each action counted up to one run's batch)."""
+
+    count = len(everything_due(now, batch_size()))
+    if count:
+        enqueue(purge_job, now.isoformat(), queue=SWEEP_QUEUE)
+    return count
 
 
 # --- on RQ's schedule ------------------------------------------------------------------------

@@ -188,7 +188,9 @@ def _still_visible(owner: User | None, document_id: int) -> Document | None:
         return None
     document = db.session.scalars(
         signed_documents(owner).where(Document.id == document_id)).first()
-    return document if document is not None and can(owner, "view", "vault", document) else None
+    if document is None or document.files_purged_at is not None:  # retention deleted it
+        return None
+    return document if can(owner, "view", "vault", document) else None
 
 
 def _unique_name(name: str, taken: list[str]) -> str:

@@ -68,8 +68,38 @@ def report_lines(report, name: str) -> list[str]:
             f"pages (+{report.added_pages})" if kind == "pages" and report.added_pages else kind
             for kind in report.changes)
         lines.append(f"Changed after the seal: {changes}")
+    lines += _trail_lines(report.trail)
     lines.append(_active_content_line(report.active_content))
     lines.append(f"Checked at: {report.checked_at.isoformat()}")
+    return lines
+
+
+def _trail_lines(trail) -> list[str]:
+    if trail is None:
+        return ["Audit trail: not checked"]
+    if trail.status == "none":
+        return ["Audit trail: none inside (documents sealed before final PDFs carried one)"]
+    if trail.status == "unreadable":
+        return ["Audit trail: unreadable: the attached audit-trail.json was changed or damaged"]
+    if trail.status == "changed":
+        broken = f" from event {trail.first_broken + 1}" if trail.first_broken is not None else ""
+        first = f"Audit trail: changed: the chain of {trail.events} events does not hold{broken}"
+    elif trail.status == "other":
+        first = (f"Audit trail: not the trail the register keeps for document "
+                 f"{trail.compared_with} (head or document differ)")
+    else:
+        first = f"Audit trail: holds, {trail.events} events"
+    lines = [first, f"  chain head {trail.head or 'not stated'}"]
+    if trail.status != "holds":
+        return lines
+    if not trail.compared_with:
+        lines.append("  not in the register: compare the head with the one printed on the "
+                     "certificate page")
+    elif trail.head_matches:
+        lines.append(f"  the head printed on the certificate of document "
+                     f"{trail.compared_with}, as the register keeps it")
+    elif trail.head_matches is None:
+        lines.append(f"  the register keeps no printed head for document {trail.compared_with}")
     return lines
 
 
@@ -88,6 +118,10 @@ def _document_lines(match) -> list[str]:
     lines = [f"  document {match.number} \"{match.title}\" (id {match.document_id}), "
              f"{match.company_name}, completed {completed}",
              f"  verification code {match.verification_code}"]
+    if match.files_purged_at is not None:
+        lines.append(f"  the portal no longer stores this file: deleted on "
+                     f"{match.files_purged_at.isoformat()} under the issuer's retention period "
+                     f"(a kept copy still verifies)")
     for party in match.parties:
         signed = party.signed_at.isoformat() if party.signed_at else "not signed"
         who = f"{party.name} ({party.organization})" if party.organization else party.name

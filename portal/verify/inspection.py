@@ -22,6 +22,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
+from portal.audit.chain import TRAIL_FILENAME, TrailCheck
 from portal.pdfs import active
 from portal.sealing.pades import (
     LEVEL_B_B,
@@ -32,6 +33,7 @@ from portal.sealing.pades import (
     SignatureCheck,
     check_signature,
 )
+from portal.verify.attached_trail import attached_trail
 from portal.verify.verdicts import (
     CHANGE_ANNOTATIONS,
     CHANGE_FORM,
@@ -74,6 +76,9 @@ class Inspection:
     # Scripts, actions, attachments, media the file carries (portal.pdfs.active findings);
     # None when the file could not be examined for them.
     active_content: tuple[active.Finding, ...] | None = ()
+    # The audit trail attached as audit-trail.json, recomputed; None when the file has none
+    # (or could not be read at all).
+    trail: TrailCheck | None = None
 
 
 def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
@@ -92,7 +97,19 @@ def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
                                 crls_der)
     if inspection.problem == PROBLEM_ENCRYPTED:
         return replace(inspection, active_content=None)
-    return replace(inspection, active_content=active_content)
+    return replace(inspection, active_content=_besides_the_trail(active_content,
+                                                                 inspection.trail))
+
+
+def _besides_the_trail(findings, trail: TrailCheck | None):
+    """The active content less the audit trail itself: a final PDF carries its trail as an
+    attached JSON file (PDF/A-3), which no reader runs. Only a file that reads as a trail is
+    let off; anything else attached, or a trail that is not one, is still reported."""
+    if findings is None or trail is None or not trail.readable:
+        return findings
+    ours = f"'{TRAIL_FILENAME}'"
+    return tuple(finding for finding in findings
+                 if not (finding.kind == active.EMBEDDED_FILES and finding.detail.endswith(ours)))
 
 
 def _from_header(pdf_bytes: bytes) -> bytes:
@@ -112,6 +129,21 @@ def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
         embedded, document_stamps, broken = _embedded_signatures(reader)
     except UNREADABLE:
         return Inspection(problem=PROBLEM_DAMAGED)
+    sealed = _sealed(reader, embedded, document_stamps, broken, pdf_bytes, roots_der,
+                     timestamp_roots_der, crls_der)
+    return replace(sealed, trail=_trail_of(reader))
+
+
+def _trail_of(reader) -> TrailCheck | None:
+    try:
+        return attached_trail(reader.root)
+    except UNREADABLE:  # a broken attachment is a broken trail, not a broken file
+        return TrailCheck(readable=False)
+
+
+def _sealed(reader, embedded, document_stamps, broken: int, pdf_bytes: bytes,
+            roots_der: tuple[bytes, ...], timestamp_roots_der: tuple[bytes, ...],
+            crls_der: tuple[bytes, ...]) -> Inspection:
     if not embedded and not broken:
         return Inspection(seal=SealCheck(signed=False))
     roots = [x509.load_der_x509_certificate(der) for der in roots_der]

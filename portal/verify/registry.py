@@ -62,6 +62,9 @@ class RegistryMatch:
     # This file is an earlier final PDF of the document: the portal has since added an archive
     # time stamp, and the current file has this sha256. Both are authentic.
     current_sha256: str = ""
+    # When the issuer's retention deleted the portal's copy of the file (None: still stored).
+    # The digest stays registered: a kept copy is still authentic.
+    files_purged_at: datetime | None = None
 
 
 def sha256_of(data: bytes) -> str:
@@ -107,6 +110,7 @@ def match_for(document: Document, digest: str) -> RegistryMatch:
         sha256=digest,
         parties=parties,
         current_sha256=document.final_sha256 if document.final_sha256 != digest else "",
+        files_purged_at=document.files_purged_at,
         **_audit_trail(document.id),
     )
 

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.audit.chain import TrailCheck
 from portal.models_base import end_read_before_slow_work
 from portal.pdfs.findings import as_records
 from portal.sandbox import BUSY, SandboxFailure, preload, run_isolated
@@ -47,7 +48,13 @@ from portal.verify.verdicts import (
     PROBLEM_TOO_COMPLEX,
     PROBLEM_TOO_LARGE,
     REVOKED,
+    TRAIL_CHANGED,
+    TRAIL_HOLDS,
+    TRAIL_NONE,
+    TRAIL_OTHER,
+    TRAIL_UNREADABLE,
     UNSIGNED,
+    TrailFinding,
     VerifyReport,
 )
 
@@ -75,8 +82,9 @@ def build_report(pdf_bytes: bytes | None, *, code: str | None = None) -> VerifyR
     registry = named if named is not None and named.sha256 == digest else check_registry(pdf_bytes)
     end_read_before_slow_work()  # the registry is read: no lock while the sandbox works
     inspection, problem = _inspected(pdf_bytes)
-    verdict = _verdict(registry, inspection, problem)
-    ours_changed = verdict == MODIFIED
+    trail = _trail_finding(inspection, registry or named)
+    verdict = _verdict(registry, inspection, problem, trail)
+    ours_changed = verdict == MODIFIED and registry is None
     return VerifyReport(
         verdict=verdict,
         sha256=digest,
@@ -91,21 +99,63 @@ def build_report(pdf_bytes: bytes | None, *, code: str | None = None) -> VerifyR
         added_pages=inspection.added_pages if ours_changed else 0,
         checked_at=checked_at,
         active_content=_active_content(inspection),
+        trail=trail,
     )
 
 
 def _verdict(registry: RegistryMatch | None, inspection: Inspection | None,
-             problem: str | None) -> str:
+             problem: str | None, trail: TrailFinding | None) -> str:
     if inspection is not None and inspection.ours and inspection.seal is not None \
             and inspection.seal.revoked_at is not None:
         return REVOKED  # even a file we stored: its seal's certificate was no longer good
     if registry is not None:
-        return AUTHENTIC  # whatever its seal says (files sealed before seals existed have none)
+        # Whatever its seal says (files sealed before seals existed have none); but a file
+        # whose own audit trail contradicts itself or the register is never "authentic".
+        return MODIFIED if trail is not None and trail.failed else AUTHENTIC
     if problem or inspection is None or inspection.seal is None:
         return INVALID
     if not inspection.seal.signed:
         return UNSIGNED
     return MODIFIED if inspection.ours else FOREIGN
+
+
+# --- the audit trail inside ------------------------------------------------------------------
+
+def _trail_finding(inspection: Inspection | None,
+                   match: RegistryMatch | None) -> TrailFinding | None:
+    """The attached trail's check, compared with `match` (the register's document the file or
+    the typed code names); None when the file could not be examined."""
+    if inspection is None or inspection.problem:
+        return None
+    check = inspection.trail
+    if check is None:
+        return TrailFinding(status=TRAIL_NONE)
+    if not check.readable:
+        return TrailFinding(status=TRAIL_UNREADABLE, problem=_(
+            "The audit trail inside the file cannot be read: it was changed or damaged."))
+    found = {"events": check.events, "head": check.head, "first_broken": check.first_broken,
+             "document_id": check.document_id, "verification_code": check.verification_code,
+             **_compared(check, match)}
+    if not check.holds:
+        return TrailFinding(status=TRAIL_CHANGED, **found, problem=_(
+            "The audit trail inside the file was changed: its chain of event hashes does not "
+            "hold."))
+    if False in (found.get("head_matches"), found.get("document_matches")):
+        return TrailFinding(status=TRAIL_OTHER, **found, problem=_(
+            "The audit trail inside the file is not the one this portal recorded for document "
+            "%(number)s: it was changed or replaced.", number=match.number))
+    return TrailFinding(status=TRAIL_HOLDS, **found)
+
+
+def _compared(check: TrailCheck, match: RegistryMatch | None) -> dict:
+    if match is None:
+        return {}
+    # The register keeps the head the certificate printed: comparing with it covers the page.
+    printed = match.certificate_chain_head
+    return {"compared_with": match.number,
+            "head_matches": check.head == printed if printed else None,
+            "document_matches": check.document_id == match.document_id
+            and check.verification_code == match.verification_code}
 
 
 # --- the file --------------------------------------------------------------------------------

@@ -45,6 +45,40 @@ CODE_DIFFERS = "differs"  # the file is not that document's final PDF (nor any o
 CODE_STATUSES = (CODE_NONE, CODE_UNKNOWN, CODE_NOT_FINAL, CODE_NO_FILE, CODE_MATCHES,
                  CODE_OTHER_DOCUMENT, CODE_DIFFERS)
 
+# What the audit trail attached to the file (audit-trail.json) says (`trail.status`).
+TRAIL_NONE = "none"  # no trail inside: sealed before final PDFs carried one, or not ours
+TRAIL_HOLDS = "holds"  # every event's hash and link holds (and it is the register's, if known)
+TRAIL_CHANGED = "changed"  # an event, a link or the stated head was altered
+TRAIL_UNREADABLE = "unreadable"  # an audit-trail.json that is not a trail: replaced, damaged
+TRAIL_OTHER = "other"  # it holds, but it is not the trail the register keeps for the document
+TRAIL_STATUSES = (TRAIL_NONE, TRAIL_HOLDS, TRAIL_CHANGED, TRAIL_UNREADABLE, TRAIL_OTHER)
+# These make a file "modified", whatever its seal and even when its bytes are registered.
+TRAIL_FAILURES = (TRAIL_CHANGED, TRAIL_UNREADABLE, TRAIL_OTHER)
+
+
+@dataclass(frozen=True)
+class TrailFinding:
+    """The attached audit trail, recomputed offline, and compared with the register."""
+
+    status: str  # one of TRAIL_STATUSES
+    events: int = 0
+    head: str = ""  # the chain head the trail states
+    # Position (0-based) of the first event whose hash or link does not hold.
+    first_broken: int | None = None
+    document_id: int | None = None  # as the trail names its document
+    verification_code: str = ""
+    # Compared with the register's document (the file's, else the typed code's): whether its
+    # head is the one the certificate printed (None: the register keeps none to compare) and
+    # whether the trail names that document.
+    compared_with: str = ""  # the register's document number, "" when not compared
+    head_matches: bool | None = None
+    document_matches: bool | None = None
+    problem: str = ""  # for TRAIL_FAILURES: why, in words for a reader (translated)
+
+    @property
+    def failed(self) -> bool:
+        return self.status in TRAIL_FAILURES
+
 
 @dataclass(frozen=True)
 class VerifyReport:
@@ -73,6 +107,8 @@ class VerifyReport:
     # What in the file can run, open or hide something: [{"kind", "detail", "count"}] with
     # the kinds of portal.pdfs.active; None when the file could not be examined for it.
     active_content: list[dict] | None = field(default_factory=list)
+    # The audit trail inside the file; None when the file could not be examined.
+    trail: TrailFinding | None = None
 
     def as_json(self) -> dict:
         """Plain JSON types (datetimes as ISO 8601 with offset)."""

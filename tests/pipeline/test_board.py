@@ -199,3 +199,45 @@ def test_refresh_sends_only_cards_changed_since_the_last_render(app, admin, admi
     assert 'id="board-poll" hidden hx-swap-oob="true"' in html
     assert counts_in(html)["client_signing"] == 1
     assert admin_client.get(url, query_string={"since": "nonsense"}).status_code == 400
+
+
+def _walk(client, url: str, link: str) -> list[list[int]]:
+    """Row ids page by page, following the list's `link` (rel=next or rel=prev) to its end."""
+    pages = []
+    while url:
+        html = text_of(client.get(url, headers=HTMX))
+        pages.append([int(value) for value in re.findall(r'id="row-(\d+)"', html)])
+        found = re.search(rf'rel="{link}" href="([^"]+)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else ""
+    return pages
+
+
+def test_list_pages_by_cursor_forwards_and_back_with_null_deadlines_and_ties(
+        app, admin, admin_client):
+    """Every document once, in the sorted order, walking Next to the end and Previous back;
+    ties and documents without a deadline (sorted last either way) included."""
+    with app.app_context():
+        moment = utcnow()
+        expected = {}
+        for index in range(57):
+            deadline = None if index % 4 == 0 else moment + timedelta(days=index % 5)
+            document = make_document_row(admin["id"], title=f"Row {index % 7}",
+                                         deadline_at=deadline,
+                                         updated_at=moment - timedelta(minutes=index))
+            expected[document.id] = (deadline, f"Row {index % 7}")
+    for sort in ("deadline", "-deadline", "title", "-title", "-updated"):
+        forward = _walk(admin_client, f"/pipeline?view=list&sort={sort}", "next")
+        assert [len(page) for page in forward] == [25, 25, 7], sort
+        order = [row for page in forward for row in page]
+        assert sorted(order) == sorted(expected), sort
+        last_page = f"/pipeline?view=list&sort={sort}&page=3"
+        backward = _walk(admin_client, last_page, "prev")
+        assert backward == list(reversed(forward)), sort
+        if sort.endswith("deadline"):
+            dated = [row for row in order if expected[row][0] is not None]
+            assert order[len(dated):] == sorted(set(order) - set(dated),
+                                                reverse=sort.startswith("-")), sort
+            values = [expected[row][0] for row in dated]
+            assert values == sorted(values, reverse=sort.startswith("-")), sort
+    garbage = text_of(admin_client.get("/pipeline?view=list&after=x~y&page=2", headers=HTMX))
+    assert len(re.findall(r'id="row-(\d+)"', garbage)) == 25

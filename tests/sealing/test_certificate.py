@@ -124,7 +124,8 @@ def test_the_certificate_lists_the_document_parties_events_and_hashes(light):
                      "198.51.100.7", USER_AGENT, "Copies sent to", "Carl Copy",
                      "Agreement accepted", "Code confirmed", "Invitation sent: Maria Silva",
                      "Other event", "203.0.113.9",
-                     "March 5, 2026, 1:00:00 PM UTC",  # the client's signature, with its zone
+                     # The client's signature, with its offset and zone.
+                     "March 5, 2026, 1:00:00 PM (UTC+00:00, UTC)",
                      "each event", ):
         assert expected.lower() in text.lower(), expected
 
@@ -375,4 +376,5 @@ def test_the_final_pdf_says_what_it_is_in_its_properties(light, language, subjec
     root = final.trailer["/Root"]
     assert root["/Lang"] == language
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
-    assert "/Metadata" not in root  # no uploaded XMP left to contradict the title
+    # The XMP packet is the final PDF's own (no uploaded one left to contradict the title).
+    assert final.xmp_metadata.dc_title == {"x-default": "Act of completed work"}

@@ -37,7 +37,7 @@ def test_run_sweep_counts_every_step_and_repeats_harmlessly(app):
         assert set(first) == {"expired", "reminded", "sealing", "restamped", "messages",
                               "bulk_batches", "bundles",
                               "stuck_rules", "automation_retries", "lost_events",
-                              "automation_logs", "sessions"}
+                              "automation_logs", "retention", "sessions"}
         assert first["reminded"] == 1
         assert run_sweep()["reminded"] == 0
         assert len(_reminders()) == 1

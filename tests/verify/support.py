@@ -1,23 +1,32 @@
 """Sealed, registered and edited PDFs for the verification tests (app context where noted)."""
 
 import io
+import json
 import re
 from datetime import UTC, datetime
 
+import pikepdf
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PageObject
 
+from portal.audit.catalogue import DOCUMENT_FINALIZED
+from portal.audit.chain import TRAIL_FILENAME, TRAIL_MIME, trail_payload
+from portal.audit.service import events_for
 from portal.documents.models import Party
 from portal.extensions import db
+from portal.parties.zones import document_time_zone
+from portal.sealing.certificate import assemble_final
 from portal.sealing.certs import ensure_portal_certificates
+from portal.sealing.finalize import marks_for, verify_url
 from portal.sealing.pades import SealCheck, outside_event_loop, seal_pdf
 from portal.sealing.store import portal_certificates
-from portal.storage import store
+from portal.storage import read, store
 from portal.verify.inspection import Inspection, inspect_pdf
 from tests.factories import make_company, make_document_row
 from tests.fixtures import fixture_bytes
+from tests.progress.support import fill_signatures, load, sent_document, sign
 from tests.verify.garbage import pdf_from_objects
 
 SIGNED_AT = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
@@ -151,3 +160,85 @@ def seal_verdict(pdf: bytes, trust_roots, timestamp_roots=()) -> SealCheck:
 
 def _der(certificates) -> tuple[bytes, ...]:
     return tuple(cert.public_bytes(serialization.Encoding.DER) for cert in certificates)
+
+
+# --- the audit trail attached to the final PDF -----------------------------------------------
+
+def with_attached(pdf: bytes, payload: bytes, name: str = TRAIL_FILENAME, *,
+                  associated: bool = True) -> bytes:
+    """The PDF with `payload` attached as the file `name` (in /Names /EmbeddedFiles, and in the
+    catalog's /AF when `associated`), as the final PDF carries its audit trail."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.attachments[name] = pikepdf.AttachedFileSpec(
+            document, payload, mime_type=TRAIL_MIME, filename=name)
+        if associated:
+            document.Root.AF = pikepdf.Array([document.attachments[name].obj])
+        output = io.BytesIO()
+        document.save(output)
+        return output.getvalue()
+
+
+def with_trail_replaced(pdf: bytes, payload: bytes) -> bytes:
+    """The file rewritten with other bytes in its attached audit-trail.json (the seal breaks)."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.attachments[TRAIL_FILENAME].obj.EF.F.write(payload)
+        output = io.BytesIO()
+        document.save(output)
+        return output.getvalue()
+
+
+def attached_payload(pdf: bytes) -> bytes:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return document.attachments[TRAIL_FILENAME].get_file().read_bytes()
+
+
+def with_event_changed(payload: bytes, position: int = 1) -> bytes:
+    """The trail with one event's details edited (its hash left as it was)."""
+    trail = json.loads(payload)
+    trail["events"][position]["details"]["forged"] = "yes"
+    return json.dumps(trail).encode()
+
+
+def printed_events(document_id: int) -> list:
+    """The events up to the head the final PDF's certificate printed (app context)."""
+    events = events_for(document_id)
+    finalized = [event for event in events if event.type == DOCUMENT_FINALIZED.name][-1]
+    head = finalized.details["certificate_chain_head"]
+    return events[:[event.hash for event in events].index(head) + 1]
+
+
+def final_with_trail(document_id: int, edit_trail=None) -> bytes:
+    """The completed document's final PDF made anew with its audit trail attached before the
+    seal, as finalizing will make it (`edit_trail` changes the JSON first). App context."""
+    document = load(document_id)
+    events = printed_events(document_id)
+    assembled = assemble_final(
+        read(document.source_sha256), document, marks=marks_for(document),
+        original_sha256=document.source_sha256, events=events, chain_head=events[-1].hash,
+        verify_url=verify_url(document.verification_code))
+    payload = trail_payload(
+        {"id": document.id, "number": document.number, "title": document.title,
+         "verification_code": document.verification_code, "language": document.language,
+         "source_sha256": document.source_sha256},
+        events, document_time_zone(document))
+    if edit_trail is not None:
+        payload = edit_trail(payload)
+    return seal_pdf(with_attached(assembled, payload), portal_certificates(),
+                    reason="Signed with Signet", location="Lisbon")
+
+
+def issue_as_final(document_id: int, pdf: bytes) -> None:
+    """Make `pdf` the document's registered final PDF (app context)."""
+    document = load(document_id)
+    document.final_sha256 = store(pdf, "application/pdf").sha256
+    db.session.commit()
+
+
+def completed_document(user_id: int) -> int:
+    """A document sent, signed by everyone and finalized for real (app context)."""
+    document_id = sent_document(user_id)
+    fill_signatures(document_id)
+    sign(document_id, "company")
+    sign(document_id, "client")
+    assert load(document_id).final_sha256
+    return document_id

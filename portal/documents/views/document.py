@@ -20,7 +20,7 @@ from portal.audit.service import events_for, request_meta
 from portal.auth.permissions import can, require
 from portal.documents import services
 from portal.documents.access import signed_pdf_document
-from portal.documents.errors import DocumentLocked, DocumentRefused
+from portal.documents.errors import DocumentLocked, DocumentRefused, require_files_kept
 from portal.documents.forms import DetailsForm, SelectChoice, StopForm
 from portal.documents.models import OPEN_STAGES
 from portal.documents.services.queries import responsible_choices
@@ -96,6 +96,7 @@ def source_filename(document) -> str:
 def source_pdf(document_id: int):
     """Download the PDF as it was (or will be) sent for signing."""
     document = document_for(document_id)
+    require_files_kept(document)
     try:
         data = read(document.source_sha256 or "")
     except BlobMissing:
@@ -124,6 +125,7 @@ def page_image(document_id: int, page: int):
     """One page as an image for the placement editor (cached privately by the browser)."""
 
     document = document_for(document_id)
+    require_files_kept(document)
     if not document.source_sha256 or not 1 <= page <= document.page_count:
         abort(404)
     wanted = request.args.get("w", 1000, type=int) or 1000

@@ -1,7 +1,7 @@
 """archive time stamps: earlier final PDFs stay authentic, when each file's time runs out
 
-Revision ID: a7c3e5f9b1d2
-Revises: c9e1f3a5b7d9
+Revision ID: e2b6c8d4f0a1
+Revises: a7c3e5f9b1d2
 Create Date: 2026-12-03 20:00:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a7c3e5f9b1d2'
-down_revision = 'c9e1f3a5b7d9'
+revision = 'e2b6c8d4f0a1'
+down_revision = 'a7c3e5f9b1d2'
 branch_labels = None
 depends_on = None
 
