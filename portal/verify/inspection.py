@@ -418,8 +418,10 @@ def _long_term_refs(reader) -> set[tuple[int, int]]:
 
 # Written again by every update a signer makes; nothing else in them may change.
 DATE_KEYS = {"/ModDate"}
-XMP_DATES = re.compile(rb"<xmp:(?:ModifyDate|MetadataDate)>[^<]*</xmp:(?:ModifyDate|MetadataDate)>"
-                       rb"|xmp:(?:ModifyDate|MetadataDate)=\"[^\"]*\"")
+# Also the namespace declarations: a signer writing the packet again may repeat them.
+XMP_NOISE = re.compile(rb"<xmp:(?:ModifyDate|MetadataDate)>[^<]*</xmp:(?:ModifyDate|MetadataDate)>"
+                       rb"|xmp:(?:ModifyDate|MetadataDate)=\"[^\"]*\""
+                       rb"|\s+xmlns:[\w.-]+=\"[^\"]*\"")
 
 
 def _only_long_term_updates(reader, signed_revision: int) -> bool:
@@ -465,7 +467,7 @@ def _same_but(before, after, ref, reader, long_term) -> bool:
         if not (isinstance(before, generic.StreamObject) and
                 isinstance(after, generic.StreamObject)) or after.get("/Type") != "/Metadata":
             return False
-        return XMP_DATES.sub(b"", before.data) == XMP_DATES.sub(b"", after.data)
+        return XMP_NOISE.sub(b"", before.data) == XMP_NOISE.sub(b"", after.data)
     if not isinstance(before, generic.DictionaryObject) or \
             not isinstance(after, generic.DictionaryObject):
         return False
