@@ -51,7 +51,8 @@ def restamp_due(now: datetime | None = None, limit: int = RESTAMP_BATCH) -> list
         .join(Document, Document.id == ArchiveClock.document_id)
         .where(ArchiveClock.timestamp_expires_at.is_not(None),
                ArchiveClock.timestamp_expires_at <= window,
-               ArchiveClock.final_sha256 == Document.final_sha256)
+               ArchiveClock.final_sha256 == Document.final_sha256,
+               Document.files_purged_at.is_(None))  # retention deleted the file: nothing to do
         .order_by(ArchiveClock.timestamp_expires_at, ArchiveClock.document_id).limit(limit)
     ).all()
     unit.rollback()

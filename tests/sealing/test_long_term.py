@@ -31,15 +31,18 @@ from portal.audit.models import AuditEvent
 from portal.audit.service import events_for
 from portal.documents.models import Document
 from portal.extensions import db
+from portal.retention import purge
 from portal.sealing import certs
+from portal.sealing.archive import restamp_document, restamp_due
 from portal.sealing.pades import LongTerm, outside_event_loop, seal_pdf, to_asn1_cert
 from portal.sealing.store import current_crl, portal_certificates, seal_level, trust_roots
-from portal.storage import read
+from portal.storage import path_for, read
 from portal.sweep.run import run_sweep
 from tests.factories import make_user
 from tests.fixtures import fixture_bytes
 from tests.helpers import post_form, text_of
 from tests.progress.support import load, sent_document
+from tests.retention.support import NOW, completed_document, retention_company
 from tests.sealing.test_finalize import _complete, _final_of
 from tests.sealing.tsa import TimestampServer
 from tests.verify.support import register_final, seal_verdict, sealed_by_portal
@@ -322,3 +325,23 @@ def test_revoking_needs_the_form_token_and_the_settings_permission(
     with app.app_context():
         assert portal_certificates().seal_cert.serial_number == serial
         assert certs.revocations(app.instance_path) == []
+
+
+def test_retention_deletes_earlier_final_pdfs_too_and_purged_files_are_not_restamped(
+        app, admin):
+    with app.app_context():
+        sealed = seal_pdf(fixture_bytes("plain.pdf"), portal_certificates(), reason="r",
+                          location="l", long_term=LongTerm(crls=(current_crl(),)))
+        document = completed_document(admin["id"], retention_company(files_days=30),
+                                      number="ACT-1", final=sealed)
+        db.session.commit()
+        first = document.final_sha256
+        app.config["SIGNET_RESTAMP_DAYS"] = 4000
+        second = restamp_document(document.id)
+        purge.run(NOW)
+        due_after = restamp_due()
+        on_disk = path_for(first).exists(), path_for(second).exists()
+
+    assert second and second != first
+    assert on_disk == (False, False)
+    assert due_after == []
