@@ -111,6 +111,7 @@ def _import_models() -> None:
     import portal.documents.models  # noqa: F401
     import portal.links.models  # noqa: F401
     import portal.parties.models  # noqa: F401
+    import portal.sealing.models  # noqa: F401
     import portal.signing.models  # noqa: F401
     import portal.storage.models  # noqa: F401
 
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.retention.views import bp as retention_bp
     from portal.sealing.admin_views import bp as sealing_admin_bp
     from portal.sealing.views import bp as downloads_bp
+    from portal.sealing.views import pki_bp
     from portal.signing.bundle_views import bp as bundles_bp
     from portal.signing.views import bp as signing_bp
     from portal.vault.views import bp as vault_bp
@@ -147,8 +149,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (home.bp, language_views.bp, auth_bp, account_bp, admin_bp, invite_bp,
                       parties_bp, outbox_bp, profile_bp, api_bp, documents_bp, doctemplates_bp,
-                      downloads_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp, vault_bp,
-                      pipeline_bp, automation_bp, webhooks_bp, sso_bp,
+                      downloads_bp, pki_bp, signing_bp, sealing_admin_bp, verify_bp, roles_bp,
+                      vault_bp, pipeline_bp, automation_bp, webhooks_bp, sso_bp,
                       two_factor_bp, bulk_bp, links_bp, public_links_bp, bundles_bp, retention_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -11,6 +11,7 @@ from portal.audit.cli import audit_check_command
 from portal.delivery.cli import deliver_queued_command, worker_command
 from portal.doctemplates.cli import install_templates_command
 from portal.retention.cli import purge_command
+from portal.sealing.cli import seal_group
 from portal.sealing.finalize import seal_again
 from portal.seed import seed
 from portal.sweep.run import run_sweep
@@ -61,6 +62,7 @@ def seal_pending_command():
 def init_app(app) -> None:
 
     for command in (install_templates_command, audit_check_command, verify_command,
-                    deliver_queued_command, worker_command, purge_command):
+                    deliver_queued_command, worker_command, purge_command,
+                    seal_group):
         signet.add_command(command)
     app.cli.add_command(signet)

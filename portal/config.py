@@ -225,6 +225,8 @@ def build_config(folder: Path) -> dict:
         # PEM file(s) with the roots of those authorities, so the verify page can trust the time.
         "SIGNET_TSA_ROOTS": os.environ.get("SIGNET_TSA_ROOTS", ""),
         "SIGNET_SEAL_LOCATION": os.environ.get("SIGNET_SEAL_LOCATION", ""),
+        # A final PDF gets an archive time stamp when its last one's certificate ends this soon.
+        "SIGNET_RESTAMP_DAYS": _env_int("SIGNET_RESTAMP_DAYS", 365),
         "SIGNET_VERIFY_LIMIT": os.environ.get("SIGNET_VERIFY_LIMIT", "20 per minute;200 per day"),
         # Each verification runs in a child process killed past this many seconds / megabytes.
         "SIGNET_VERIFY_TIMEOUT": float(os.environ.get("SIGNET_VERIFY_TIMEOUT") or 15),

@@ -343,5 +343,11 @@ ROLE_ASSIGNED = declare(
     # held by a user or by a department
     optional("user_id", int), optional("email", str), optional("department_id", int),
     optional("department", str))
+DOCUMENT_RESTAMPED = declare("document.restamped", _l("Archive time stamp added"),
+                             field("previous_sha256", str), field("sha256", str),
+                             field("size", int))
+SEAL_CERTIFICATE_REVOKED = declare("seal.certificate_revoked", _l("Seal certificate revoked"),
+                                   field("serial", str), field("reason", str),
+                                   field("subject", str), field("new_fingerprint", str))
 SEAL_CERTIFICATE_REPLACED = declare("seal.certificate_replaced", _l("Seal certificate replaced"),
                                     field("subject", str), field("fingerprint", str))

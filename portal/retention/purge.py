@@ -23,6 +23,7 @@ from portal.models_base import utcnow
 from portal.parties.models import Company
 from portal.pdfs.preview import forget_previews
 from portal.retention.policy import FILES, MASK, Due, due, everything_due
+from portal.sealing.models import EarlierFinal
 from portal.signing.preview import forget_drafts
 from portal.storage import BlobMissing, path_for
 
@@ -109,7 +110,10 @@ def purge_files(item: Due, now: datetime) -> str:
     document = _document(item.document_id)
     kinds = [kind for kind, digest in (("final", document.final_sha256),
                                        ("source", document.source_sha256)) if digest]
-    for digest in {document.final_sha256, document.source_sha256} - {None}:
+    # Earlier final PDFs (before an archive time stamp) are the same content.
+    earlier = set(db.session.scalars(select(EarlierFinal.sha256)
+                                     .where(EarlierFinal.document_id == document.id)))
+    for digest in ({document.final_sha256, document.source_sha256} | earlier) - {None}:
         if not _still_needed(digest, document.id):
             _unlink(digest)
     record(DOCUMENT_FILES_PURGED, document.id, files=kinds, days=item.days,

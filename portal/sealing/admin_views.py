@@ -7,15 +7,24 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectChoice, SelectField
 
 from portal import unit
-from portal.audit.catalogue import SEAL_CERTIFICATE_REPLACED
+from portal.audit.catalogue import SEAL_CERTIFICATE_REPLACED, SEAL_CERTIFICATE_REVOKED
 from portal.audit.service import record, request_meta
 from portal.auth.permissions import require, visible
 from portal.documents.models import Document
 from portal.sealing.finalize import seal_again, seal_failure_text, seal_state, unsealed_documents
-from portal.sealing.store import portal_certificates, replace_with_pkcs12
+from portal.sealing.store import (
+    TIME_EXTERNAL,
+    TIME_OWN,
+    crl_url,
+    portal_certificates,
+    replace_with_pkcs12,
+    revocations,
+    revoke_seal,
+    seal_level,
+)
 
 bp = Blueprint("sealing_admin", __name__, url_prefix="/admin/sealing")
 
@@ -41,6 +50,19 @@ class Pkcs12Form(FlaskForm):
         return data
 
 
+REVOCATION_LABELS = {
+    "key_compromise": _l("The private key may have been exposed"),
+    "superseded": _l("Replaced by a new certificate"),
+    "cessation_of_operation": _l("No longer used"),
+    "unspecified": _l("Other reason"),
+}
+
+
+class RevokeForm(FlaskForm):
+    reason = SelectField(_l("Reason"), default="key_compromise", choices=[
+        SelectChoice(value, label) for value, label in REVOCATION_LABELS.items()])
+
+
 def readable_name(name) -> str:
     """"Signet document seal, Acme LLC": the common name first, as people read it."""
     return ", ".join(str(attribute.value) for attribute in name)
@@ -56,11 +78,21 @@ def _certificate_facts(certificate) -> dict:
     }
 
 
-def _page(form: Pkcs12Form, status: int = 200):
+def _page(form: Pkcs12Form, status: int = 200, revoke_form: RevokeForm | None = None):
     certificates = portal_certificates()
+    level, time_source = seal_level()
     return render_template(
         "sealing/admin.html",
         form=form,
+        revoke_form=revoke_form or RevokeForm(),
+        level=level,
+        time_source=time_source,
+        time_own=TIME_OWN,
+        time_external=TIME_EXTERNAL,
+        own_ca=certificates.own_ca,
+        crl_url=crl_url() if certificates.own_ca else "",
+        revoked=list(reversed(revocations())),
+        revocation_labels=REVOCATION_LABELS,
         # Someone who keeps the seal running still sees only the documents they may see.
         documents=unsealed_documents(visible(current_user, "documents", Document)),
         seal=_certificate_facts(certificates.seal_cert),
@@ -115,3 +147,25 @@ def upload_certificate():
           "success")
     return redirect(url_for(".index"))
 
+
+
+@bp.post("/revoke")
+@require("edit", "settings")
+def revoke():
+    """Revoke the seal certificate, seal with a fresh one from the same CA, publish the CRL."""
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        return _page(Pkcs12Form(), 400, revoke_form=form)
+    try:
+        revocation, fresh = revoke_seal(form.reason.data)
+    except ValueError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".index"))
+    fingerprint = _certificate_facts(fresh)["fingerprint"]
+    record(SEAL_CERTIFICATE_REVOKED, None, current_user, request_meta(),
+           serial=str(revocation.serial), reason=revocation.reason,
+           subject=revocation.subject, new_fingerprint=fingerprint)
+    unit.commit()
+    flash(_("The seal certificate was revoked. Documents are sealed with a new certificate "
+            "from now on."), "success")
+    return redirect(url_for(".index"))

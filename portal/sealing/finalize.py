@@ -39,7 +39,7 @@ from portal.models_base import utcnow
 from portal.sealing.burn import Mark
 from portal.sealing.certificate import assemble_final
 from portal.sealing.pades import TimestampUnavailable, seal_pdf
-from portal.sealing.store import portal_certificates
+from portal.sealing.store import long_term, portal_certificates
 from portal.storage import BlobMissing, read, store
 from portal.workflow.lock import lock_document
 
@@ -195,6 +195,7 @@ def seal(document: Document, pdf: bytes, marks: Sequence[Mark] = (),
         reason=reason,
         location=config["SIGNET_SEAL_LOCATION"] or config["SIGNET_BASE_URL"],
         timestamp_urls=config["SIGNET_TSA_URLS"],
+        long_term=long_term(),
     )
 
 

@@ -23,6 +23,7 @@ from portal.models_base import utcnow
 from portal.retention.jobs import purge_job
 from portal.retention.policy import everything_due
 from portal.retention.purge import batch_size
+from portal.sealing.archive import restamp_documents
 from portal.sealing.finalize import seal_due
 from portal.signing.bundle_reminders import send_due_bundle_reminders
 from portal.sweep.reminders import send_due_reminders
@@ -47,6 +48,8 @@ def run_sweep(now: datetime | None = None) -> dict[str, int]:
              # a party's own reminders, and a batch ceremony's one reminder for its documents
              "reminded": lambda: send_due_reminders(now) + send_due_bundle_reminders(now),
              "sealing": lambda: reseal_stuck(now),
+             # final PDFs whose last time stamp runs out soon: a fresh archive time stamp
+             "restamped": lambda: restamp_documents(now),
              "messages": lambda: deliver_due_messages(now),
              "bulk_batches": lambda: resume_stalled_batches(now),
              "bundles": lambda: _purge_bundles(now),

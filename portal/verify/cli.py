@@ -12,6 +12,7 @@ from portal.verify.verdicts import AUTHENTIC
 VERDICT_LINES = {
     "authentic": "authentic and unchanged: this exact file was issued by this portal",
     "modified": "changed after signing: the portal's seal is in it, but the file differs",
+    "revoked": "sealed with a certificate this portal had revoked before the seal's time",
     "foreign": "signed, but not by this portal",
     "unsigned": "not signed",
     "invalid": "not a PDF / unreadable",
@@ -52,6 +53,9 @@ def report_lines(report, name: str) -> list[str]:
         lines.append(f"Problem: {report.problem}")
     if report.registry is not None:
         lines += ["Issued by this portal as:", *_document_lines(report.registry)]
+        if report.registry.current_sha256:
+            lines.append(f"  an earlier copy: the current one, with a later archive time stamp, "
+                         f"has sha256 {report.registry.current_sha256}")
     else:
         lines.append("Registry: no document issued by this portal has exactly these bytes.")
     if report.code_status:
@@ -147,4 +151,10 @@ def _seal_lines(seal) -> list[str]:
         if check.timestamp:
             trust = "trusted" if check.timestamp_trusted else "not trusted"
             lines.append(f"     timestamp {check.timestamp.isoformat()} ({trust})")
+        if check.level:
+            lines.append(f"     PAdES level {check.level}, {check.document_timestamps} document "
+                         f"time stamp(s) after it")
+        if check.revoked_at:
+            lines.append(f"     REVOKED: its certificate was revoked at "
+                         f"{check.revoked_at.isoformat()}, before the seal's time")
     return lines

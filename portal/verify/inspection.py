@@ -2,11 +2,15 @@
 
 Everything here trusts nothing in the file: the caller runs it in a separate process with a
 memory and time limit (portal/sandbox.py). It needs no app and no database: the trust
-roots come in as DER bytes and the answer goes back as plain picklable values.
+roots and the portal's CRLs come in as DER bytes and the answer goes back as plain picklable
+values. Document time stamps and validation data (DSS) added after our seal are long-term
+updates, not changes: the seal still covers the whole file when nothing else follows.
 """
 
+import datetime as dt
 import io
 import logging
+import re
 from dataclasses import dataclass, field, replace
 
 from asn1crypto import x509 as asn1_x509
@@ -20,7 +24,15 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from portal.audit.chain import TRAIL_FILENAME, TrailCheck
 from portal.pdfs import active
-from portal.sealing.pades import SealCheck, SignatureCheck, check_signature
+from portal.sealing.pades import (
+    LEVEL_B_B,
+    LEVEL_B_LT,
+    LEVEL_B_LTA,
+    LEVEL_B_T,
+    SealCheck,
+    SignatureCheck,
+    check_signature,
+)
 from portal.verify.attached_trail import attached_trail
 from portal.verify.verdicts import (
     CHANGE_ANNOTATIONS,
@@ -46,6 +58,10 @@ UNREADABLE = (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeEr
 HEADER_WINDOW = 1024
 # Catalog entries a reader may touch without it being "other" content (DSS: validation data).
 EXPLAINED_CATALOG_KEYS = {"/Pages", "/AcroForm", "/DSS", "/Perms"}
+# Objects of the validation data (DSS) walked to tell them from other changes; a DSS larger
+# than this is not one a signer writes, and what is past the bound counts as a change.
+MAX_DSS_OBJECTS = 20_000
+DOC_TIMESTAMP = "/DocTimeStamp"
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,8 @@ class Inspection:
 
 
 def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
-                timestamp_roots_der: tuple[bytes, ...] = ()) -> Inspection:
+                timestamp_roots_der: tuple[bytes, ...] = (),
+                crls_der: tuple[bytes, ...] = ()) -> Inspection:
     """Read the PDF: its active content, its signatures (capped), changes after our seal."""
     # First, and cheap: a file whose interactive layer alone passes the walk's bound would
     # keep pyHanko busy until the deadline (200,000 form fields: over 20 s).
@@ -76,7 +93,8 @@ def inspect_pdf(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
         return Inspection(problem=PROBLEM_TOO_COMPLEX, active_content=None)
     except Exception:  # qpdf cannot read it: pyHanko says what it can
         active_content = None
-    inspection = _signatures_of(_from_header(pdf_bytes), roots_der, timestamp_roots_der)
+    inspection = _signatures_of(_from_header(pdf_bytes), roots_der, timestamp_roots_der,
+                                crls_der)
     if inspection.problem == PROBLEM_ENCRYPTED:
         return replace(inspection, active_content=None)
     return replace(inspection, active_content=_besides_the_trail(active_content,
@@ -102,16 +120,18 @@ def _from_header(pdf_bytes: bytes) -> bytes:
 
 
 def _signatures_of(pdf_bytes: bytes, roots_der: tuple[bytes, ...],
-                   timestamp_roots_der: tuple[bytes, ...]) -> Inspection:
+                   timestamp_roots_der: tuple[bytes, ...],
+                   crls_der: tuple[bytes, ...] = ()) -> Inspection:
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
         if reader.encrypted:
             return Inspection(problem=PROBLEM_ENCRYPTED)
-        embedded, broken = _embedded_signatures(reader)
+        embedded, document_stamps, broken = _embedded_signatures(reader)
     except UNREADABLE:
         return Inspection(problem=PROBLEM_DAMAGED)
-    return replace(_sealed(reader, embedded, broken, pdf_bytes, roots_der, timestamp_roots_der),
-                   trail=_trail_of(reader))
+    sealed = _sealed(reader, embedded, document_stamps, broken, pdf_bytes, roots_der,
+                     timestamp_roots_der, crls_der)
+    return replace(sealed, trail=_trail_of(reader))
 
 
 def _trail_of(reader) -> TrailCheck | None:
@@ -121,34 +141,98 @@ def _trail_of(reader) -> TrailCheck | None:
         return TrailCheck(readable=False)
 
 
-def _sealed(reader, embedded, broken: int, pdf_bytes: bytes, roots_der: tuple[bytes, ...],
-            timestamp_roots_der: tuple[bytes, ...]) -> Inspection:
+def _sealed(reader, embedded, document_stamps, broken: int, pdf_bytes: bytes,
+            roots_der: tuple[bytes, ...], timestamp_roots_der: tuple[bytes, ...],
+            crls_der: tuple[bytes, ...]) -> Inspection:
     if not embedded and not broken:
         return Inspection(seal=SealCheck(signed=False))
     roots = [x509.load_der_x509_certificate(der) for der in roots_der]
     ours = _ours(embedded, roots)
     chosen = _chosen_for_validation(embedded, ours)
-    checks = {id(signature): _validated(signature, roots_der, timestamp_roots_der)
+    # The portal's own time stamps chain to its own roots.
+    checks = {id(signature): _validated(signature, roots_der,
+                                        (*timestamp_roots_der, *roots_der))
               for signature in chosen}
     reported = ours[-1] if ours else (chosen[-1] if chosen else None)
-    seal = _seal_check(chosen, checks, reported, total=len(embedded) + broken)
     if not ours:
-        return Inspection(seal=seal)
-    changes, added_pages = _changes_after(reader, reported, checks[id(reported)], pdf_bytes)
+        return Inspection(seal=_seal_check(chosen, checks, reported,
+                                           total=len(embedded) + broken))
+    check = checks[id(reported)]
+    changes, added_pages, long_term_only = _changes_after(reader, reported, check, pdf_bytes)
+    checks[id(reported)] = replace(
+        check, covers_whole_file=check.covers_whole_file or long_term_only,
+        level=_level(reader, reported, check, document_stamps),
+        document_timestamps=sum(stamp.signed_revision > reported.signed_revision
+                                for stamp in document_stamps),
+        revoked_at=_revoked_at(reported, check, roots, crls_der))
+    seal = _seal_check(chosen, checks, reported, total=len(embedded) + broken)
     return Inspection(seal=seal, ours=True, changes=changes, added_pages=added_pages)
 
 
 # --- signatures ------------------------------------------------------------------------------
 
-def _embedded_signatures(reader) -> tuple[list[EmbeddedPdfSignature], int]:
-    """The readable signatures in signing order, and how many filled fields were not."""
-    readable, broken = [], 0
+def _embedded_signatures(reader) -> tuple[list[EmbeddedPdfSignature], list, int]:
+    """The readable signatures and document time stamps in signing order, and how many
+    filled fields were not readable."""
+    readable, stamps, broken = [], [], 0
     for fq_name, _value, sig_field in enumerate_sig_fields(reader, filled_status=True):
         try:
-            readable.append(EmbeddedPdfSignature(reader, sig_field, fq_name))
+            signature = EmbeddedPdfSignature(reader, sig_field, fq_name)
+            is_stamp = signature.sig_object_type == DOC_TIMESTAMP
         except UNREADABLE:
             broken += 1
-    return sorted(readable, key=lambda signature: signature.signed_revision), broken
+            continue
+        (stamps if is_stamp else readable).append(signature)
+
+    def order(signature):
+        return signature.signed_revision
+    return sorted(readable, key=order), sorted(stamps, key=order), broken
+
+
+def _level(reader, signature, check: SignatureCheck, document_stamps) -> str:
+    """The PAdES baseline level the signature reaches in this file."""
+    if check.timestamp is None:
+        return LEVEL_B_B
+    try:
+        has_dss = "/DSS" in reader.root
+    except UNREADABLE:
+        has_dss = False
+    if not has_dss:
+        return LEVEL_B_T
+    later = any(stamp.signed_revision > signature.signed_revision for stamp in document_stamps)
+    return LEVEL_B_LTA if later else LEVEL_B_LT
+
+
+def _revoked_at(signature, check: SignatureCheck, roots, crls_der) -> dt.datetime | None:
+    """When one of our CAs revoked the signer's certificate, if that was before the signature's
+    trusted time (its time stamp, else the time it claims); None otherwise."""
+    try:
+        cert = _as_cryptography(signature.signer_cert)
+    except UNREADABLE:
+        return None
+    trusted_time = check.timestamp if check.timestamp and check.timestamp_trusted \
+        else check.signed_at
+    for der in crls_der:
+        try:
+            crl = x509.load_der_x509_crl(der)
+        except ValueError:
+            continue
+        issuer = next((root for root in roots if root.subject == crl.issuer
+                       and cert.issuer == crl.issuer and _crl_signed_by(crl, root)), None)
+        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number) \
+            if issuer is not None else None
+        if entry is None:
+            continue
+        if trusted_time is None or entry.revocation_date_utc <= trusted_time:
+            return entry.revocation_date_utc
+    return None
+
+
+def _crl_signed_by(crl, root: x509.Certificate) -> bool:
+    try:
+        return crl.is_signature_valid(root.public_key())
+    except (TypeError, ValueError):
+        return False
 
 
 def _ours(embedded, roots) -> list[EmbeddedPdfSignature]:
@@ -247,6 +331,9 @@ def _seal_check(chosen, checks, reported, total: int) -> SealCheck:
         signed_at=headline.signed_at,
         timestamp=headline.timestamp,
         timestamp_trusted=headline.timestamp_trusted,
+        level=headline.level,
+        document_timestamps=headline.document_timestamps,
+        revoked_at=headline.revoked_at,
         signature_count=total,
         signatures=listed,
     )
@@ -255,27 +342,36 @@ def _seal_check(chosen, checks, reported, total: int) -> SealCheck:
 # --- what changed after our seal -------------------------------------------------------------
 
 def _changes_after(reader, signature, check: SignatureCheck,
-                   pdf_bytes: bytes) -> tuple[tuple[str, ...], int]:
-    """Kinds of change after the signed revision, and how many pages were added."""
+                   pdf_bytes: bytes) -> tuple[tuple[str, ...], int, bool]:
+    """Kinds of change after the signed revision, how many pages were added, and whether only
+    long-term updates (validation data, document time stamps) follow the signature."""
     if not check.intact:
-        return (CHANGE_OTHER,), 0  # the signed bytes themselves were altered
+        return (CHANGE_OTHER,), 0, False  # the signed bytes themselves were altered
     signed_revision = signature.signed_revision
     changes, added_pages = set(), 0
-    if signed_revision < reader.xrefs.total_revisions - 1:
+    updated = signed_revision < reader.xrefs.total_revisions - 1
+    if updated:
         try:
             changes, added_pages = _revision_changes(reader, signed_revision)
         except UNREADABLE:
             changes = {CHANGE_OTHER}
-    if not changes or _bytes_after_last_eof(pdf_bytes):
+    junk = _bytes_after_last_eof(pdf_bytes)
+    try:
+        long_term_only = updated and not changes and not junk and \
+            _only_long_term_updates(reader, signed_revision)
+    except UNREADABLE:
+        long_term_only = False
+    if not changes or junk:
         # Also a whole-file seal whose bytes are not the issued ones (e.g. a re-padded hole).
         changes.add(CHANGE_OTHER)
     return tuple(kind for kind in (CHANGE_PAGES, CHANGE_ANNOTATIONS, CHANGE_FORM, CHANGE_OTHER)
-                 if kind in changes), added_pages
+                 if kind in changes), added_pages, long_term_only
 
 
 def _revision_changes(reader, signed_revision: int) -> tuple[set[str], int]:
     then = reader.get_historical_resolver(signed_revision)
-    changed = _refs_changed_after(reader, signed_revision)
+    # Validation data and document time stamps are long-term updates, not changes.
+    changed = _refs_changed_after(reader, signed_revision) - _long_term_refs(reader)
     old_pages, new_pages = _page_refs(then.root), _page_refs(reader.root)
     changes = set()
     if [ref.idnum for ref in old_pages] != [ref.idnum for ref in new_pages]:
@@ -289,6 +385,135 @@ def _revision_changes(reader, signed_revision: int) -> tuple[set[str], int]:
             _catalog_changed(then.root, reader.root):
         changes.add(CHANGE_OTHER)
     return changes, max(len(new_pages) - len(old_pages), 0)
+
+
+def _long_term_refs(reader) -> set[tuple[int, int]]:
+    """The objects of the DSS and of the document time-stamp fields (with their widgets)."""
+    refs = set()
+    for _name, value, sig_field in enumerate_sig_fields(reader, filled_status=True):
+        value = value.get_object() if isinstance(value, generic.IndirectObject) else value
+        if isinstance(value, generic.DictionaryObject) and value.get("/Type") == DOC_TIMESTAMP \
+                and isinstance(sig_field, generic.IndirectObject) \
+                and not _visible(sig_field.get_object()):
+            refs.add(_key(sig_field))
+            raw = sig_field.get_object().raw_get("/V")
+            if isinstance(raw, generic.IndirectObject):
+                refs.add(_key(raw))
+    dss = reader.root.raw_get("/DSS") if "/DSS" in reader.root else None
+    stack, walked = [dss], 0
+    while stack and walked < MAX_DSS_OBJECTS:
+        item = stack.pop()
+        walked += 1
+        if isinstance(item, generic.IndirectObject):
+            if _key(item) in refs:
+                continue
+            refs.add(_key(item))
+            item = item.get_object()
+        if isinstance(item, generic.ArrayObject):
+            stack.extend(item)
+        elif isinstance(item, generic.DictionaryObject):
+            stack.extend(item.raw_get(key) for key in item)
+    return refs
+
+
+# Written again by every update a signer makes; nothing else in them may change.
+DATE_KEYS = {"/ModDate"}
+# Also the namespace declarations: a signer writing the packet again may repeat them.
+XMP_NOISE = re.compile(rb"<xmp:(?:ModifyDate|MetadataDate)>[^<]*</xmp:(?:ModifyDate|MetadataDate)>"
+                       rb"|xmp:(?:ModifyDate|MetadataDate)=\"[^\"]*\""
+                       rb"|\s+xmlns:[\w.-]+=\"[^\"]*\"")
+
+
+def _only_long_term_updates(reader, signed_revision: int) -> bool:
+    """Every object written after the signed revision is validation data, a document time
+    stamp, or the few objects such an update must touch, with nothing else changed in them:
+    the catalog, the form's field list, a page's annotation list, the dates of the metadata."""
+    then = reader.get_historical_resolver(signed_revision)
+    long_term = _long_term_refs(reader)
+    if not _same_info(then, reader):
+        return False
+    for ref in _refs_changed_after(reader, signed_revision) - long_term:
+        before = _object_or_none(then, ref)
+        if before is None or isinstance(before, generic.NullObject):
+            # New since the seal: shown only if a changed older object points to it, and
+            # those are held to the rules here (e.g. validation data the DSS no longer lists).
+            continue
+        if not _same_but(before, _object_or_none(reader, ref), ref, reader, long_term):
+            return False
+    return True
+
+
+def _same_info(then, reader) -> bool:
+    """The document information (title, author...) is the same, a new modification date aside,
+    even when a later update points the trailer at a new dictionary."""
+    before, after = _info_of(then), _info_of(reader)
+    if not isinstance(before, generic.DictionaryObject) or \
+            not isinstance(after, generic.DictionaryObject):
+        return before is None and after is None
+    keys = (set(before.keys()) | set(after.keys())) - DATE_KEYS
+    return all(_raw_repr(before, key) == _raw_repr(after, key) for key in keys)
+
+
+def _info_of(resolver):
+    trailer = resolver.trailer_view
+    info = trailer.raw_get("/Info") if "/Info" in trailer else None
+    if isinstance(info, generic.IndirectObject):
+        return resolver.get_object(info.reference)
+    return info
+
+
+def _same_but(before, after, ref, reader, long_term) -> bool:
+    if isinstance(before, generic.StreamObject) or isinstance(after, generic.StreamObject):
+        if not (isinstance(before, generic.StreamObject) and
+                isinstance(after, generic.StreamObject)) or after.get("/Type") != "/Metadata":
+            return False
+        return XMP_NOISE.sub(b"", before.data) == XMP_NOISE.sub(b"", after.data)
+    if not isinstance(before, generic.DictionaryObject) or \
+            not isinstance(after, generic.DictionaryObject):
+        return False
+    if _key(reader.root_ref) == ref:
+        return not _catalog_changed(before, after) and \
+            _raw_repr(before, "/AcroForm") == _raw_repr(after, "/AcroForm")
+    grown = {"/Annots", "/Fields"}
+    for key in set(before.keys()) | set(after.keys()):
+        if key in DATE_KEYS:
+            continue
+        if key in grown:
+            if not _grew_by_long_term_only(before.get(key), after.get(key), long_term):
+                return False
+        elif _raw_repr(before, key) != _raw_repr(after, key):
+            return False
+    return True
+
+
+def _grew_by_long_term_only(before, after, long_term) -> bool:
+    old = [_raw_item(item) for item in before] if isinstance(before, generic.ArrayObject) else []
+    new = [_raw_item(item) for item in after] if isinstance(after, generic.ArrayObject) else []
+    return new[:len(old)] == old and all(
+        isinstance(item, tuple) and item in long_term for item in new[len(old):])
+
+
+def _raw_item(item):
+    return _key(item) if isinstance(item, generic.IndirectObject) else repr(item)[:1000]
+
+
+def _object_or_none(resolver, ref):
+    try:
+        return resolver.get_object(generic.Reference(*ref))
+    except UNREADABLE:
+        return None
+
+
+def _visible(widget) -> bool:
+    """A widget with an area on the page: a time stamp that shows is content, not data."""
+    rect = widget.get("/Rect") if isinstance(widget, generic.DictionaryObject) else None
+    if not isinstance(rect, generic.ArrayObject) or len(rect) != 4:
+        return False
+    try:
+        x1, y1, x2, y2 = (float(number) for number in rect)
+    except (TypeError, ValueError):
+        return True
+    return abs(x2 - x1) > 0 and abs(y2 - y1) > 0
 
 
 def _refs_changed_after(reader, revision: int) -> set[tuple[int, int]]:

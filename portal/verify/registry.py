@@ -14,6 +14,7 @@ from portal.documents.display import mask_contact
 from portal.documents.models import Document
 from portal.errors import DomainError
 from portal.extensions import db
+from portal.sealing.models import EarlierFinal
 
 # Longer than any code we issue (12 characters in dashed groups): anything longer is not one.
 MAX_CODE_LENGTH = 40
@@ -58,6 +59,9 @@ class RegistryMatch:
     # (the sealing itself, the mail): the certificate's head stays a link of the chain.
     certificate_chain_head: str = ""
     events_after_certificate: int = 0
+    # This file is an earlier final PDF of the document: the portal has since added an archive
+    # time stamp, and the current file has this sha256. Both are authentic.
+    current_sha256: str = ""
     # When the issuer's retention deleted the portal's copy of the file (None: still stored).
     # The digest stays registered: a kept copy is still authentic.
     files_purged_at: datetime | None = None
@@ -69,11 +73,17 @@ def sha256_of(data: bytes) -> str:
 
 
 def check_registry(pdf_bytes: bytes) -> RegistryMatch | None:
-    """The document whose final PDF is byte-for-byte this file, or None."""
+    """The document whose final PDF (now, or before an archive time stamp) is byte-for-byte
+    this file, or None."""
     digest = sha256_of(pdf_bytes)
     document = db.session.execute(
         select(Document).where(Document.final_sha256 == digest).order_by(Document.id).limit(1)
     ).scalar_one_or_none()
+    if document is None:
+        document = db.session.execute(
+            select(Document).join(EarlierFinal, EarlierFinal.document_id == Document.id)
+            .where(EarlierFinal.sha256 == digest).order_by(Document.id).limit(1)
+        ).scalar_one_or_none()
     return match_for(document, digest) if document is not None else None
 
 
@@ -99,6 +109,7 @@ def match_for(document: Document, digest: str) -> RegistryMatch:
         verification_code=document.verification_code,
         sha256=digest,
         parties=parties,
+        current_sha256=document.final_sha256 if document.final_sha256 != digest else "",
         files_purged_at=document.files_purged_at,
         **_audit_trail(document.id),
     )

@@ -17,7 +17,7 @@ from portal.audit.chain import TrailCheck
 from portal.models_base import end_read_before_slow_work
 from portal.pdfs.findings import as_records
 from portal.sandbox import BUSY, SandboxFailure, preload, run_isolated
-from portal.sealing.store import timestamp_roots, trust_roots
+from portal.sealing.store import revocation_lists, timestamp_roots, trust_roots
 from portal.verify.inspection import Inspection, inspect_pdf
 from portal.verify.registry import (
     RegistryMatch,
@@ -47,6 +47,7 @@ from portal.verify.verdicts import (
     PROBLEM_NOT_PDF,
     PROBLEM_TOO_COMPLEX,
     PROBLEM_TOO_LARGE,
+    REVOKED,
     TRAIL_CHANGED,
     TRAIL_HOLDS,
     TRAIL_NONE,
@@ -104,6 +105,9 @@ def build_report(pdf_bytes: bytes | None, *, code: str | None = None) -> VerifyR
 
 def _verdict(registry: RegistryMatch | None, inspection: Inspection | None,
              problem: str | None, trail: TrailFinding | None) -> str:
+    if inspection is not None and inspection.ours and inspection.seal is not None \
+            and inspection.seal.revoked_at is not None:
+        return REVOKED  # even a file we stored: its seal's certificate was no longer good
     if registry is not None:
         # Whatever its seal says (files sealed before seals existed have none); but a file
         # whose own audit trail contradicts itself or the register is never "authentic".
@@ -171,6 +175,7 @@ def _inspected(pdf_bytes: bytes) -> tuple[Inspection | None, str | None]:
     try:
         inspection = run_isolated(
             inspect_pdf, pdf_bytes, _der(_trust_roots()), _der(_timestamp_roots()),
+            tuple(revocation_lists()),
             timeout=config["SIGNET_VERIFY_TIMEOUT"], memory_mb=config["SIGNET_VERIFY_MEMORY_MB"])
     except SandboxFailure as failure:
         log.warning("Verification of %s (%d bytes) gave no result: %s",
@@ -253,4 +258,4 @@ def _code_status(named: RegistryMatch | None, status: str,
         return status
     if registry is None:
         return CODE_DIFFERS
-    return CODE_MATCHES if registry.sha256 == named.sha256 else CODE_OTHER_DOCUMENT
+    return CODE_MATCHES if registry.document_id == named.document_id else CODE_OTHER_DOCUMENT

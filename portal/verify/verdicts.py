@@ -9,9 +9,11 @@ from portal.verify.registry import RegistryMatch
 AUTHENTIC = "authentic"  # this exact file is one the portal issued, and its seal holds
 MODIFIED = "modified"  # our seal is in it, but the file is not what we issued / changed after
 FOREIGN = "foreign"  # signed, but no signature chains to this portal's certificates
+# Our seal, made with a certificate this portal's CA had revoked before the seal's time.
+REVOKED = "revoked"
 UNSIGNED = "unsigned"  # a readable PDF without any signature
 INVALID = "invalid"  # not a PDF, unreadable, encrypted, too big, too complex
-VERDICTS = (AUTHENTIC, MODIFIED, FOREIGN, UNSIGNED, INVALID)
+VERDICTS = (AUTHENTIC, MODIFIED, REVOKED, FOREIGN, UNSIGNED, INVALID)
 
 # Kinds of change made after the seal, as the diff of revisions shows them.
 CHANGE_PAGES = "pages"  # pages added (or removed)

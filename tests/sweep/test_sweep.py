@@ -34,8 +34,8 @@ def test_run_sweep_counts_every_step_and_repeats_harmlessly(app):
         document_id = sent_document(make_user(email="s@example.com").id)
         _overdue_for_a_reminder(document_id)
         first = run_sweep()
-        assert set(first) == {"expired", "reminded", "sealing", "messages", "bulk_batches",
-                              "bundles",
+        assert set(first) == {"expired", "reminded", "sealing", "restamped", "messages",
+                              "bulk_batches", "bundles",
                               "stuck_rules", "automation_retries", "lost_events",
                               "automation_logs", "retention", "sessions"}
         assert first["reminded"] == 1
