@@ -12,10 +12,8 @@ Run from the repository root: .venv/bin/python bench/seal_verify.py
 """
 
 import io
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,6 +22,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
 from pyhanko.sign import fields, signers  # noqa: E402
 
+from bench import timing  # noqa: E402
 from bench.pdf import text_pdf  # noqa: E402
 from portal.sealing import certs  # noqa: E402
 from portal.sealing.pades import (  # noqa: E402
@@ -39,12 +38,7 @@ RUNS = 15
 
 
 def median_ms(action) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return timing.median_ms(action, RUNS)
 
 
 def bare_sign(pdf: bytes, signer) -> bytes:

@@ -17,10 +17,8 @@ Run from the repository root: .venv/bin/python bench/seal_verify.py
 
 import hashlib
 import io
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,7 +28,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
 from pyhanko.sign.validation import validate_pdf_signature  # noqa: E402
 from pyhanko_certvalidator import ValidationContext  # noqa: E402
 
-from bench import goals  # noqa: E402
+from bench import goals, timing  # noqa: E402
 from bench.pdf import text_pdf  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.audit.service import RequestMeta, events_for, record  # noqa: E402
@@ -59,12 +57,7 @@ VERIFY_GOAL = 2.0
 
 
 def median_ms(action) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return timing.median_ms(action, RUNS)
 
 
 def completed_document(pages: int, user: User, company: Company) -> Document:

@@ -8,7 +8,6 @@ The difference "sandbox - in-process" is the per-check overhead of isolation.
 Run from the repository root: .venv/bin/python bench/verify_sandbox.py
 """
 
-import statistics
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
+from bench import timing  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.sandbox import run_isolated  # noqa: E402
@@ -32,12 +32,7 @@ LIMITS = {"timeout": 15, "memory_mb": 768}
 
 
 def median_ms(action) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return timing.median_ms(action, RUNS)
 
 
 def main() -> None:

@@ -400,20 +400,8 @@ def _long_term_refs(reader) -> set[tuple[int, int]]:
             if isinstance(raw, generic.IndirectObject):
                 refs.add(_key(raw))
     dss = reader.root.raw_get("/DSS") if "/DSS" in reader.root else None
-    stack, walked = [dss], 0
-    while stack and walked < MAX_DSS_OBJECTS:
-        item = stack.pop()
-        walked += 1
-        if isinstance(item, generic.IndirectObject):
-            if _key(item) in refs:
-                continue
-            refs.add(_key(item))
-            item = item.get_object()
-        if isinstance(item, generic.ArrayObject):
-            stack.extend(item)
-        elif isinstance(item, generic.DictionaryObject):
-            stack.extend(item.raw_get(key) for key in item)
-    return refs
+    return _reachable_refs(dss, lambda item: [item.raw_get(key) for key in item], refs,
+                           limit=MAX_DSS_OBJECTS)
 
 
 # Written again by every update a signer makes; nothing else in them may change.
@@ -571,9 +559,19 @@ def _field_refs(root) -> set:
     form = root.get("/AcroForm")
     fields = form.raw_get("/Fields") if isinstance(form, generic.DictionaryObject) and \
         "/Fields" in form else None
-    found, stack = set(), [fields]
-    while stack:
+    return _reachable_refs(
+        fields, lambda item: [item.raw_get("/Kids")] if "/Kids" in item else [])
+
+
+def _reachable_refs(start, children, found: set | None = None,
+                    limit: int | None = None) -> set:
+    """The indirect objects reached from `start` through arrays and `children(dictionary)`,
+    each visited once (so cycles end), at most `limit` items walked; added to `found`."""
+    found = set() if found is None else found
+    stack, walked = [start], 0
+    while stack and (limit is None or walked < limit):
         item = stack.pop()
+        walked += 1
         if isinstance(item, generic.IndirectObject):
             if _key(item) in found:
                 continue
@@ -581,8 +579,8 @@ def _field_refs(root) -> set:
             item = item.get_object()
         if isinstance(item, generic.ArrayObject):
             stack.extend(item)
-        elif isinstance(item, generic.DictionaryObject) and "/Kids" in item:
-            stack.append(item.raw_get("/Kids"))
+        elif isinstance(item, generic.DictionaryObject):
+            stack.extend(children(item))
     return found
 
 
