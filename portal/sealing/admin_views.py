@@ -51,7 +51,7 @@ class Pkcs12Form(FlaskForm):
 
 
 REVOCATION_LABELS = {
-    "key_compromise": _l("The private key may have been exposed"),
+    "key_compromise": _l("The key may have leaked"),
     "superseded": _l("Replaced by a new certificate"),
     "cessation_of_operation": _l("No longer used"),
     "unspecified": _l("Other reason"),

@@ -25,8 +25,10 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "home.health", "downloads.final_pdf"
                     "two_factor.second_factor", "two_factor.cancel_second_factor",
                     "two_factor.passkey_sign_in_options", "two_factor.passkey_sign_in"}
 # sso.: single sign-on, a way in; public_links.: a template published for anyone to sign;
-# bundles.: the company signer's batch ceremony, a signing link like signing.
-PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.", "sso.", "public_links.", "bundles.")
+# bundles.: the company signer's batch ceremony, a signing link like signing.; pki.: the CA's
+# certificate and revocation list, which every seal names for any reader to fetch.
+PUBLIC_BLUEPRINTS = ("signing.", "verify.", "invite.", "sso.", "public_links.", "bundles.",
+                     "pki.")
 # Belong to every account, whatever its roles: the start page, the profile, log out, language.
 EVERY_ACCOUNT = {"home.index", "profile.index", "profile.create_token", "profile.revoke_token",
                  "auth.logout", "i18n.choose_language", "account.change_password",
