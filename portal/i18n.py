@@ -1,7 +1,9 @@
 """Language choice: the user's setting, else the session's pick, else the browser's."""
 
 from flask import g, has_request_context, request, session, url_for
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_context
 
 from portal.config import LANGUAGES, REPO_ROOT
 from portal.extensions import babel
@@ -29,7 +31,30 @@ def init_app(app) -> None:
 
     @app.context_processor
     def language_context():
-        return {"languages": LANGUAGES, "current_locale": select_locale()}
+        return {"languages": LANGUAGES, "current_locale": select_locale(),
+                TRANSLATIONS_KEY: get_translations()}
+
+    app.jinja_env.install_gettext_callables(_template_gettext, _template_ngettext, newstyle=True)
+
+
+# Templates translate through the catalogue their render was given, looked up once per render:
+# Flask-Babel's own callables look it up again for every string (a signing page has dozens).
+# A template rendered without it (a macro imported without context) looks it up as before.
+TRANSLATIONS_KEY = "_render_translations"
+
+
+def _translations_of(context):
+    return context.get(TRANSLATIONS_KEY) or get_translations()
+
+
+@pass_context
+def _template_gettext(context, message: str) -> str:
+    return _translations_of(context).ugettext(message)
+
+
+@pass_context
+def _template_ngettext(context, singular: str, plural: str, count: int) -> str:
+    return _translations_of(context).ungettext(singular, plural, count)
 
 
 def safe_next(target: str | None) -> str:

@@ -42,3 +42,17 @@ def test_translations_keep_every_placeholder(language):
             assert set(PLACEHOLDER.findall(target)) <= expected, (message.id, target)
             named = {p for p in expected if not p.startswith("%(num)")}
             assert named <= set(PLACEHOLDER.findall(target)), (message.id, target)
+
+
+def test_templates_and_macros_imported_without_context_speak_the_requests_language(app):
+    from flask import render_template_string
+
+    page = ('{% from "macros/pager.html" import pager %}'
+            '{{ _("Password") }}|{{ ngettext("%(num)d day", "%(num)d days", 5) }}|'
+            '{{ pager(2, 3, "home.index", "#list") }}')
+    with app.test_request_context("/", headers={"Accept-Language": "ru"}):
+        russian = render_template_string(page)
+    with app.test_request_context("/", headers={"Accept-Language": "pt"}):
+        portuguese = render_template_string(page)
+    assert russian.startswith("Пароль|5 дней|") and "Страница 2 из 3" in russian
+    assert portuguese.startswith("Palavra-passe|5 dias|") and "Página 2 de 3" in portuguese
