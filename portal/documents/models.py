@@ -54,7 +54,19 @@ FIELD_TYPES = (
 )
 
 
-class Document(TimestampMixin, db.Model):
+class DocumentTraits:
+    """What a document answers from its own values: shared by the model and the signing
+    page's plain record of it (portal/signing/page_data.py)."""
+
+    @property
+    def is_draft(self) -> bool:
+        return self.stage == "draft"
+
+    def parties_with_role(self, role: str) -> list["Party"]:
+        return [party for party in self.parties if party.role == role]
+
+
+class Document(DocumentTraits, TimestampMixin, db.Model):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("company_id", "number", name="uq_documents_company_number"),
@@ -131,15 +143,30 @@ class Document(TimestampMixin, db.Model):
     responsible = relationship("User", foreign_keys=[responsible_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
 
+
+class PartyTraits:
+    """What a party answers from its own values (as DocumentTraits)."""
+
     @property
-    def is_draft(self) -> bool:
-        return self.stage == "draft"
+    def signs(self) -> bool:
+        return self.role in SIGNING_ROLES
 
-    def parties_with_role(self, role: str) -> list["Party"]:
-        return [party for party in self.parties if party.role == role]
+    @property
+    def contact(self) -> str:
+        return self.phone if self.channel == "sms" else self.email
+
+    @property
+    def audit_actor(self) -> tuple[str, int, str]:
+        """Who did it, as the audit trail records it: (kind, id, label)."""
+        return "party", self.id, f"{self.name} <{self.contact}>"
+
+    @property
+    def speaks(self) -> str:
+        """The language of this party's page and of every message to it."""
+        return self.language or self.document.language
 
 
-class Party(TimestampMixin, db.Model):
+class Party(PartyTraits, TimestampMixin, db.Model):
     __tablename__ = "parties"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,23 +223,6 @@ class Party(TimestampMixin, db.Model):
     document: Mapped[Document] = relationship(back_populates="parties")
     fields: Mapped[list["Field"]] = relationship(back_populates="party")
 
-    @property
-    def signs(self) -> bool:
-        return self.role in SIGNING_ROLES
-
-    @property
-    def contact(self) -> str:
-        return self.phone if self.channel == "sms" else self.email
-
-    @property
-    def audit_actor(self) -> tuple[str, int, str]:
-        """Who did it, as the audit trail records it: (kind, id, label)."""
-        return "party", self.id, f"{self.name} <{self.contact}>"
-
-    @property
-    def speaks(self) -> str:
-        """The language of this party's page and of every message to it."""
-        return self.language or self.document.language
 
 
 class Field(TimestampMixin, db.Model):

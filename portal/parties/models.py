@@ -37,7 +37,16 @@ class RequisitesMixin:
     )
 
 
-class Company(RequisitesMixin, TimestampMixin, db.Model):
+class CompanyTraits:
+    """What a company answers from its own values: shared by the model and the signing page's
+    plain record of it (portal/signing/page_data.py)."""
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.legal_name
+
+
+class Company(CompanyTraits, RequisitesMixin, TimestampMixin, db.Model):
     __tablename__ = "companies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,10 +75,6 @@ class Company(RequisitesMixin, TimestampMixin, db.Model):
     # second. The document row and its digests stay: they are what /verify answers from.
     retention_files_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     retention_mask_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-
-    @property
-    def display_name(self) -> str:
-        return self.short_name or self.legal_name
 
 
 class Counterparty(RequisitesMixin, TimestampMixin, db.Model):

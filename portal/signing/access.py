@@ -3,6 +3,7 @@
 import functools
 from datetime import datetime
 
+from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
@@ -12,6 +13,8 @@ from portal.documents.models import FINAL_STAGES, OPEN_STAGES, Document, Party
 from portal.errors import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.signing import page_data
+from portal.signing.page_data import PartyRecord
 from portal.tokens import hash_token
 from portal.unit import fresh_transaction
 from portal.workflow.lock import lock_current
@@ -49,10 +52,39 @@ class StepRefused(DomainError):
 
 def find_party(token: str) -> Party:
     """The signing party whose link carries `token`, or LinkInvalid."""
+    return _usable(_party_by_token_hash(_link_hash(token)))
+
+
+def read_page_party(token: str, fresh: bool = False) -> PartyRecord:
+    """As find_party, as plain records for the signing page, which only reads (page_data).
+
+    Read once per request (the language hook and the page share it); `fresh`: read again,
+    after this request wrote.
+    """
+    token_hash = _link_hash(token)
+    found = g.get(_PAGE_PARTY_KEY)
+    if fresh or found is None or found[0] != token_hash:
+        found = (token_hash, page_data.read_party(token_hash))
+        setattr(g, _PAGE_PARTY_KEY, found)
+    return _usable(found[1])
+
+
+def forget_page_party() -> None:
+    """At the end of a request: a test's requests may share one app context (and its `g`)."""
+    g.pop(_PAGE_PARTY_KEY, None)
+
+
+_PAGE_PARTY_KEY = "signing_page_party"
+
+
+def _link_hash(token: str) -> str:
     token = str(token or "")
     if not token or len(token) > TOKEN_MAX_LENGTH:
         raise LinkInvalid()
-    party = _party_by_token_hash(hash_token(token))
+    return hash_token(token)
+
+
+def _usable(party):
     if party is None or not party.signs or party.document.stage == "draft":
         raise LinkInvalid()
     return party

@@ -35,8 +35,8 @@ from portal.signing import codes
 from portal.signing.access import (
     SigningClosed,
     StepRefused,
-    find_party,
     lock_party,
+    read_page_party,
     require_active,
     state_of,
 )
@@ -50,6 +50,7 @@ from portal.signing.filling import (
     fields_of,
     missing_required,
 )
+from portal.signing.page_data import PartyRecord
 from portal.workflow import order as workflow
 
 DECLINE_REASON_MAX = 1000
@@ -88,13 +89,18 @@ def require_session(party: Party, ceremony: Ceremony | None) -> Ceremony:
 
 # --- open -----------------------------------------------------------------------------------
 
-def open_link(token: str, meta) -> tuple[Party, str]:
-    """The party and its state; the first open of an active link is recorded."""
-    party = find_party(token)
+def open_link(token: str, meta) -> tuple[PartyRecord, str]:
+    """The party (as the page reads it) and its state; the first open of an active link is
+    recorded."""
+    party = read_page_party(token)
     state = state_of(party)
     if state != "active" or party.opened_at is not None:
         return party, state
-    party_id = party.id
+    _record_first_open(party.id, meta)
+    return read_page_party(token, fresh=True), state
+
+
+def _record_first_open(party_id: int, meta) -> None:
     unit.commit()  # a fresh transaction that writes first (see access.lock_party)
     now = utcnow()
     result = db.session.execute(
@@ -103,10 +109,8 @@ def open_link(token: str, meta) -> tuple[Party, str]:
                 status=case((PARTIES.c.status == "sent", "opened"), else_=PARTIES.c.status))
     )
     if result.rowcount == 1:  # of two first opens at once, one is recorded
-        _event(PARTY_OPENED, party, meta)
+        _event(PARTY_OPENED, db.session.get(Party, party_id), meta)
     unit.commit()
-    db.session.refresh(party)
-    return party, state
 
 
 def choose_language(token: str, language: str) -> Party:

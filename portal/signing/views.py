@@ -22,7 +22,15 @@ from portal.pdfs import PdfRejected, page_unavailable, preview_mimetype
 from portal.sealing.finalize import final_filename
 from portal.signing import ceremony as sessions
 from portal.signing import pages, services
-from portal.signing.access import LinkInvalid, SigningClosed, StepRefused, find_party, state_of
+from portal.signing.access import (
+    LinkInvalid,
+    SigningClosed,
+    StepRefused,
+    find_party,
+    forget_page_party,
+    read_page_party,
+    state_of,
+)
 from portal.signing.filling import FieldInput, fields_of
 from portal.signing.link_pages import image_limit, page_limit, serve_link_pages
 from portal.signing.preview import preview_page, preview_pdf
@@ -35,13 +43,20 @@ PREVIEW_WIDTHS = (600, 1000, 1400)
 
 def _party_speaks(token: str) -> str | None:
     """The party's language (its own pick, else the document's), not the browser's."""
+    # Read as the view will read it: the page from plain records, every other route the models.
+    lookup = read_page_party if request.endpoint == "signing.page" else find_party
     try:
-        return find_party(token).speaks
+        return lookup(token).speaks
     except LinkInvalid:
         return None
 
 
 serve_link_pages(bp, _party_speaks, "signing.choose_language")
+
+
+@bp.teardown_request
+def _forget_page_party(_error=None):
+    forget_page_party()
 
 
 def _ceremony_cookie():
