@@ -55,6 +55,9 @@ def find_party(token: str) -> Party:
     return _usable(_party_by_token_hash(_link_hash(token)))
 
 
+_PAGE_PARTY_KEY = "signing_page_party"
+
+
 def read_page_party(token: str, fresh: bool = False) -> PartyRecord:
     """As find_party, as plain records for the signing page, which only reads (page_data).
 
@@ -74,9 +77,6 @@ def forget_page_party() -> None:
     g.pop(_PAGE_PARTY_KEY, None)
 
 
-_PAGE_PARTY_KEY = "signing_page_party"
-
-
 def _link_hash(token: str) -> str:
     token = str(token or "")
     if not token or len(token) > TOKEN_MAX_LENGTH:
@@ -90,7 +90,7 @@ def _usable(party):
     return party
 
 
-# The page's language hook and the page itself look one link up in one request: the second
+# A route's language hook and the route itself look one link up in one request: the second
 # lookup takes the row from the session (refreshed if a commit expired it), not a new query.
 # One joined query brings what the page shows (document, company, parties, fields): each
 # separate load costs the ORM ~0.4 ms, more than the page's own rendering. The statement is
