@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # A file has no server connection to lose: a ping on every checkout would be pure cost.
     options["pool_pre_ping"] = False
     options["connect_args"] = {**options.get("connect_args", {}),
                                "timeout": float(app.config["SIGNET_SQLITE_TIMEOUT"])}
