@@ -92,9 +92,9 @@ def _usable(party):
 
 # A route's language hook and the route itself look one link up in one request: the second
 # lookup takes the row from the session (refreshed if a commit expired it), not a new query.
-# One joined query brings what the page shows (document, company, parties, fields): each
-# separate load costs the ORM ~0.4 ms, more than the page's own rendering. The statement is
-# built once: building it and its cache key again on every request cost another 0.25 ms.
+# One joined query brings what the signing routes read (document, company, parties, fields):
+# each separate load costs the ORM ~0.4 ms. The statement is built once: building it and its
+# cache key again on every request cost another 0.25 ms. (The page itself reads records.)
 _FOUND_PARTY_KEY = "signing_party_found"
 
 

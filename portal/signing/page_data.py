@@ -73,16 +73,17 @@ def _statements():
     fields = Field.__table__
     its_document = (select(parties.c.document_id)
                     .where(parties.c.token_hash == bindparam("token_hash")).scalar_subquery())
-    # Every party of the link's document (in Document.parties' order), each row with the
-    # document and its company; then the fields (in Document.fields' order). Two reads.
+    # Every party of the link's document, each row with the document and its company; then
+    # the fields. Two reads, each in the order the model's relationship gives.
+    relationships = inspect(Document).relationships
     all_parties = (select(*_labelled(Party, ""), *_labelled(Document, "d_"),
                           *_labelled(Company, "c_"))
                    .select_from(parties.join(documents, parties.c.document_id == documents.c.id)
                                 .join(companies, documents.c.company_id == companies.c.id))
                    .where(documents.c.id == its_document)
-                   .order_by(parties.c.order, parties.c.id))
+                   .order_by(*relationships["parties"].order_by))
     all_fields = (select(*_labelled(Field, "")).where(fields.c.document_id == its_document)
-                  .order_by(fields.c.page, fields.c.y, fields.c.x, fields.c.id))
+                  .order_by(*relationships["fields"].order_by))
     return all_parties, all_fields
 
 
