@@ -41,6 +41,20 @@ class UTCDateTime(TypeDecorator):
         return as_utc(value)
 
 
+class Record:
+    """One row's values as attributes named as its model names them.
+
+    A read-only stand-in for a model instance where loading instances would cost more than
+    the page's own work (the signing page, the board's cards). Nothing writes through it.
+    """
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.__dict__.get('id')}>"
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

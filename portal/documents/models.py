@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -166,8 +167,17 @@ class PartyTraits:
         return self.language or self.document.language
 
 
+# The board hides the approval column while nobody uses the approval step: a partial index
+# answers "is there any approver?" without reading every party.
+IS_APPROVER = "role = 'approver'"
+
+
 class Party(PartyTraits, TimestampMixin, db.Model):
     __tablename__ = "parties"
+    __table_args__ = (
+        Index("ix_parties_approvers", "document_id", sqlite_where=text(IS_APPROVER),
+              postgresql_where=text(IS_APPROVER)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(

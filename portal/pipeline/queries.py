@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, exists, func, or_, select, text, union_all
 
 from portal.auth.models import User
 from portal.auth.permissions import visible
-from portal.documents.models import OPEN_STAGES, STAGES, Document, Party
+from portal.documents.models import IS_APPROVER, OPEN_STAGES, STAGES, Document, Party
 from portal.documents.services.common import as_utc
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.parties.models import Counterparty
 from portal.parties.search import like_pattern
 from portal.pipeline import keyset
+from portal.pipeline.card_data import CardDocument, read_cards
 from portal.pipeline.cards import DEADLINE_WARNING
 from portal.pipeline.filters import BoardFilter
 from portal.pipeline.search import contains
@@ -139,12 +139,6 @@ def _start_of(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _with_card_data(query):
-    return query.options(
-        selectinload(Document.parties), joinedload(Document.counterparty),
-        joinedload(Document.responsible))
-
-
 # --- the board -------------------------------------------------------------------------------
 
 def stage_counts(user, board: BoardFilter) -> dict[str, int]:
@@ -158,9 +152,12 @@ def stage_counts(user, board: BoardFilter) -> dict[str, int]:
 
 
 def approval_used() -> bool:
-    """Does anyone use the approval step at all (else its column stays hidden)?"""
+    """Does anyone use the approval step at all (else its column stays hidden)?
+
+    The condition is written as the partial index's, inline: only then may the planner use it.
+    """
     return db.session.execute(
-        select(Party.id).where(Party.role == "approver").limit(1)).first() is not None
+        select(Party.id).where(text("parties." + IS_APPROVER)).limit(1)).first() is not None
 
 
 def board_stages(counts: dict[str, int]) -> list[str]:
@@ -169,7 +166,7 @@ def board_stages(counts: dict[str, int]) -> list[str]:
 
 
 def column_cards(user, board: BoardFilter, stage: str, after: str | None = None,
-                 size: int = COLUMN_SIZE) -> tuple[list[Document], str | None]:
+                 size: int = COLUMN_SIZE) -> tuple[list[CardDocument], str | None]:
     """The newest cards of one column after the `after` cursor, and the next cursor."""
     query = _column_ids(conditions(user, board), stage, parse_cursor(after), size)
     return _cut(_loaded(db.session.execute(query).scalars().all()), size)
@@ -185,17 +182,13 @@ def _column_ids(where: list, stage: str, position: tuple[datetime, int] | None, 
     return query.order_by(Document.updated_at.desc(), Document.id.desc()).limit(size + 1)
 
 
-def _loaded(ids) -> list[Document]:
-    """The documents with what their cards show, newest first (as the columns order them)."""
-    if not ids:
-        return []
-    query = _with_card_data(select(Document).where(Document.id.in_(ids)))
-    documents = db.session.execute(query).unique().scalars().all()
-    return sorted(documents, key=lambda document: (document.updated_at, document.id),
+def _loaded(ids) -> list[CardDocument]:
+    """The documents as cards, newest first (as the columns order them)."""
+    return sorted(read_cards(ids), key=lambda document: (document.updated_at, document.id),
                   reverse=True)
 
 
-def _cut(cards: list[Document], size: int) -> tuple[list[Document], str | None]:
+def _cut(cards: list, size: int) -> tuple[list, str | None]:
     if len(cards) <= size:
         return cards, None
     cards = cards[:size]
@@ -212,7 +205,7 @@ def board_columns(user, board: BoardFilter) -> list[Column | ClosedColumn]:
     stages = board_stages(counts)
     where = conditions(user, board)
     filled = [stage for stage in stages if counts[stage]]
-    by_stage: dict[str, list[Document]] = {stage: [] for stage in stages}
+    by_stage: dict[str, list[CardDocument]] = {stage: [] for stage in stages}
     if filled:
         reads = [_column_ids(where, stage, None, COLUMN_SIZE).subquery().select()
                  for stage in filled]
@@ -231,7 +224,7 @@ def closed_count(counts: dict[str, int]) -> int:
     return sum(counts[stage] for stage in CLOSED_STAGES)
 
 
-def cursor_of(document: Document) -> str:
+def cursor_of(document) -> str:
     return f"{document.updated_at.isoformat()}~{document.id}"
 
 
@@ -300,9 +293,7 @@ def list_page(user, board: BoardFilter, per_page: int = LIST_PAGE_SIZE) -> ListP
     ids = ids[:per_page]
     if before is not None:
         ids.reverse()
-    loaded = {document.id: document for document in db.session.execute(
-        _with_card_data(select(Document).where(Document.id.in_(ids)))).unique().scalars()}
-    items = [loaded[document_id] for document_id in ids if document_id in loaded]
+    items = read_cards(ids)
     attribute = column.key
 
     def cursor(document):
@@ -321,16 +312,16 @@ def list_page(user, board: BoardFilter, per_page: int = LIST_PAGE_SIZE) -> ListP
 
 # --- refresh ---------------------------------------------------------------------------------
 
-def changed_since(user, board: BoardFilter, since: datetime) -> tuple[list[Document], list[int]]:
+def changed_since(user, board: BoardFilter,
+                  since: datetime) -> tuple[list[CardDocument], list[int]]:
     """Cards changed since `since` that match the filter, and ids of changed ones that no longer do.
 
     Ids only go to the second list when the user may see the document: no one learns of others'.
     """
     since = since - CHANGE_OVERLAP
-    changed = list(db.session.execute(_with_card_data(
-        select(Document).where(*conditions(user, board), Document.updated_at > since)
-        .order_by(Document.updated_at.asc(), Document.id.asc()).limit(CHANGES_MAX)
-    )).unique().scalars())
+    changed = read_cards(db.session.execute(
+        select(Document.id).where(*conditions(user, board), Document.updated_at > since)
+        .order_by(Document.updated_at.asc(), Document.id.asc()).limit(CHANGES_MAX)).scalars())
     shown = {document.id for document in changed}
     gone = [document_id for document_id in db.session.execute(
         select(Document.id).where(visible(user, "documents", Document),

@@ -14,35 +14,26 @@ from sqlalchemy import bindparam, inspect, select
 
 from portal.documents.models import Document, DocumentTraits, Field, Party, PartyTraits
 from portal.extensions import db
+from portal.models_base import Record
 from portal.parties.models import Company, CompanyTraits
 
 
-class _Record:
-    """One row's values as attributes named as the model names them."""
-
-    def __init__(self, values: dict):
-        self.__dict__.update(values)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.__dict__.get('id')}>"
-
-
-class CompanyRecord(CompanyTraits, _Record):
+class CompanyRecord(CompanyTraits, Record):
     pass
 
 
-class DocumentRecord(DocumentTraits, _Record):
+class DocumentRecord(DocumentTraits, Record):
     company: CompanyRecord
     parties: list["PartyRecord"]
     fields: list["FieldRecord"]
 
 
-class PartyRecord(PartyTraits, _Record):
+class PartyRecord(PartyTraits, Record):
     document: DocumentRecord
     fields: list["FieldRecord"]
 
 
-class FieldRecord(_Record):
+class FieldRecord(Record):
     document: DocumentRecord
     party: PartyRecord | None
 
