@@ -19,8 +19,7 @@ from reportlab.pdfgen import canvas
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
-from portal.pdfs import ingest_upload, render_preview  # noqa: E402
-from portal.pdfs import preview as preview_module  # noqa: E402
+from portal.pdfs import ingest_upload, isolated, render_preview  # noqa: E402
 from portal.sealing.burn import Mark, burn_marks, register_font  # noqa: E402
 
 WORDS = ["agreement", "party", "shall", "contract", "payment", "within", "days", "services",
@@ -113,12 +112,12 @@ def main() -> None:
         seconds, _ = timed(lambda: render_preview(sha, 1, 1000))
         report("render_preview cached, by sha256", seconds)
 
-        page_image = preview_module.render_page_image(fifty, 1, 1000)
-        seconds, _ = timed(lambda: preview_module.render_page_image(fifty, 1, 1000))
+        page_image = isolated.render_page_image(fifty, 1, 1000)
+        seconds, _ = timed(lambda: isolated.render_page_image(fifty, 1, 1000))
         report("  of which PDFium render (1000 px)", seconds)
         for label, fmt, options in (("  encode PNG level 6", "PNG", {"compress_level": 6}),
                                     ("  encode JPEG q80 4:4:4 (chosen)", "JPEG",
-                                     preview_module.JPEG_OPTIONS)):
+                                     isolated.JPEG_OPTIONS)):
             def encode(fmt=fmt, options=options):
                 out = BytesIO()
                 page_image.save(out, fmt, **options)

@@ -19,6 +19,7 @@ GOAL_BENCHES = ("bench/pages.py", "bench/board.py", "bench/seal_verify.py")
 # Modules the benches share, not benches themselves.
 NOT_BENCHES = ("bench/__init__.py", "bench/goals.py", "bench/readme_table.py",
                "bench/timing.py", "bench/sealing_pipeline.py", "bench/seal_levels.py")
+NOT_RUN = "not run"
 START, END = "<!-- bench-goals:start -->", "<!-- bench-goals:end -->"
 
 
@@ -27,8 +28,11 @@ def goal_rows(script: str) -> list[list[str]]:
     sys.stdout.write(done.stdout)
     if done.returncode:
         sys.stdout.write(done.stderr[-2000:])
-    return [line.removeprefix(GOAL_PREFIX).split(" | ") for line in done.stdout.splitlines()
-            if line.startswith(GOAL_PREFIX)] or [[f"{script} failed", "", "", "", "not run"]]
+    rows = [line.removeprefix(GOAL_PREFIX).split(" | ") for line in done.stdout.splitlines()
+            if line.startswith(GOAL_PREFIX)]
+    if done.returncode:
+        rows.append([f"{script} failed", "", "", "", NOT_RUN])
+    return rows
 
 
 def table(rows: list[list[str]]) -> str:
@@ -39,17 +43,20 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def run_the_others() -> None:
-    """Every other bench, for its printed figures (a failing one does not stop the rest)."""
+def run_the_others() -> list[str]:
+    """Every other bench, for its printed figures; the ones that failed (a failing one does
+    not stop the rest)."""
+    failed = []
     for script in sorted(str(path.relative_to(ROOT)) for path in (ROOT / "bench").glob("*.py")):
         if script not in GOAL_BENCHES and script not in NOT_BENCHES:
             print(f"== {script}", flush=True)
-            subprocess.run([sys.executable, script], cwd=ROOT)
+            if subprocess.run([sys.executable, script], cwd=ROOT).returncode:
+                failed.append(script)
+    return failed
 
 
 def main() -> None:
-    if "--all" in sys.argv[1:]:
-        run_the_others()
+    failed = run_the_others() if "--all" in sys.argv[1:] else []
     rows = [row for script in GOAL_BENCHES for row in goal_rows(script)]
     readme = ROOT / "README.md"
     text = readme.read_text()
@@ -57,6 +64,10 @@ def main() -> None:
     _old, after = rest.split(END, 1)
     readme.write_text(f"{before}{START}\n{table(rows)}\n{END}{after}")
     print(f"README.md: {len(rows)} goals written")
+    # A bench that broke must not pass unseen between the figures of the others.
+    failed += [row[0].removesuffix(" failed") for row in rows if row[-1] == NOT_RUN]
+    if failed:
+        raise SystemExit("benches that failed: " + ", ".join(failed))
 
 
 if __name__ == "__main__":
