@@ -130,13 +130,13 @@ def queue_invitations(count: int, times: int = 1) -> list[int]:
 
 
 def start_workers(number: int, kind: str, env: dict, folder: Path) -> list[subprocess.Popen]:
-    """`flask signet worker` (as `make worker` runs it) or a bare rq SimpleWorker process."""
+    """`flask signet worker` (as `make worker` runs it) or a bare RQ worker process."""
     if kind == "signet":
         command = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "signet", "worker",
                    "mail", "--burst"]
     else:  # jobs run in the worker process itself; the app is made on the first job
         command = [str(ROOT / ".venv" / "bin" / "rq"), "worker", "--burst", "--url",
-                   env["REDIS_URL"], "-w", "rq.worker.SimpleWorker", "mail"]
+                   env["REDIS_URL"], "-w", "portal.jobs.QuickStopWorker", "mail"]
     return [subprocess.Popen(command, cwd=ROOT, env=env,
                              stdout=open(folder / f"worker{index}.log", "w"),  # noqa: SIM115
                              stderr=subprocess.STDOUT)

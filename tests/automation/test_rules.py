@@ -14,6 +14,7 @@ from portal.automation.engine import retry_due, run_stuck_rules
 from portal.automation.models import RuleRun
 from portal.documents import services
 from portal.extensions import db
+from portal.jobs import QuickStopWorker
 from portal.models_base import utcnow
 from portal.workflow.order import expire_overdue
 from tests.automation.receiver import WebhookReceiver
@@ -29,7 +30,7 @@ QUEUES = ("default", "mail", "sms", "webhooks", "sealing")
 def work(redis_client):
     """A burst worker over every queue: runs what is queued, including what jobs queue."""
     queues = [rq.Queue(name, connection=redis_client) for name in QUEUES]
-    rq.SimpleWorker(queues, connection=redis_client).work(burst=True)
+    QuickStopWorker(queues, connection=redis_client).work(burst=True)
 
 
 @pytest.fixture

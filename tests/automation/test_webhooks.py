@@ -7,6 +7,7 @@ import rq
 
 from portal.automation import services as automation
 from portal.automation.webhooks import signature
+from portal.jobs import QuickStopWorker
 from tests.automation.receiver import WebhookReceiver
 from tests.automation.support import deliveries, sign_as
 from tests.documents.support import user
@@ -18,7 +19,7 @@ QUEUES = ("default", "mail", "webhooks", "sealing")
 
 def work(redis_client):
     queues = [rq.Queue(name, connection=redis_client) for name in QUEUES]
-    rq.SimpleWorker(queues, connection=redis_client).work(burst=True)
+    QuickStopWorker(queues, connection=redis_client).work(burst=True)
 
 
 @pytest.fixture

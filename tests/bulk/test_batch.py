@@ -16,7 +16,7 @@ from portal.bulk.models import BulkBatch, BulkRow
 from portal.documents.models import Document, Party
 from portal.errors import DomainError
 from portal.extensions import db
-from portal.jobs import DEFAULT_QUEUES
+from portal.jobs import DEFAULT_QUEUES, QuickStopWorker
 from portal.models_base import utcnow
 from portal.sweep.run import run_sweep
 from tests.documents.support import make_template, signet_company
@@ -249,7 +249,7 @@ def test_through_rq_a_batch_whose_job_redis_lost_is_finished_by_the_sweep(
         assert run_sweep(utcnow() + timedelta(minutes=5))["bulk_batches"] == 1
     with app.app_context():
         queues = [rq.Queue(name, connection=redis_client) for name in DEFAULT_QUEUES]
-        rq.SimpleWorker(queues, connection=redis_client).work(burst=True)
+        QuickStopWorker(queues, connection=redis_client).work(burst=True)
     with app.app_context():
         assert db.session.get(BulkBatch, batch_id).status == "done"
         assert services.batch_progress(batch_id)["sent"] == 2

@@ -12,6 +12,7 @@ from portal.delivery.jobs import SENDING, deliver_message, lease
 from portal.delivery.models import Message
 from portal.delivery.services import deliver_due_messages, resend
 from portal.extensions import db
+from portal.jobs import QuickStopWorker
 from portal.models_base import utcnow
 from portal.sweep.run import run_sweep
 from tests.delivery.support import make_due, queue_only, reload, send_email
@@ -28,7 +29,7 @@ def smtp(server) -> dict:
 
 def work(redis_client, *names) -> None:
     queues = [rq.Queue(name, connection=redis_client) for name in names]
-    rq.SimpleWorker(queues, connection=redis_client).work(burst=True)
+    QuickStopWorker(queues, connection=redis_client).work(burst=True)
 
 
 def test_two_dispatches_of_the_same_message_at_once_send_one_copy(make_app, smtp_server,

@@ -9,6 +9,7 @@ from portal import jobs
 from portal.delivery.models import Message
 from portal.delivery.services import deliver_due_messages
 from portal.extensions import db
+from portal.jobs import QuickStopWorker
 from portal.models_base import utcnow
 from tests.delivery.support import reload, send_email
 from tests.services import free_port
@@ -21,7 +22,7 @@ def smtp_settings(smtp_server):
 
 def run_worker(redis_client, *names):
     queues = [rq.Queue(name, connection=redis_client) for name in names]
-    return rq.SimpleWorker(queues, connection=redis_client).work(burst=True)
+    return QuickStopWorker(queues, connection=redis_client).work(burst=True)
 
 
 def test_dispatch_enqueues_on_mail_queue_and_a_worker_delivers(

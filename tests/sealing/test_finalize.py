@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from portal.audit.service import events_for
 from portal.documents.services.common import as_utc
+from portal.jobs import QuickStopWorker
 from portal.sealing.certs import ensure_portal_certificates
 from portal.sealing.finalize import finalize_document, unsealed_documents
 from portal.sealing.store import portal_certificates, trust_roots
@@ -243,7 +244,7 @@ def test_sealing_runs_on_its_own_retried_queue_and_seal_pending_queues_it_again(
         _complete(document_id)
         [job] = [job for job in sealing.jobs if job.func_name.endswith("finalize_document")]
         assert job.args == (document_id,) and job.retries_left == 5
-        rq.SimpleWorker([sealing], connection=redis_client).work(burst=True)
+        QuickStopWorker([sealing], connection=redis_client).work(burst=True)
         failed = load(document_id)
         assert failed.seal_attempts == 1 and failed.final_sha256 is None
         # The next try is due in the row (the first wait of SIGNET_RETRY_SECONDS) and booked on
@@ -259,7 +260,7 @@ def test_sealing_runs_on_its_own_retried_queue_and_seal_pending_queues_it_again(
             app.config["SIGNET_TSA_URLS"] = [tsa.url]
             result = app.test_cli_runner().invoke(args=["signet", "seal-pending"])
             assert "Queued sealing for 1 document(s)." in result.output
-            rq.SimpleWorker([sealing], connection=redis_client).work(burst=True)
+            QuickStopWorker([sealing], connection=redis_client).work(burst=True)
         assert _final_of(document_id)
         assert load(document_id).seal_error == ""
 

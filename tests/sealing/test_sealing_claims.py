@@ -13,6 +13,7 @@ from portal.delivery.models import Message
 from portal.documents.models import Document
 from portal.documents.services.common import as_utc
 from portal.extensions import db
+from portal.jobs import QuickStopWorker
 from portal.models_base import utcnow
 from portal.sealing.finalize import (
     FIRST_TRY_GRACE,
@@ -175,7 +176,7 @@ def test_a_seal_whose_job_redis_lost_is_queued_again_by_the_sweep(
         redis_client.flushdb()  # Redis restarted empty: the job queued on completion is gone
         assert run_sweep()["sealing"] == 0  # its first try may still be on the way
         assert run_sweep(utcnow() + FIRST_TRY_GRACE + timedelta(seconds=1))["sealing"] == 1
-        rq.SimpleWorker([sealing], connection=redis_client).work(burst=True)
+        QuickStopWorker([sealing], connection=redis_client).work(burst=True)
         assert _assert_sealed_and_mailed_once(document_id).seal_attempts == 1
 
 

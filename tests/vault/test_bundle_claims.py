@@ -12,6 +12,7 @@ import pytest
 import rq
 
 from portal.extensions import db
+from portal.jobs import QuickStopWorker
 from portal.models_base import utcnow
 from portal.storage import store
 from portal.sweep.run import run_sweep
@@ -68,7 +69,7 @@ def _later():
 
 def _work(queued) -> None:
     with queued["app"].app_context():
-        rq.SimpleWorker([queued["queue"]], connection=queued["redis"]).work(burst=True)
+        QuickStopWorker([queued["queue"]], connection=queued["redis"]).work(burst=True)
 
 
 def _ready_zip(queued) -> list[str]:

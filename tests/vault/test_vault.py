@@ -9,6 +9,7 @@ import pytest
 import rq
 
 from portal.extensions import db
+from portal.jobs import QuickStopWorker
 from portal.models_base import utcnow
 from portal.storage import read, store
 from portal.vault.bundles import purge_expired_bundles
@@ -209,7 +210,7 @@ def test_with_redis_the_zip_is_made_by_a_worker_and_its_progress_is_polled(
     default = rq.Queue("default", connection=redis_client)
     assert [job.func_name for job in default.jobs] == ["portal.vault.bundles.build_bundle"]
     with app.app_context():
-        rq.SimpleWorker([default], connection=redis_client).work(burst=True)
+        QuickStopWorker([default], connection=redis_client).work(burst=True)
     status = text_of(emma.get(url, headers=HX))
     assert "The zip with 3 documents is ready." in status
     assert "every 1s" not in status  # polling stops
