@@ -83,3 +83,15 @@ def browser_log_in(page, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def page_width(page) -> int:
+    """The page's full width once its stylesheets apply. Measured right after a navigation, a
+    page can still be laid out without them, and then seems to scroll sideways (seen under load)."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def fits_its_width(page) -> bool:
+    """No sideways scroll: the page is no wider than its viewport."""
+    return page_width(page) <= page.evaluate("document.documentElement.clientWidth")

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_counterparty
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def test_every_screen_fits_a_phone_without_errors(phone, admin):
     for path in SCREENS:
         response = phone.goto(path)
         assert response.ok, f"{path}: {response.status}"
-        width = phone.evaluate("document.documentElement.scrollWidth")
+        width = page_width(phone)
         assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
     # CSP violations and script errors show up in the console.
     assert phone.console_errors == []

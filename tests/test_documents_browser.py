@@ -7,7 +7,7 @@ from portal.documents.models import Document, Field
 from portal.extensions import db
 from tests.documents.support import make_template, ready_draft, signet_company, upload_draft
 from tests.factories import make_counterparty
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 
 pytestmark = pytest.mark.browser
 
@@ -98,7 +98,7 @@ def test_document_pages_fit_a_phone_without_errors(app, phone, admin):
                  f"/documents/{document_id}/edit", f"/documents/{document_id}/fields"):
         response = phone.goto(path)
         assert response.ok, f"{path}: {response.status}"
-        width = phone.evaluate("document.documentElement.scrollWidth")
+        width = page_width(phone)
         assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
     assert phone.console_errors == []
 
@@ -113,7 +113,7 @@ def test_send_from_the_phone_disables_the_button_and_lands_on_the_page(app, phon
     expect(phone.locator("#stop-form")).to_be_visible()
     with app.app_context():
         assert db.session.get(Document, document_id).stage == "company_signing"
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
     assert phone.console_errors == []
 
 
@@ -144,7 +144,7 @@ def test_create_from_a_template_on_a_phone(app, phone, admin):
         document = db.session.execute(db.select(Document)).scalar_one()
         assert document.counterparty.name == "ООО «Вектор»"
         assert [item["name"] for item in document.variables["items"]] == ["Разработка"]
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
     assert phone.console_errors == []
 
 
@@ -167,7 +167,7 @@ def test_a_tap_places_a_field_on_a_touch_phone(app, browser, live_server, admin)
         [field] = fields_of(app, document_id)
         assert field.type == "initials"
         assert field.x + field.w / 2 == pytest.approx(0.5, abs=0.01)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390
     finally:
         context.close()
     assert errors == []

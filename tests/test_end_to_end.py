@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.signing.filling import signing_date_text
 from portal.storage import read
 from tests.factories import make_company, make_counterparty, make_user
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 from tests.services import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -86,7 +86,7 @@ def stamp_png(tmp_path):
 
 
 def _no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], f"{page.url} scrolls sideways ({width}px)"
 
 

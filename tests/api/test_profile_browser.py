@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import page_width
+
 pytestmark = pytest.mark.browser
 
 
@@ -21,7 +23,7 @@ def test_create_copy_and_revoke_a_token_on_a_phone(phone, employee):
     assert secret.input_value().startswith("sgt_")
     phone.click("[data-copy]")
     expect(phone.locator("[data-copy]")).to_have_text("Copied")
-    width = phone.evaluate("document.documentElement.scrollWidth")
+    width = page_width(phone)
     assert width <= 390, f"the profile scrolls sideways on a phone ({width}px)"
 
     phone.on("dialog", lambda dialog: dialog.accept())

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_user
+from tests.helpers import page_width
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder, to look at the pages by eye
@@ -28,7 +29,7 @@ def test_sign_in_through_the_provider(request, app, oidc_provider, live_server, 
     width = page.viewport_size["width"]
     box = button.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page_width(page) <= width
     password = page.locator("input[name=password]")
     if password_login:
         expect(password).to_be_visible()

@@ -9,7 +9,7 @@ from portal.auth.models import Role, RoleGrant
 from portal.auth.roles import ADMINISTRATOR, EMPLOYEE
 from portal.extensions import db
 from tests.factories import make_department, make_user
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder, to look at the pages by eye
@@ -103,7 +103,7 @@ STICKING_OUT = """() => Array.from(document.querySelectorAll('main *'))
 
 
 def _fits(page, path):
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert page_width(page) <= 390, path
     assert page.evaluate(STICKING_OUT) == [], path
 
 

@@ -2,15 +2,10 @@
 
 import pytest
 
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, fits_its_width
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
-
-
-def _no_sideways_scroll(page) -> bool:
-    return page.evaluate(
-        "document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -32,7 +27,7 @@ def test_signing_out_another_browser_from_the_profile(browser, live_server, admi
         sessions = page.locator("#sessions .session-item")
         assert sessions.count() == 2
         assert "Safari, macOS" in page.locator("#sessions").inner_text()
-        assert _no_sideways_scroll(page)
+        assert fits_its_width(page)
 
         the_mac = sessions.filter(has_text="Safari, macOS")
         the_mac.get_by_role("button", name="Sign out").click()
@@ -47,7 +42,7 @@ def test_signing_out_another_browser_from_the_profile(browser, live_server, admi
         page.wait_for_url("**/profile/security")
         log = page.locator("main").inner_text()
         assert "Session ended" in log and "Signed in" in log
-        assert _no_sideways_scroll(page)
+        assert fits_its_width(page)
         assert errors == []
     finally:
         office.close()

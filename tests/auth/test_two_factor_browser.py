@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal.auth.models import SecurityEvent
 from portal.auth.two_factor.models import Passkey
 from portal.extensions import db
+from tests.helpers import page_width
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder, to look at the pages by eye
@@ -55,7 +56,7 @@ def _log_out(page):
 
 
 def _fits(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page_width(page) <= width
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])

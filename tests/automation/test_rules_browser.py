@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.automation.models import AutomationRule
 from portal.extensions import db
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, fits_its_width
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SIGNET_SCREENSHOTS")  # a folder: save screenshots there to look at
@@ -26,16 +26,12 @@ def console_errors(page) -> list[str]:
             if not (SHOTS and "inline style" in error)]
 
 
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def test_phone_adds_an_email_rule_and_disables_it(app, phone, admin):
     browser_log_in(phone, admin["email"], admin["password"])
     phone.goto("/automation/")
     board = phone.locator("#rules-board")
     expect(board.locator(".board-column")).to_have_count(8)
-    assert no_sideways_scroll(phone)
+    assert fits_its_width(phone)
 
     completed = board.locator(".board-column.stage-completed")
     completed.scroll_into_view_if_needed()
@@ -71,7 +67,7 @@ def test_phone_adds_an_email_rule_and_disables_it(app, phone, admin):
     expect(card).to_have_class(re.compile(r"\bis-disabled\b"))
     expect(card.locator("button", has_text="Enable")).to_be_visible()
     shot(phone, "rules-390.png")
-    assert no_sideways_scroll(phone)
+    assert fits_its_width(phone)
     assert console_errors(phone) == []
     with app.app_context():
         saved = db.session.scalars(select(AutomationRule)).one()

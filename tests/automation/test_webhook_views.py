@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from tests.automation.receiver import WebhookReceiver
 from tests.factories import make_document_row, make_user
-from tests.helpers import post_form, sign_in, text_of
+from tests.helpers import page_width, post_form, sign_in, text_of
 
 BASE = "/admin/webhooks"
 HTMX = {"HX-Request": "true"}
@@ -517,7 +517,7 @@ def test_on_a_phone_filter_send_again_and_rotate_work_in_place(app, admin, phone
                                    last_error="HTTP 502: bad gateway").id
         browser_log_in(phone, admin["email"], admin["password"])
         phone.goto(f"{BASE}/{endpoint_id}")
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(phone) <= 390
 
         phone.get_by_role("link", name="Failed 1").click()
         expect(phone.locator("#delivery-log tbody.delivery")).to_have_count(1)

@@ -27,7 +27,7 @@ from portal.workflow.lock import lock_document
 from portal.workflow.order import stop
 from tests.bulk.support import LINK
 from tests.documents.support import META, make_template, signet_company
-from tests.helpers import csrf_token, text_of
+from tests.helpers import csrf_token, page_width, text_of
 from tests.signing.support import HEADERS, last_code, png_bytes
 
 DIRECTOR = "director@signet.example"
@@ -294,7 +294,7 @@ def test_the_director_signs_a_batch_on_a_phone_then_on_a_laptop(app, admin, phon
     phone.goto(f"/b/{token}")
     phone.get_by_role("heading", name="3 documents to sign").wait_for()
     assert phone.locator(".bundle-item").count() == 3
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
     _snap(phone, "agree-390")
     phone.get_by_role("button", name="I agree: send me a code").click()
     phone.get_by_role("heading", name="Enter the code we sent you").wait_for()
@@ -308,7 +308,7 @@ def test_the_director_signs_a_batch_on_a_phone_then_on_a_laptop(app, admin, phon
     checks.nth(2).uncheck()  # left out for now
     phone.get_by_role("radio", name="Type").check()
     phone.fill("#bundle-typed", "Anna Petrova")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
     _snap(phone, "choose-390")
     phone.get_by_role("button", name="Sign the chosen documents").click()
     phone.get_by_text("2 documents signed.").wait_for()

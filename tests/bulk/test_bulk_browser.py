@@ -13,12 +13,11 @@ from portal.extensions import db
 from tests.bulk.test_pages import CP1251_CSV
 from tests.documents.support import make_template, signet_company
 from tests.factories import make_counterparty
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, fits_its_width
 
 pytestmark = pytest.mark.browser
 # A long address, as real ones are: the client column must make room for it.
 SHEET = CP1251_CSV.replace(b"ivan@example.com", b"ivan.petrov@northwindholding.example.com")
-NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 # Each client's email is one line box: the column is wide enough, nothing breaks mid-word.
 EMAILS_ON_ONE_LINE = """[...document.querySelectorAll('#bulk-rows td.bulk-client .small')]
     .every(span => span.getClientRects().length === 1)"""
@@ -84,7 +83,7 @@ def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, 
     # Phone: the check page's table stays within the page; a queued run is followed live.
     page.set_viewport_size({"width": 390, "height": 844})
     _upload(page, template_id)
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_its_width(page)
     assert len(set(page.evaluate(LABEL_FONTS))) == 1
     with app.app_context():
         batch_id = db.session.scalar(select(BulkBatch.id).order_by(BulkBatch.id.desc()))
@@ -92,14 +91,14 @@ def test_upload_check_confirm_and_follow_on_a_desktop_and_a_phone(app, desktop, 
     page.goto(f"/bulk/{batch_id}")
     expect(page.locator("#batch-progress[hx-trigger='every 2s']")).to_have_count(1)
     expect(page.locator("#batch-status")).to_have_text("queued")
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_its_width(page)
     with app.app_context():
         run_batch(batch_id)  # the worker gets to it
     expect(page.locator("#batch-status")).to_have_text("done", timeout=10_000)
     expect(page.locator("#bulk-rows a.mono")).to_have_count(2)
     expect(page.locator("#batch-progress[hx-trigger]")).to_have_count(0)
     expect(page.locator("#bulk-signing").get_by_role("button", name="Remind now")).to_be_visible()
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_its_width(page)
     if os.environ.get("SIGNET_SCREENSHOTS"):
         page.locator("#bulk-signing").screenshot(
             path=os.path.join(os.environ["SIGNET_SCREENSHOTS"], "bulk-signing-390.png"))

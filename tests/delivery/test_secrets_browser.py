@@ -5,7 +5,7 @@ import re
 import pytest
 
 from portal.delivery.redaction import MASK
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 from tests.progress.support import sent_document
 
 pytestmark = pytest.mark.browser
@@ -31,5 +31,5 @@ def test_the_outbox_masks_a_delivered_link_on_a_phone(app, admin, mailbox, phone
     phone.wait_for_url("**/outbox/*")
     body = phone.content()
     assert MASK in body and token not in body
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
     assert phone.console_errors == []

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +30,6 @@ def test_live_preview_renders_shows_errors_and_recovers(phone, admin):
     expect(preview.locator("img")).to_have_count(1, timeout=10_000)
     expect(preview).to_contain_text("client.date")
 
-    width = phone.evaluate("document.documentElement.scrollWidth")
+    width = page_width(phone)
     assert width <= 390
     assert phone.console_errors == []

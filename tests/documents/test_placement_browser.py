@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from portal.documents.models import Field
 from portal.extensions import db
 from tests.documents.support import META, signature_for, upload_draft, user
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +109,7 @@ def test_mouse_selects_edits_duplicates_resizes_zooms_deletes_and_undoes(app, de
     assert desktop.locator(".placement-page").first.bounding_box()["width"] > width * 1.5
     assert layer_share(desktop, copy_el) == pytest.approx(before, abs=0.002)
     expect(desktop.locator("#zoom-level")).not_to_have_text("100%")
-    assert desktop.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page_width(desktop) <= 1280
     desktop.click("#zoom-fit")
     expect(desktop.locator("#zoom-level")).to_have_text("100%")
     assert layer_share(desktop, copy_el) == pytest.approx(before, abs=0.002)
@@ -231,7 +231,7 @@ def test_a_finger_selects_moves_zooms_and_undoes_with_readable_labels(
         page.tap("#zoom-in")
         assert page.locator(".placement-page").first.bounding_box()["width"] > layer["width"]
         assert layer_share(page, labelled) == pytest.approx(share, abs=0.002)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390
         page.tap("#zoom-fit")
 
         # Undo puts it back where it was.
@@ -240,7 +240,7 @@ def test_a_finger_selects_moves_zooms_and_undoes_with_readable_labels(
         assert saved.value.ok
         undone = fields_of(app, document_id)[1]
         assert (undone.x, undone.y) == (before.x, before.y)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390
     finally:
         context.close()
     assert errors == []

@@ -3,6 +3,7 @@ pre-signing a link the same way (Chromium)."""
 
 import pytest
 
+from tests.helpers import page_width
 from tests.links.support import invitation_path, link_state, publish, publish_presigned
 from tests.signing.support import last_code, png_bytes
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def _fits(page, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 844 if width < 600 else 900})
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page_width(page) <= width
 
 
 def _fits_both(page) -> None:

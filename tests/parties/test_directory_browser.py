@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import make_counterparty
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_kind_radio_shows_company_fields_only_for_a_company(phone, admin):
     expect(tax_id).to_be_visible()
     expect(phone.get_by_text("Company name", exact=True)).to_be_visible()
     expect(phone.get_by_text("Full name", exact=True)).to_be_hidden()
-    width = phone.evaluate("document.documentElement.scrollWidth")
+    width = page_width(phone)
     assert width <= 390
     assert phone.console_errors == []
 

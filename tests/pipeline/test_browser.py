@@ -5,7 +5,7 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, page_width
 from tests.pipeline.support import at_client_signing, declined, draft, expired, stopped
 from tests.progress.support import sent_document
 
@@ -35,7 +35,7 @@ def test_phone_columns_scroll_sideways_and_a_card_opens_the_panel(app, phone, ad
     expect(board).to_be_visible()
     widths = board.evaluate("b => [b.scrollWidth, b.clientWidth]")
     assert widths[0] > widths[1] + 300  # several columns side by side, wider than the screen
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the page does not
+    assert page_width(phone) <= 390  # the page does not
     shot(phone, "board-390.png")
     board.evaluate("b => b.scrollBy(300, 0)")
     phone.wait_for_function("document.getElementById('board').scrollLeft > 0")
@@ -84,14 +84,14 @@ def test_home_dashboard_and_a_documents_status_fit_a_phone_and_a_desktop(app, ph
         browser_log_in(page, admin["email"], admin["password"])
         expect(page.locator("#count-waiting_for_me .stat-number")).to_have_text("1")
         expect(page.locator("#dashboard-activity li").first).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page_width(page) <= width
         page.click("#count-waiting_for_client")
         page.wait_for_url("**/pipeline?*focus=waiting_for_client*")
         expect(page.locator("[data-card-id]")).to_have_count(1)
         page.goto(f"/documents/{waiting}")
         status = page.locator("#document-status")
         expect(status).to_contain_text("Anna Petrova")
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page_width(page) <= width
         expect(page.locator("#stop-form form")).to_be_hidden()  # a quiet action, folded
         if width == 390:  # remind once, through htmx: the block swaps in with its answer
             status.get_by_role("button", name="Remind now").click()

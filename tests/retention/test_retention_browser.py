@@ -6,12 +6,11 @@ import pytest
 
 from portal.documents.models import Document
 from portal.extensions import db
-from tests.helpers import browser_log_in
+from tests.helpers import browser_log_in, fits_its_width
 from tests.retention.support import completed_document, retention_company
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SIGNET_SCREENSHOTS")
-NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def _shot(page, name: str) -> None:
@@ -30,18 +29,18 @@ def test_company_dry_run_and_legal_hold_on_a_phone(app, admin, phone):
     card = phone.locator("#retention")
     assert "1 document would have its PDFs deleted now" in card.inner_text()
     assert card.locator(".retention-list li").count() == 2
-    assert phone.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_its_width(phone)
     _shot(phone, "company")
 
     phone.goto(f"/documents/{document_id}#legal-hold")
     phone.locator("#legal-hold summary").click()
     phone.fill("#hold-reason", "Court request 12/26")
-    assert phone.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_its_width(phone)
     _shot(phone, "hold-form")
     phone.locator("#legal-hold button[type=submit]").click()
     phone.wait_for_url(f"**/documents/{document_id}#legal-hold")
     assert phone.locator(".document-meta .badge", has_text="Legal hold").is_visible()
-    assert phone.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_its_width(phone)
     _shot(phone, "held")
     assert phone.console_errors == []
     with app.app_context():

@@ -11,6 +11,7 @@ from PIL import Image
 from portal.documents.models import Document
 from portal.extensions import db
 from portal.pdfs import render_preview
+from tests.helpers import page_width
 from tests.signing.support import HEADERS, data_url, png_bytes, post
 from tests.signing.test_preview import (
     CLIENT_ADDRESS,
@@ -104,7 +105,7 @@ def test_the_client_reads_the_act_as_it_will_be_on_a_phone(app, admin, mailbox, 
     phone.wait_for_function(
         "before => document.querySelector('#page-sheet-1 img').getAttribute('src') !== before",
         arg=before)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(phone) <= 390
 
     # "Open the PDF": a new tab with the draft, every value so far, marked as not signed.
     open_pdf = phone.get_by_role("link", name="Open the PDF")

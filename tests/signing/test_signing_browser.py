@@ -8,6 +8,7 @@ import pytest
 
 from portal.documents.models import Document
 from portal.extensions import db
+from tests.helpers import page_width
 from tests.signing.support import sent_document
 
 pytestmark = pytest.mark.browser
@@ -39,7 +40,7 @@ def _snap(page, name):
 
 
 def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page_width(page) <= 390
 
 
 def test_a_signer_signs_on_a_phone(app, admin, mailbox, phone):

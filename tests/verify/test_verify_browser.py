@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.fixtures import fixture_bytes
+from tests.helpers import page_width
 from tests.verify.page_files import CODE, NUMBER, issue, sealed_pdf, with_added_page
 
 pytestmark = pytest.mark.browser
@@ -15,7 +16,7 @@ def _choose(page, name: str, data: bytes) -> None:
 
 
 def _fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     viewport = page.viewport_size["width"]
     assert width <= viewport, f"{page.url} scrolls sideways ({width}px > {viewport}px)"
 
