@@ -66,8 +66,8 @@ def user_for_key(key: str) -> User | None:
     user = record.user
     user.session_key = key
     user.session_id = record.id
-    # The identity map holds rows weakly: held here, the row is still there when the request's
-    # hooks read it (two_factor.policy.session_due) instead of being read again.
+    # For the request's hooks (two_factor.policy.session_due), which would otherwise read the
+    # row again: the identity map holds rows only weakly.
     user.session_record = record
     return user
 

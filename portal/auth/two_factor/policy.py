@@ -84,11 +84,8 @@ def _restrict_new_sessions(session, _context, _instances):
 
 def session_due(user: User) -> bool:
     """Must this request's session enrol a second factor before anything else?"""
-    session_id = getattr(user, "session_id", None)
-    if session_id is None:  # not a browser session (an API token)
-        return False
-    # Already in the identity map: user_for_key loaded the row for this request.
-    record = db.session.get(StaffSession, session_id)
+    # The row user_for_key read for this request; none for an API token.
+    record = getattr(user, "session_record", None)
     return bool(record is not None and record.second_factor_due)
 
 
